@@ -1,0 +1,31 @@
+# dvctt-pipeline: `make demo` and `make test` work on a fresh clone with nothing else done first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/dagster_home
+
+.PHONY: install demo test lint ui clean
+
+$(INSTALLED): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+demo: install  ## sample Jan–Apr 2022, materialize it through Dagster, print the seed report figures
+	$(BIN)/dvctt demo
+
+test: install  ## the test suite
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+ui: install  ## the Dagster UI (webserver and daemon) on the same data as the CLI
+	$(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf data dagster_home/storage dagster_home/history dagster_home/schedules dagster_home/logs

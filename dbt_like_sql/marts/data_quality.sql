@@ -1,0 +1,64 @@
+/*
+table: marts.data_quality
+group: marts
+description: >
+  Chất lượng dữ liệu theo tệp nguồn: số dòng đọc, nạp, cách ly và lý do. Mỗi tệp: đọc = nạp +
+  cách ly. / Data quality per source file: rows read, loaded and set aside, and why. For every
+  file, rows read = rows loaded + rows quarantined.
+replace: all
+columns:
+  relative_path: "Đường dẫn tệp trong thư mục landing / File path in the landing folder"
+  kind: "Loại tệp / Kind of file"
+  export_date: "Ngày xuất dữ liệu (thư mục) / Export date (folder)"
+  status: "Trạng thái: loaded | failed | duplicate | superseded / Status"
+  message: "Thông báo lỗi: cần sửa gì / What to fix, for a failed file"
+  rows_read: "Số dòng đọc được / Rows read"
+  rows_loaded: "Số dòng đã nạp / Rows loaded"
+  rows_quarantined: "Số dòng bị cách ly / Rows set aside"
+  quarantined_by_reason: "Số dòng cách ly theo lý do / Rows set aside, by reason"
+  dossiers_unknown_agency: "Hồ sơ (bản mới nhất từ tệp này) không xác định được đơn vị / Dossiers whose latest snapshot, from this file, has an unknown agency"
+  channel_empty: "Hồ sơ để trống kênh (tính là trực tiếp) / Loaded rows with an empty channel"
+  loaded_at: "Thời điểm nạp / Loaded at"
+*/
+WITH reasons_per_file AS (
+    SELECT file_id, reason, count(*) AS rows
+    FROM quarantine.dossier_snapshots
+    GROUP BY ALL
+),
+
+reason_summary AS (
+    SELECT file_id, string_agg(reason || ': ' || rows, ', ' ORDER BY reason) AS quarantined_by_reason
+    FROM reasons_per_file
+    GROUP BY file_id
+),
+
+unknown_agencies AS (
+    SELECT source_file_id AS file_id, count(*) AS dossiers_unknown_agency
+    FROM quarantine.dossiers
+    GROUP BY ALL
+),
+
+empty_channels AS (
+    SELECT file_id, count(*) AS channel_empty
+    FROM raw.dossier_snapshots
+    WHERE kenh_was_empty
+    GROUP BY ALL
+)
+
+SELECT
+    source_file.relative_path,
+    source_file.kind,
+    source_file.export_date,
+    source_file.status,
+    source_file.message,
+    source_file.rows_read,
+    source_file.rows_loaded,
+    source_file.rows_quarantined,
+    reason_summary.quarantined_by_reason,
+    coalesce(unknown_agencies.dossiers_unknown_agency, 0) AS dossiers_unknown_agency,
+    coalesce(empty_channels.channel_empty, 0) AS channel_empty,
+    source_file.loaded_at
+FROM meta.source_files AS source_file
+LEFT JOIN reason_summary USING (file_id)
+LEFT JOIN unknown_agencies USING (file_id)
+LEFT JOIN empty_channels USING (file_id)

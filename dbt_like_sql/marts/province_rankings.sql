@@ -1,0 +1,104 @@
+/*
+table: marts.province_rankings
+group: marts
+description: >
+  Xếp hạng tỉnh theo từng chỉ số và kỳ (giảm dần; đồng hạng lấy hạng nhỏ nhất; tỉnh có ít
+  hơn min_dossiers hồ sơ không xếp hạng). / Provinces ranked per metric and period
+  (descending; ties share the lowest rank; provinces under min_dossiers received dossiers
+  are listed but not ranked).
+replace: periods
+columns:
+  metric: "Chỉ số / Metric"
+  period_type: "Loại kỳ: month | ytd | year / Period type"
+  period_start: "Ngày đầu kỳ / First day of the period"
+  period_end: "Ngày cuối kỳ / Last day of the period"
+  geography: "Địa giới: as_was | current / Geography"
+  province_code: "Mã tỉnh (GSO) / Province code (GSO)"
+  province_name: "Tên tỉnh / Province name"
+  received: "Hồ sơ tiếp nhận trong kỳ / Dossiers received in the period"
+  value: "Giá trị chỉ số / Value of the metric"
+  ranked: "Có được xếp hạng / Whether the province is ranked"
+  not_ranked_reason: "Lý do không xếp hạng / Why the province is not ranked"
+  rank: "Thứ hạng (1 = cao nhất) / Rank (1 = highest)"
+  n_ranked: "Số tỉnh được xếp hạng / Number of provinces ranked"
+  is_top5: "Thuộc nhóm 5 tỉnh dẫn đầu / Among the top five"
+  is_bottom5: "Thuộc nhóm 5 tỉnh cuối bảng / Among the bottom five"
+  rank_prev: "Thứ hạng kỳ trước / Rank in the previous period"
+  value_prev: "Giá trị kỳ trước / Value in the previous period"
+*/
+-- one row per province × metric; a province without a value is still listed, unranked
+WITH metric_values AS (
+    SELECT province_code, province_name, geography, period_type, period_start, period_end,
+           received, metric, value
+    FROM marts.province_period_rates
+    UNPIVOT INCLUDE NULLS (
+        value FOR metric IN (online_share_all, on_time_rate, online_payment_rate)
+    )
+),
+
+eligibility AS (
+    SELECT
+        *,
+        CASE
+            WHEN value IS NULL THEN 'no value: the denominator is 0'
+            WHEN received < $min_dossiers
+                THEN 'fewer than ' || $min_dossiers || ' dossiers received'
+        END AS not_ranked_reason
+    FROM metric_values
+),
+
+ranked AS (
+    SELECT
+        *,
+        not_ranked_reason IS NULL AS ranked,
+        CASE WHEN not_ranked_reason IS NULL THEN rank() OVER (
+            PARTITION BY metric, geography, period_type, period_start, period_end,
+                         not_ranked_reason IS NULL
+            ORDER BY value DESC) END AS rank,
+        CASE WHEN not_ranked_reason IS NULL THEN rank() OVER (
+            PARTITION BY metric, geography, period_type, period_start, period_end,
+                         not_ranked_reason IS NULL
+            ORDER BY value ASC) END AS rank_from_bottom,
+        count(*) FILTER (WHERE not_ranked_reason IS NULL) OVER (
+            PARTITION BY metric, geography, period_type, period_start, period_end) AS n_ranked
+    FROM eligibility
+),
+
+-- the previous period: the month before, the year to date one month shorter, the year before
+with_previous_period AS (
+    SELECT
+        ranked.*,
+        previous.rank AS rank_prev,
+        previous.value AS value_prev
+    FROM ranked
+    LEFT JOIN ranked AS previous
+        ON previous.metric = ranked.metric
+        AND previous.geography = ranked.geography
+        AND previous.province_code = ranked.province_code
+        AND previous.period_type = ranked.period_type
+        AND previous.period_end = CASE ranked.period_type
+            WHEN 'year' THEN ranked.period_start - INTERVAL 1 DAY
+            ELSE last_day(ranked.period_end - INTERVAL 1 MONTH) END
+        AND (ranked.period_type <> 'ytd' OR previous.period_start = ranked.period_start)
+)
+
+SELECT
+    metric,
+    period_type,
+    period_start,
+    period_end,
+    geography,
+    province_code,
+    province_name,
+    received,
+    value,
+    ranked,
+    not_ranked_reason,
+    rank,
+    n_ranked,
+    coalesce(rank <= 5, false) AS is_top5,
+    coalesce(rank_from_bottom <= 5, false) AS is_bottom5,
+    rank_prev,
+    value_prev
+FROM with_previous_period
+WHERE period_start < $window_end AND period_end >= $window_start

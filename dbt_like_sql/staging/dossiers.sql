@@ -1,0 +1,114 @@
+/*
+table: staging.dossiers
+group: staging
+description: >
+  Hồ sơ: bản ghi mới nhất của mỗi MaHoSo, gán vào tháng tiếp nhận và đơn vị xử lý. /
+  Dossiers: the latest snapshot of each MaHoSo, assigned to its month of reception and its
+  handling agency.
+replace: months of received_month
+columns:
+  ma_ho_so: "Mã hồ sơ / Dossier id (MaHoSo)"
+  agency_code: "Mã đơn vị xử lý đã xác định / Resolved handling agency code (NULL: unknown)"
+  agency_resolved_by: "Cách xác định đơn vị: ma_don_vi_xu_ly | ma_ho_so_prefix | name / How the agency was resolved"
+  ma_tthc: "Mã thủ tục hành chính / Procedure code (MaTTHC)"
+  ma_linh_vuc: "Mã lĩnh vực / Field code (MaLinhVuc)"
+  kenh_thuc_hien: "Kênh: 1 trực tiếp, 2 trực tuyến, 3 bưu chính / Channel: 1 in person, 2 online, 3 post"
+  kenh_was_empty: "Kênh để trống trong tệp (tính là trực tiếp) / Channel was empty in the export (counted as in person)"
+  ngay_tiep_nhan: "Ngày tiếp nhận (giờ Việt Nam) / Received at (Vietnam local time)"
+  received_month: "Tháng tiếp nhận (ngày đầu tháng) / Month of reception (first day)"
+  ngay_hen_tra: "Ngày hẹn trả / Due at"
+  ngay_ket_thuc_xu_ly: "Ngày kết thúc xử lý / Processing finished at"
+  finished_month: "Tháng kết thúc xử lý / Month processing finished (first day)"
+  ngay_tra: "Ngày trả kết quả / Result returned at"
+  trang_thai: "Trạng thái hồ sơ (1–10) / Dossier status (1–10)"
+  thanh_toan_truc_tuyen: "Thanh toán trực tuyến: 0 không, 1 Cổng quốc gia, 2 Cổng tỉnh / Paid online: 0 no, 1 national portal, 2 provincial portal"
+  fee_total: "Tổng phí, lệ phí (đồng) / Total fees (VND)"
+  source_file_id: "Tệp nguồn của bản ghi mới nhất / Source file of the latest snapshot (meta.source_files)"
+  source_line_no: "Vị trí trong tệp nguồn / Position in the source file"
+  snapshots: "Số bản ghi của hồ sơ đã nhận / Snapshots received for this dossier"
+  quarantine_reason: "Lý do cách ly (NULL: hợp lệ) / Why the dossier is set aside (NULL: valid)"
+*/
+WITH dossiers_received_in_window AS (
+    SELECT DISTINCT ma_ho_so
+    FROM raw.dossier_snapshots
+    WHERE ngay_tiep_nhan >= $window_start AND ngay_tiep_nhan < $window_end
+),
+
+-- the latest export wins, over every snapshot of the dossier: a dossier whose reception date
+-- was corrected into another month leaves this one
+latest_snapshots AS (
+    SELECT
+        snapshot.*,
+        count(*) OVER (PARTITION BY snapshot.ma_ho_so) AS snapshots
+    FROM raw.dossier_snapshots AS snapshot
+    SEMI JOIN dossiers_received_in_window USING (ma_ho_so)
+    QUALIFY row_number() OVER (
+        PARTITION BY snapshot.ma_ho_so
+        ORDER BY snapshot.export_date DESC, snapshot.file_name DESC, snapshot.line_no DESC
+    ) = 1
+),
+
+latest_snapshots_in_window AS (
+    SELECT * FROM latest_snapshots
+    WHERE ngay_tiep_nhan >= $window_start AND ngay_tiep_nhan < $window_end
+),
+
+agencies_in_force AS (
+    SELECT agency_code, valid_from, valid_to, unnest(name_keys) AS name_key
+    FROM core.agencies
+),
+
+-- DESIGN §3.2: MaDonViXuLy first, then the MaHoSo prefix, then the agency's name
+resolved AS (
+    SELECT
+        snapshot.*,
+        by_code.agency_code AS agency_by_code,
+        by_prefix.agency_code AS agency_by_prefix,
+        CASE WHEN by_code.agency_code IS NULL AND by_prefix.agency_code IS NULL
+             THEN name_key(snapshot.don_vi_xu_ly) END AS unresolved_name_key
+    FROM latest_snapshots_in_window AS snapshot
+    LEFT JOIN core.agencies AS by_code
+        ON by_code.agency_code = snapshot.ma_don_vi_xu_ly
+    LEFT JOIN core.agencies AS by_prefix
+        ON by_prefix.agency_code = split_part(snapshot.ma_ho_so, '-', 1)
+),
+
+unique_names_in_force AS (
+    SELECT resolved.ma_ho_so, any_value(agency.agency_code) AS agency_by_name
+    FROM resolved
+    JOIN agencies_in_force AS agency
+        ON agency.name_key = resolved.unresolved_name_key
+        AND resolved.ngay_tiep_nhan::DATE BETWEEN coalesce(agency.valid_from, DATE '1900-01-01')
+                                          AND coalesce(agency.valid_to, DATE '9999-12-31')
+    GROUP BY resolved.ma_ho_so
+    HAVING count(DISTINCT agency.agency_code) = 1
+)
+
+SELECT
+    resolved.ma_ho_so,
+    coalesce(agency_by_code, agency_by_prefix, agency_by_name) AS agency_code,
+    CASE
+        WHEN agency_by_code IS NOT NULL THEN 'ma_don_vi_xu_ly'
+        WHEN agency_by_prefix IS NOT NULL THEN 'ma_ho_so_prefix'
+        WHEN agency_by_name IS NOT NULL THEN 'name'
+    END AS agency_resolved_by,
+    ma_tthc,
+    ma_linh_vuc,
+    kenh_thuc_hien,
+    kenh_was_empty,
+    ngay_tiep_nhan,
+    date_trunc('month', ngay_tiep_nhan)::DATE AS received_month,
+    ngay_hen_tra,
+    ngay_ket_thuc_xu_ly,
+    date_trunc('month', ngay_ket_thuc_xu_ly)::DATE AS finished_month,
+    ngay_tra,
+    trang_thai,
+    thanh_toan_truc_tuyen,
+    fee_total,
+    file_id AS source_file_id,
+    line_no AS source_line_no,
+    snapshots,
+    CASE WHEN coalesce(agency_by_code, agency_by_prefix, agency_by_name) IS NULL
+         THEN 'unknown_agency' END AS quarantine_reason
+FROM resolved
+LEFT JOIN unique_names_in_force USING (ma_ho_so)

@@ -1,0 +1,1 @@
+"""Dagster definitions, one module per domain; `dvctt_pipeline.definitions` assembles them."""

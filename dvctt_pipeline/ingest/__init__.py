@@ -1,0 +1,1 @@
+"""Reading the landing folder into `raw`: file discovery, the file registry, format readers."""

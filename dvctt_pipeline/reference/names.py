@@ -1,0 +1,36 @@
+"""Match keys for Vietnamese agency names as exports spell them.
+
+Exports write the same agency many ways: NFC or NFD Unicode, old or new tone placement
+(Hoà / Hòa), "Đắc" for "Đắk", "TP.HCM" for "Thành phố Hồ Chí Minh", "Ủy ban nhân dân" for
+"UBND", any case and spacing. Unicode and tone normalisation come from `vietnamadminunits`;
+the administrative abbreviations it does not know are listed here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from unidecode import unidecode
+from vietnamadminunits.parser.utils import correct_typos, unicode_normalize
+
+# Applied to the lower-case, accent-free text, whole words only, in this order.
+_ABBREVIATIONS: tuple[tuple[str, str], ...] = (
+    (r"uy ban nhan dan", "ubnd"),
+    (r"tp\s*\.?\s*hcm", "thanh pho ho chi minh"),
+    (r"tp\s*\.?\s*ho chi minh", "thanh pho ho chi minh"),
+    (r"tp\s*\.\s*", "thanh pho "),
+    (r"tp", "thanh pho"),
+    (r"dac", "dak"),
+)
+
+
+def name_key(name: str | None) -> str | None:
+    """A spelling-insensitive key: 'UBND huyện Đắc Song' and 'Ủy ban nhân dân Huyện Đắk Song'
+    give the same key."""
+    if name is None:
+        return None
+    text = unidecode(correct_typos(unicode_normalize(name))).lower()
+    for pattern, replacement in _ABBREVIATIONS:
+        text = re.sub(rf"\b{pattern}\b", replacement, text)
+    key = re.sub(r"[^a-z0-9]+", "", text)
+    return key or None

@@ -1,0 +1,1 @@
+"""Publishing the marts to the serving file that BI tools read."""

@@ -1,0 +1,53 @@
+"""What `dvctt demo` prints: the seed report's figures, read back from the serving file."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+
+def national_rate(con: duckdb.DuckDBPyConnection, metric: str, period_end: date) -> float | None:
+    row = con.execute(
+        f"SELECT {metric} FROM marts.national_period_rates "
+        "WHERE period_type = 'ytd' AND period_end = $end",
+        {"end": period_end},
+    ).fetchone()
+    return row[0] if row else None
+
+
+def ranked_provinces(
+    con: duckdb.DuckDBPyConnection, metric: str, period_end: date, flag: str
+) -> list[tuple[str, float]]:
+    """The provinces flagged top or bottom five (as_was geography, year to date)."""
+    column = {"top": "is_top5", "bottom": "is_bottom5"}[flag]
+    return con.execute(
+        f"""
+        SELECT province_name, value FROM marts.province_rankings
+        WHERE metric = $metric AND period_type = 'ytd' AND period_end = $end
+          AND geography = 'as_was' AND {column}
+        ORDER BY value DESC
+        """,
+        {"metric": metric, "end": period_end},
+    ).fetchall()
+
+
+def _format_provinces(rows: list[tuple[str, float]]) -> str:
+    return ", ".join(f"{name} {value:.2%}" for name, value in rows)
+
+
+def seed_report_text(serving: Path, period_end: date) -> str:
+    """The national share and the top and bottom five, as the 2022 report states them."""
+    with duckdb.connect(str(serving), read_only=True) as con:
+        share = national_rate(con, "online_share_all", period_end)
+        lines = [
+            f"Year to date {period_end.year}-01 … {period_end:%Y-%m}, read from {serving}",
+            "National share of dossiers received online (online_share_all): "
+            + ("n/a" if share is None else f"{share:.2%}"),
+            "Top 5 provinces by online_share_all: "
+            + _format_provinces(ranked_provinces(con, "online_share_all", period_end, "top")),
+            "Bottom 5 provinces by online_share_all: "
+            + _format_provinces(ranked_provinces(con, "online_share_all", period_end, "bottom")),
+        ]
+    return "\n".join(lines)

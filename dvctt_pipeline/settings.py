@@ -1,0 +1,28 @@
+"""Where the pipeline reads and writes, taken from the environment (README: "Paths")."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+FIRST_MONTH = "2021-01-01"
+# Provinces with fewer received dossiers in a period are listed but not ranked (DESIGN §4).
+MIN_DOSSIERS_TO_RANK = 100
+
+
+@dataclass(frozen=True)
+class Paths:
+    landing: Path
+    warehouse: Path
+    serving: Path
+
+
+def paths_from_env() -> Paths:
+    """The three locations of DESIGN §3 and §6, overridable by environment variables."""
+    return Paths(
+        landing=Path(os.environ.get("DVCTT_LANDING_DIR", "data/landing")),
+        warehouse=Path(os.environ.get("DVCTT_WAREHOUSE", "data/warehouse.duckdb")),
+        serving=Path(os.environ.get("DVCTT_SERVING", "data/serving/dvctt.duckdb")),
+    )

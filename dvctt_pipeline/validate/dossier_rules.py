@@ -1,0 +1,82 @@
+"""Row rules for dossier snapshots, run inside DuckDB where the data is.
+
+Every reader of dossier exports (JSON lines, JSON arrays, CSV) produces the temporary table
+`incoming_records`: one row per record with its position (`line_no`), a `read_error` when the
+record could not be read at all, and the used fields as text. The rules below type those
+fields and give each failing record its first failing reason; nothing else is kept, so
+personal data never leaves the reader.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+# Reason codes, as they appear in quarantine tables and marts.data_quality.
+REASONS = {
+    "invalid_json": "the line is not valid JSON (truncated or corrupt)",
+    "not_an_object": "the record is valid JSON but not an object",
+    "missing_ma_ho_so": "MaHoSo is empty or missing",
+    "missing_ngay_tiep_nhan": "NgayTiepNhan is empty or missing",
+    "bad_date": "a date is not yyyyMMddHHmmss or ISO 8601, or does not exist",
+    "unknown_channel": "KenhThucHien is not 1, 2, 3 or empty",
+    "unknown_status": "TrangThaiHoSo is not an integer from 1 to 10",
+    "due_before_received": "NgayHenTra is before NgayTiepNhan",
+}
+
+TYPE_MACROS = """
+CREATE OR REPLACE TEMP MACRO portal_timestamp(text) AS
+    coalesce(try_strptime(text, '%Y%m%d%H%M%S'), try_cast(text AS TIMESTAMP));
+CREATE OR REPLACE TEMP MACRO blank_to_null(text) AS nullif(trim(text), '');
+"""
+
+TYPED_RECORDS_SQL = """
+CREATE OR REPLACE TEMP TABLE typed_records AS
+SELECT
+    line_no,
+    read_error,
+    blank_to_null(ma_ho_so) AS ma_ho_so,
+    blank_to_null(ma_don_vi_xu_ly) AS ma_don_vi_xu_ly,
+    blank_to_null(don_vi_xu_ly) AS don_vi_xu_ly,
+    blank_to_null(ma_tthc) AS ma_tthc,
+    blank_to_null(ma_linh_vuc) AS ma_linh_vuc,
+    blank_to_null(kenh_thuc_hien) IS NULL AS kenh_was_empty,
+    try_cast(coalesce(blank_to_null(kenh_thuc_hien), '1') AS TINYINT) AS kenh_thuc_hien,
+    blank_to_null(ngay_tiep_nhan) AS ngay_tiep_nhan_text,
+    portal_timestamp(blank_to_null(ngay_tiep_nhan)) AS ngay_tiep_nhan,
+    ngay_hen_tra_parsed AS ngay_hen_tra,
+    ngay_ket_thuc_parsed AS ngay_ket_thuc_xu_ly,
+    ngay_tra_parsed AS ngay_tra,
+    -- a date that is given but does not parse is an error; an empty one is simply "not yet"
+    (blank_to_null(ngay_hen_tra) IS NOT NULL AND ngay_hen_tra_parsed IS NULL)
+        OR (blank_to_null(ngay_ket_thuc_xu_ly) IS NOT NULL AND ngay_ket_thuc_parsed IS NULL)
+        OR (blank_to_null(ngay_tra) IS NOT NULL AND ngay_tra_parsed IS NULL) AS has_bad_date,
+    try_cast(blank_to_null(trang_thai) AS TINYINT) AS trang_thai,
+    coalesce(try_cast(blank_to_null(thanh_toan_truc_tuyen) AS TINYINT), 0) AS thanh_toan_truc_tuyen,
+    fee_total
+FROM (
+    SELECT *,
+        portal_timestamp(blank_to_null(ngay_hen_tra)) AS ngay_hen_tra_parsed,
+        portal_timestamp(blank_to_null(ngay_ket_thuc_xu_ly)) AS ngay_ket_thuc_parsed,
+        portal_timestamp(blank_to_null(ngay_tra)) AS ngay_tra_parsed
+    FROM incoming_records
+);
+
+CREATE OR REPLACE TEMP TABLE judged_records AS
+SELECT *,
+    CASE
+        WHEN read_error IS NOT NULL THEN read_error
+        WHEN ma_ho_so IS NULL THEN 'missing_ma_ho_so'
+        WHEN ngay_tiep_nhan_text IS NULL THEN 'missing_ngay_tiep_nhan'
+        WHEN ngay_tiep_nhan IS NULL OR has_bad_date THEN 'bad_date'
+        WHEN kenh_thuc_hien IS NULL OR kenh_thuc_hien NOT IN (1, 2, 3) THEN 'unknown_channel'
+        WHEN trang_thai IS NULL OR trang_thai NOT BETWEEN 1 AND 10 THEN 'unknown_status'
+        WHEN ngay_hen_tra < ngay_tiep_nhan THEN 'due_before_received'
+    END AS reason
+FROM typed_records;
+"""
+
+
+def judge_incoming_records(con: duckdb.DuckDBPyConnection) -> None:
+    """Type `incoming_records` and attach to each record its first failing rule (or NULL)."""
+    con.execute(TYPE_MACROS)
+    con.execute(TYPED_RECORDS_SQL)

@@ -1,0 +1,141 @@
+"""Loading dossier exports: bad records set aside with a reason, bad files failing alone,
+files loaded once, nothing personal kept."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
+from dvctt_pipeline.warehouse import connect
+
+PERSONAL = {
+    "ChuHoSo": "Trần Thị Bích Ngọc",
+    "SoGiayToChuHoSo": "001190012345",
+    "SoDienThoai": "0912345678",
+    "Email": "ngoc.tran@example.vn",
+    "DiaChi": "12 Lê Lợi, phường Phương Lâm, Hòa Bình",
+}
+
+
+def record(ma_ho_so: str, **fields: object) -> dict[str, object]:
+    base = {
+        "MaHoSo": ma_ho_so, "MaDonViXuLy": "000.00.01.H17", "MaTTHC": "1.001",
+        "KenhThucHien": 2, "NgayTiepNhan": "20220105080000", "NgayHenTra": "20220110170000",
+        "NgayKetThucXuLy": "", "TrangThaiHoSo": 4, "DuocThanhToanTrucTuyen": 0,
+        "DanhSachLePhi": [{"TenPhiLePhi": "Lệ phí", "Gia": 50000}], **PERSONAL,
+    }
+    return {**base, **fields}
+
+
+def write_export(landing: Path, day: str, name: str, lines: list[object]) -> Path:
+    path = landing / "dossiers" / day / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "".join((line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)) + "\n"
+                for line in lines),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    with connect(tmp_path / "warehouse.duckdb") as connection:
+        yield connection
+
+
+def test_bad_records_are_set_aside_with_their_reason_and_position(tmp_path, con):
+    write_export(tmp_path, "2022-01-05", "dvcqg.jsonl", [
+        record("A-1"),
+        '{"MaHoSo": "A-2", "NgayTiep',
+        [1, 2, 3],
+        record("", NgayTiepNhan="20220105080000"),
+        record("A-5", NgayTiepNhan=""),
+        record("A-6", NgayTiepNhan="20220230080000"),
+        record("A-7", KenhThucHien=7),
+        record("A-8", NgayHenTra="20220101080000"),
+        record("A-9", KenhThucHien=""),
+    ])
+    (outcome,) = ingest_dossier_exports(con, tmp_path)
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (9, 2, 7)
+    assert con.execute(
+        "SELECT line_no, reason FROM quarantine.dossier_snapshots ORDER BY line_no"
+    ).fetchall() == [
+        (2, "invalid_json"), (3, "not_an_object"), (4, "missing_ma_ho_so"),
+        (5, "missing_ngay_tiep_nhan"), (6, "bad_date"), (7, "unknown_channel"),
+        (8, "due_before_received"),
+    ]
+    # an empty channel counts as in person, and is remembered for data quality
+    assert con.execute(
+        "SELECT kenh_thuc_hien, kenh_was_empty FROM raw.dossier_snapshots WHERE ma_ho_so = 'A-9'"
+    ).fetchall() == [(1, True)]
+
+
+def test_fees_are_summed_and_dates_typed(tmp_path, con):
+    write_export(tmp_path, "2022-01-05", "dvcqg.jsonl", [record(
+        "A-1", DanhSachLePhi=[{"TenPhiLePhi": "Phí", "Gia": 20000}, {"TenPhiLePhi": "Lệ phí",
+                                                                       "Gia": "30000"}],
+        NgayKetThucXuLy="2022-01-07T09:30:00",
+    )])
+    ingest_dossier_exports(con, tmp_path)
+    fee, finished = con.execute(
+        "SELECT fee_total, ngay_ket_thuc_xu_ly FROM raw.dossier_snapshots"
+    ).fetchone()
+    assert fee == 50000
+    assert finished.isoformat() == "2022-01-07T09:30:00"
+
+
+def test_a_file_is_loaded_once_and_a_copy_is_recognised(tmp_path, con):
+    path = write_export(tmp_path, "2022-01-05", "dvcqg.jsonl", [record("A-1"), record("A-2")])
+    assert [o.status for o in ingest_dossier_exports(con, tmp_path)] == ["loaded"]
+    os.utime(path)  # touched, same content
+    assert [o.status for o in ingest_dossier_exports(con, tmp_path)] == ["unchanged"]
+    write_export(tmp_path, "2022-01-06", "copy.jsonl", [record("A-1"), record("A-2")])
+    assert [o.status for o in ingest_dossier_exports(con, tmp_path)] == [
+        "unchanged", "duplicate"]
+    assert con.execute("SELECT count(*) FROM raw.dossier_snapshots").fetchone()[0] == 2
+
+
+def test_a_changed_file_supersedes_its_earlier_version(tmp_path, con):
+    write_export(tmp_path, "2022-01-05", "dvcqg.jsonl", [record("A-1"), "not json"])
+    ingest_dossier_exports(con, tmp_path)
+    write_export(tmp_path, "2022-01-05", "dvcqg.jsonl", [record("A-1"), record("A-2")])
+    ingest_dossier_exports(con, tmp_path)
+    assert con.execute(
+        "SELECT ma_ho_so FROM raw.dossier_snapshots ORDER BY 1").fetchall() == [("A-1",), ("A-2",)]
+    assert con.execute("SELECT count(*) FROM quarantine.dossier_snapshots").fetchone()[0] == 0
+    assert con.execute(
+        "SELECT status FROM meta.source_files ORDER BY file_id").fetchall() == [
+        ("superseded",), ("loaded",)]
+
+
+def test_an_unreadable_file_fails_alone_without_quoting_its_content(tmp_path, con):
+    bad = tmp_path / "dossiers" / "2022-01-05" / "broken.jsonl.gz"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"this is not gzip " + PERSONAL["ChuHoSo"].encode())
+    write_export(tmp_path, "2022-01-05", "good.jsonl", [record("A-1")])
+    outcomes = {o.relative_path: o for o in ingest_dossier_exports(con, tmp_path)}
+    failed = outcomes["dossiers/2022-01-05/broken.jsonl.gz"]
+    assert failed.status == "failed"
+    assert "broken.jsonl.gz could not be read" in failed.message
+    assert PERSONAL["ChuHoSo"] not in failed.message
+    assert outcomes["dossiers/2022-01-05/good.jsonl"].status == "loaded"
+    assert con.execute("SELECT count(*) FROM raw.dossier_snapshots").fetchone()[0] == 1
+
+
+def test_personal_data_never_reaches_the_warehouse(tmp_path, con):
+    write_export(tmp_path, "2022-01-05", "dvcqg.jsonl", [
+        record("A-1"), record("", NgayTiepNhan="x"), '{"ChuHoSo": "' + PERSONAL["ChuHoSo"]])
+    ingest_dossier_exports(con, tmp_path)
+    text_columns = con.execute(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+        "WHERE data_type = 'VARCHAR'"
+    ).fetchall()
+    for schema, table, column in text_columns:
+        values = {v for (v,) in con.execute(f'SELECT DISTINCT "{column}" FROM {schema}.{table}')
+                  .fetchall()}
+        assert not values & set(PERSONAL.values()), f"{schema}.{table}.{column}"

@@ -1,0 +1,46 @@
+"""The Dagster definitions load, and the asset graph is the one the BI contract expects."""
+
+import dagster as dg
+
+from dvctt_pipeline.definitions import defs
+from dvctt_pipeline.defs.jobs import REFRESH_JOB_NAME
+from dvctt_pipeline.defs.partitions import MONTHLY_PARTITIONS, WAREHOUSE_POOL
+
+EXPECTED_ASSET_KEYS = {
+    "core/provinces", "core/districts", "core/communes", "core/province_mapping_2025",
+    "core/agencies", "raw/dossier_snapshots", "quarantine/dossier_snapshots",
+    "staging/dossiers", "quarantine/dossiers", "core/agency_procedure_month",
+    "core/reporting_periods", "marts/agency_period_rates", "marts/province_period_rates",
+    "marts/national_period_rates", "marts/province_rankings", "marts/data_quality",
+    "serving_file",
+}
+
+
+def _asset_nodes():
+    return defs().resolve_asset_graph().asset_nodes
+
+
+def test_asset_keys_are_pinned():
+    keys = {node.key.to_user_string() for node in _asset_nodes()}
+    assert keys == EXPECTED_ASSET_KEYS
+
+
+def test_every_asset_is_documented_grouped_and_monthly():
+    for node in _asset_nodes():
+        name = node.key.to_user_string()
+        assert node.description, f"{name} has no description"
+        assert node.group_name != "default", f"{name} has no group"
+        assert node.partitions_def == MONTHLY_PARTITIONS, name
+        assert node.backfill_policy == dg.BackfillPolicy.single_run(), name
+        assert node.pools == {WAREHOUSE_POOL}, name
+
+
+def test_partitions_start_in_2021_in_vietnam_time_and_include_the_running_month():
+    assert MONTHLY_PARTITIONS.get_first_partition_key() == "2021-01-01"
+    assert MONTHLY_PARTITIONS.timezone == "Asia/Ho_Chi_Minh"
+    assert MONTHLY_PARTITIONS.end_offset == 1
+
+
+def test_refresh_job_covers_the_whole_graph():
+    job = defs().resolve_job_def(REFRESH_JOB_NAME)
+    assert job.partitions_def == MONTHLY_PARTITIONS

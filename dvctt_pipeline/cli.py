@@ -59,6 +59,9 @@ def materialize_months(first: str, last: str) -> dg.ExecuteInProcessResult:
                 "dagster/asset_partition_range_start": start.isoformat(),
                 "dagster/asset_partition_range_end": end.isoformat(),
             },
+            # the console shows the assets' own messages; step-by-step events stay in the
+            # run's log, visible in the Dagster UI
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             raise_on_error=False,
         )
 
@@ -98,6 +101,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return status
     print()
     print(seed_report_text(paths_from_env().serving, _last_day(parse_month(DEMO_LAST))))
+    args.month = DEMO_LAST
+    return cmd_report(args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from dvctt_pipeline.serve.monthly_report import render_from_serving, reports_dir
+
+    month = parse_month(args.month)
+    paths = paths_from_env()
+    serving = paths.serving
+    if not serving.exists():
+        raise UsageError(f"there is no serving file at {serving} yet: run `dvctt materialize "
+                         f"--from {args.month} --to {args.month}` (or `make demo`) first.")
+    folder = Path(getattr(args, "out", None) or reports_dir(paths.warehouse))
+    report = render_from_serving(serving, month, folder)
+    print(f"Monthly report for {args.month} (HTML and PNG charts): {report.html_path}")
     return 0
 
 
@@ -117,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="sample Jan–Apr 2022, materialize, print the figures")
     demo.set_defaults(handler=cmd_demo)
+
+    report = commands.add_parser("report", help="write a month's report (HTML and PNG charts)")
+    report.add_argument("--month", required=True, metavar="YYYY-MM")
+    report.add_argument("--out", help="base folder of the reports (default $DVCTT_REPORTS_DIR)")
+    report.set_defaults(handler=cmd_report)
 
     sample.add_argument("--landing", help="folder to write (default $DVCTT_LANDING_DIR)")
     for command in (sample, demo):

@@ -32,6 +32,28 @@ CREATE TABLE IF NOT EXISTS meta.source_files (
     loaded_at TIMESTAMPTZ DEFAULT current_timestamp
 );
 
+-- Figures of closed months that a refresh changed after they were published (run_model).
+CREATE TABLE IF NOT EXISTS meta.restatements (
+    table_name VARCHAR NOT NULL,
+    row_key VARCHAR NOT NULL,
+    column_name VARCHAR NOT NULL,
+    old_value DOUBLE,
+    new_value DOUBLE,
+    run_id VARCHAR,
+    restated_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+);
+COMMENT ON TABLE meta.restatements IS 'Số liệu của tháng đã khóa sổ bị thay đổi khi chạy lại '
+    '(dữ liệu đến muộn) / Published figures of closed months that a later refresh changed';
+COMMENT ON COLUMN meta.restatements.table_name IS 'Bảng marts / The marts table';
+COMMENT ON COLUMN meta.restatements.row_key IS
+    'Khóa của dòng (cột=giá trị, ...) / The row''s key (column=value, ...)';
+COMMENT ON COLUMN meta.restatements.column_name IS 'Cột thay đổi / The column that changed';
+COMMENT ON COLUMN meta.restatements.old_value IS 'Giá trị đã công bố / The published value';
+COMMENT ON COLUMN meta.restatements.new_value IS
+    'Giá trị mới (NULL: dòng không còn) / The new value (NULL: the row is gone)';
+COMMENT ON COLUMN meta.restatements.run_id IS 'Lần chạy Dagster / The Dagster run';
+COMMENT ON COLUMN meta.restatements.restated_at IS 'Thời điểm thay đổi / When it changed';
+
 CREATE TABLE IF NOT EXISTS raw.dossier_snapshots (
     file_id BIGINT NOT NULL,
     export_date DATE NOT NULL,
@@ -98,6 +120,125 @@ CREATE TABLE IF NOT EXISTS core.agencies (
     valid_from DATE,
     valid_to DATE,
     name_keys VARCHAR[] NOT NULL      -- normalised name and aliases, for matching export names
+);
+
+-- catalog/services_<YYYY-MM-DD>.csv (DESIGN §3.4); MucDo normalised to service_level:
+-- information (legacy 1–2, not a DVCTT) | partial (một phần, legacy 3) | full (toàn trình, 4)
+CREATE TABLE IF NOT EXISTS core.service_catalog (
+    effective_date DATE NOT NULL,
+    province_code VARCHAR NOT NULL,
+    admin_level VARCHAR NOT NULL,
+    ma_tthc VARCHAR NOT NULL,
+    ten_tthc VARCHAR,
+    service_level VARCHAR NOT NULL,
+    eligible_full_online BOOLEAN NOT NULL,
+    relative_path VARCHAR NOT NULL,
+    row_no INTEGER NOT NULL
+);
+
+-- targets/targets_<YYYY>.csv (DESIGN §3.5); admin_level '*' = every level
+CREATE TABLE IF NOT EXISTS core.targets (
+    year INTEGER NOT NULL,
+    province_code VARCHAR NOT NULL,
+    admin_level VARCHAR NOT NULL,
+    agency_code VARCHAR,
+    metric VARCHAR NOT NULL,
+    target_min DOUBLE NOT NULL,
+    target_stretch DOUBLE,
+    decision_ref VARCHAR,
+    relative_path VARCHAR NOT NULL,
+    row_no INTEGER NOT NULL
+);
+
+-- fees/fee_policies.csv (DESIGN §3.6)
+CREATE TABLE IF NOT EXISTS core.fee_policies (
+    province_code VARCHAR NOT NULL,
+    ma_tthc VARCHAR NOT NULL,
+    reduction_pct DOUBLE NOT NULL,
+    valid_from DATE NOT NULL,
+    valid_to DATE,
+    decision_ref VARCHAR,
+    relative_path VARCHAR NOT NULL,
+    row_no INTEGER NOT NULL
+);
+
+-- rows of the reference files above set aside: the row as read (JSON) and why
+CREATE TABLE IF NOT EXISTS quarantine.service_catalog (
+    relative_path VARCHAR NOT NULL,
+    row_no INTEGER NOT NULL,
+    reason VARCHAR NOT NULL,
+    row_values VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine.targets (
+    relative_path VARCHAR NOT NULL,
+    row_no INTEGER NOT NULL,
+    reason VARCHAR NOT NULL,
+    row_values VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine.fee_policies (
+    relative_path VARCHAR NOT NULL,
+    row_no INTEGER NOT NULL,
+    reason VARCHAR NOT NULL,
+    row_values VARCHAR NOT NULL
+);
+
+-- Biểu 06 report rows (reports/<YYYY-MM>/*.xlsx, DESIGN §3.3), one per agency row
+CREATE TABLE IF NOT EXISTS raw.report_rows (
+    file_id BIGINT,
+    relative_path VARCHAR,
+    row_no INTEGER,
+    report_month DATE,
+    agency_code VARCHAR NOT NULL,
+    agency_name_in_report VARCHAR,
+    received_total BIGINT,
+    received_carried_over BIGINT,
+    received_online BIGINT,
+    received_in_person BIGINT,
+    finished BIGINT,
+    finished_early BIGINT,
+    finished_on_time BIGINT,
+    finished_late BIGINT,
+    in_progress BIGINT,
+    in_progress_on_time BIGINT,
+    in_progress_late BIGINT
+);
+
+-- the total rows of each report (Tổng cộng, Tổng số), one row per count column: what the
+-- report states beside what its agency rows add up to (checked before publishing)
+CREATE TABLE IF NOT EXISTS raw.report_totals (
+    file_id BIGINT NOT NULL,
+    relative_path VARCHAR NOT NULL,
+    row_no INTEGER NOT NULL,
+    report_month DATE NOT NULL,
+    label VARCHAR NOT NULL,
+    column_name VARCHAR NOT NULL,
+    stated BIGINT NOT NULL,
+    agency_rows_sum BIGINT NOT NULL
+);
+
+-- report rows set aside: where, which unit (agency names are public, not personal) and why
+CREATE TABLE IF NOT EXISTS quarantine.report_rows (
+    file_id BIGINT NOT NULL,
+    relative_path VARCHAR NOT NULL,
+    row_no INTEGER NOT NULL,
+    report_month DATE NOT NULL,
+    agency_name_in_report VARCHAR,
+    reason VARCHAR NOT NULL,
+    quarantined_at TIMESTAMPTZ DEFAULT current_timestamp
+);
+
+-- the latest result of each data-quality check (Great Expectations suites run as Dagster
+-- asset checks) on each month, with one row per failing item (file_id where it has one)
+CREATE TABLE IF NOT EXISTS meta.check_results (
+    check_name VARCHAR NOT NULL,
+    asset_key VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,        -- ERROR (blocks publication) | WARN
+    month DATE NOT NULL,
+    passed BOOLEAN NOT NULL,
+    file_id BIGINT,
+    detail VARCHAR,
+    observed DOUBLE,                  -- a figure later checks compare with (dossiers kept)
+    checked_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
 );
 """
 

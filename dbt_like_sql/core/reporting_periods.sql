@@ -11,11 +11,13 @@ columns:
   period_start: "Ngày đầu kỳ / First day of the period"
   period_end: "Ngày cuối kỳ / Last day of the period"
   geography_version: "Địa giới của kỳ: legacy (63 tỉnh) | 2025 (34 tỉnh) / Geography in force at the period's end"
+  previous_period_start: "Ngày đầu kỳ trước (tháng trước, lũy kế ngắn hơn một tháng, năm trước; NULL với lũy kế tháng 1) / First day of the previous period (month before, year to date one month shorter, year before; NULL for January's year to date)"
+  previous_period_end: "Ngày cuối kỳ trước / Last day of the previous period"
 */
 WITH months_with_data AS (
     SELECT unnest(range(min(month), max(month) + INTERVAL 1 MONTH, INTERVAL 1 MONTH))::DATE
         AS month_start
-    FROM core.agency_procedure_month
+    FROM core.agency_month
 ),
 
 periods AS (
@@ -35,5 +37,16 @@ SELECT
     period_start,
     period_end,
     -- 1 July 2025: 63 provinces and three levels become 34 provinces and two
-    CASE WHEN period_end < DATE '2025-07-01' THEN 'legacy' ELSE '2025' END AS geography_version
+    CASE WHEN period_end < DATE '2025-07-01' THEN 'legacy' ELSE '2025' END AS geography_version,
+    CASE
+        WHEN period_type = 'ytd' AND month(period_end) = 1 THEN NULL
+        WHEN period_type = 'ytd' THEN period_start
+        WHEN period_type = 'month' THEN (period_start - INTERVAL 1 MONTH)::DATE
+        ELSE (period_start - INTERVAL 1 YEAR)::DATE
+    END AS previous_period_start,
+    CASE
+        WHEN period_type = 'ytd' AND month(period_end) = 1 THEN NULL
+        WHEN period_type = 'year' THEN (period_start - INTERVAL 1 DAY)::DATE
+        ELSE last_day(period_end - INTERVAL 1 MONTH)
+    END AS previous_period_end
 FROM periods

@@ -8,7 +8,7 @@ description: >
 replace: all
 columns:
   relative_path: "Đường dẫn tệp trong thư mục landing / File path in the landing folder"
-  kind: "Loại tệp / Kind of file"
+  kind: "Loại tệp: dossiers | reports / Kind of file: dossiers | reports"
   export_date: "Ngày xuất dữ liệu (thư mục) / Export date (folder)"
   status: "Trạng thái: loaded | failed | duplicate | superseded / Status"
   message: "Thông báo lỗi: cần sửa gì / What to fix, for a failed file"
@@ -18,11 +18,16 @@ columns:
   quarantined_by_reason: "Số dòng cách ly theo lý do / Rows set aside, by reason"
   dossiers_unknown_agency: "Hồ sơ (bản mới nhất từ tệp này) không xác định được đơn vị / Dossiers whose latest snapshot, from this file, has an unknown agency"
   channel_empty: "Hồ sơ để trống kênh (tính là trực tiếp) / Loaded rows with an empty channel"
+  failed_checks: "Kiểm tra chất lượng không đạt với tệp này (mức, tháng): chi tiết / Data-quality checks failing on this file (severity, month): details"
   loaded_at: "Thời điểm nạp / Loaded at"
 */
 WITH reasons_per_file AS (
     SELECT file_id, reason, count(*) AS rows
-    FROM quarantine.dossier_snapshots
+    FROM (
+        SELECT file_id, reason FROM quarantine.dossier_snapshots
+        UNION ALL
+        SELECT file_id, reason FROM quarantine.report_rows
+    )
     GROUP BY ALL
 ),
 
@@ -43,6 +48,23 @@ empty_channels AS (
     FROM raw.dossier_snapshots
     WHERE kenh_was_empty
     GROUP BY ALL
+),
+
+-- the latest evaluation of each check on each month; a failure that belongs to one file
+-- (e.g. a report whose total row disagrees with its agency rows) is shown on that file
+latest_check_results AS (
+    SELECT *
+    FROM meta.check_results
+    QUALIFY checked_at = max(checked_at) OVER (PARTITION BY check_name, month)
+),
+
+failed_checks AS (
+    SELECT file_id,
+           string_agg(check_name || ' (' || severity || ', ' || strftime(month, '%Y-%m') || '): '
+                      || detail, '; ' ORDER BY check_name, month) AS failed_checks
+    FROM latest_check_results
+    WHERE NOT passed AND file_id IS NOT NULL
+    GROUP BY file_id
 )
 
 SELECT
@@ -57,8 +79,10 @@ SELECT
     reason_summary.quarantined_by_reason,
     coalesce(unknown_agencies.dossiers_unknown_agency, 0) AS dossiers_unknown_agency,
     coalesce(empty_channels.channel_empty, 0) AS channel_empty,
+    failed_checks.failed_checks,
     source_file.loaded_at
 FROM meta.source_files AS source_file
 LEFT JOIN reason_summary USING (file_id)
 LEFT JOIN unknown_agencies USING (file_id)
 LEFT JOIN empty_channels USING (file_id)
+LEFT JOIN failed_checks USING (file_id)

@@ -2,10 +2,12 @@
 table: marts.province_rankings
 group: marts
 description: >
-  Xếp hạng tỉnh theo từng chỉ số và kỳ (giảm dần; đồng hạng lấy hạng nhỏ nhất; tỉnh có ít
-  hơn min_dossiers hồ sơ không xếp hạng). / Provinces ranked per metric and period
-  (descending; ties share the lowest rank; provinces under min_dossiers received dossiers
-  are listed but not ranked).
+  Xếp hạng tỉnh theo từng chỉ số của §4 và kỳ (giảm dần; đồng hạng lấy hạng nhỏ nhất; tỉnh có
+  ít hơn min_dossiers hồ sơ không xếp hạng). Trước 01/07/2025 xếp hạng trong 63 tỉnh, từ đó
+  trong 34 tỉnh (as_was); current xếp hạng 34 tỉnh cho mọi kỳ. / Provinces ranked per metric of
+  §4 and period (descending; ties share the lowest rank; provinces under min_dossiers received
+  dossiers are listed but not ranked). Before 2025-07-01 among the 63 provinces of the time,
+  from then on among 34 (as_was); current ranks the 34 provinces for every period.
 replace: periods
 columns:
   metric: "Chỉ số / Metric"
@@ -23,7 +25,7 @@ columns:
   n_ranked: "Số tỉnh được xếp hạng / Number of provinces ranked"
   is_top5: "Thuộc nhóm 5 tỉnh dẫn đầu / Among the top five"
   is_bottom5: "Thuộc nhóm 5 tỉnh cuối bảng / Among the bottom five"
-  rank_prev: "Thứ hạng kỳ trước / Rank in the previous period"
+  rank_prev: "Thứ hạng kỳ trước (NULL khi kỳ trước thuộc địa giới khác) / Rank in the previous period (NULL across the 2025 reorganisation in as_was)"
   value_prev: "Giá trị kỳ trước / Value in the previous period"
 */
 -- one row per province × metric; a province without a value is still listed, unranked
@@ -32,8 +34,13 @@ WITH metric_values AS (
            received, metric, value
     FROM marts.province_period_rates
     UNPIVOT INCLUDE NULLS (
-        value FOR metric IN (online_share_all, on_time_rate, online_payment_rate)
+        value FOR metric IN (
+            online_share_all, online_share_dvctt, online_share_full, dvctt_uptake_rate,
+            full_online_provision_rate, on_time_rate, online_payment_rate
+        )
     )
+    -- the window's periods and the previous periods their rank_prev reads
+    WHERE period_start < $window_end AND period_end >= $window_start - INTERVAL 1 YEAR
 ),
 
 eligibility AS (
@@ -64,22 +71,23 @@ ranked AS (
     FROM eligibility
 ),
 
--- the previous period: the month before, the year to date one month shorter, the year before
+-- in as_was, a province code means another province on either side of 2025-07-01
 with_previous_period AS (
     SELECT
         ranked.*,
         previous.rank AS rank_prev,
         previous.value AS value_prev
     FROM ranked
+    JOIN core.reporting_periods AS period USING (period_type, period_start, period_end)
     LEFT JOIN ranked AS previous
         ON previous.metric = ranked.metric
         AND previous.geography = ranked.geography
         AND previous.province_code = ranked.province_code
         AND previous.period_type = ranked.period_type
-        AND previous.period_end = CASE ranked.period_type
-            WHEN 'year' THEN ranked.period_start - INTERVAL 1 DAY
-            ELSE last_day(ranked.period_end - INTERVAL 1 MONTH) END
-        AND (ranked.period_type <> 'ytd' OR previous.period_start = ranked.period_start)
+        AND previous.period_start = period.previous_period_start
+        AND previous.period_end = period.previous_period_end
+        AND (ranked.geography = 'current'
+             OR (previous.period_end < DATE '2025-07-01') = (ranked.period_end < DATE '2025-07-01'))
 )
 
 SELECT

@@ -5,7 +5,9 @@ month range is one run, and every asset that opens the warehouse is in the one-w
 """
 
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -13,10 +15,14 @@ import pandas as pd
 
 from dvctt_pipeline.defs.partitions import MONTHLY_PARTITIONS, SINGLE_RUN_BACKFILL, WAREHOUSE_POOL
 from dvctt_pipeline.defs.resources import Warehouse
-from dvctt_pipeline.ingest.dossiers import FileOutcome, ingest_dossier_exports
+from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
+from dvctt_pipeline.ingest.registry import FileOutcome, run_counts
 from dvctt_pipeline.models.sql_models import SqlModel, Window, load_models, run_model
 from dvctt_pipeline.reference.agencies import load_agencies
+from dvctt_pipeline.reference.catalog import load_catalog
+from dvctt_pipeline.reference.fees import load_fee_policies
 from dvctt_pipeline.reference.geography import load_admin_units
+from dvctt_pipeline.reference.targets import load_targets
 from dvctt_pipeline.serve.publish import publish_serving_file
 
 PARTITIONED = {
@@ -105,12 +111,97 @@ def agencies(warehouse: Warehouse) -> dg.MaterializeResult:
         return dg.MaterializeResult(metadata=table_metadata(con, "core.agencies"))
 
 
+@dataclass(frozen=True)
+class ReferenceFileSource:
+    """A reference CSV source of the landing folder: its table and its quarantine table."""
+
+    name: str
+    table: str
+    description: str
+    load: Callable[[duckdb.DuckDBPyConnection, Path], dict[str, int]]
+    deps: tuple[str, ...] = ()
+
+    @property
+    def quarantine_table(self) -> str:
+        return f"quarantine.{self.table.split('.')[1]}"
+
+
+REFERENCE_FILE_SOURCES = (
+    ReferenceFileSource(
+        "service_catalog", "core.service_catalog",
+        "Service-catalogue snapshots, catalog/services_<YYYY-MM-DD>.csv: per province, level "
+        "and procedure, the service level (MucDo 2/3/4 and một phần/toàn trình as one "
+        "vocabulary) and eligibility for end-to-end service.",
+        load_catalog,
+    ),
+    ReferenceFileSource(
+        "targets", "core.targets",
+        "Assigned targets, targets/targets_<YYYY>.csv: per year, province and level ('*' = "
+        "every level) or named agency, a metric's minimum and stretch rates.",
+        load_targets, deps=("core.agencies",),
+    ),
+    ReferenceFileSource(
+        "fee_policies", "core.fee_policies",
+        "Fee-reduction policies for online filing, fees/fee_policies.csv (optional).",
+        load_fee_policies,
+    ),
+)
+
+
+def reference_file_asset(source: ReferenceFileSource) -> dg.AssetsDefinition:
+    """The table of a reference CSV source and the quarantine table of its bad rows."""
+
+    @dg.multi_asset(
+        name=source.name,
+        specs=[
+            dg.AssetSpec(table_key(source.table), group_name="reference", kinds={"duckdb"},
+                         description=source.description,
+                         deps=[table_key(dep) for dep in source.deps]),
+            dg.AssetSpec(table_key(source.quarantine_table), group_name="reference",
+                         kinds={"duckdb"},
+                         description=f"Rows of {source.table}'s files set aside: file, "
+                         "line, reason code and the row as read."),
+        ],
+        **PARTITIONED,
+    )
+    def _load(
+        context: dg.AssetExecutionContext, warehouse: Warehouse
+    ) -> Iterator[dg.MaterializeResult]:
+        with warehouse.connect() as con:
+            rows = source.load(con, warehouse.landing)
+            if quarantined := rows[source.quarantine_table]:
+                context.log.warning(f"{quarantined} rows of {source.table}'s files set aside; "
+                                    f"see {source.quarantine_table}.")
+            for table in (source.table, source.quarantine_table):
+                yield dg.MaterializeResult(
+                    asset_key=table_key(table), metadata=table_metadata(con, table)
+                )
+
+    return _load
+
+
+REFERENCE_FILE_ASSETS = [reference_file_asset(source) for source in REFERENCE_FILE_SOURCES]
+
+
 # ---------------------------------------------------------------------------- ingest
 
-def _files_markdown(outcomes: list[FileOutcome]) -> dg.MarkdownMetadataValue:
+def files_markdown(outcomes: list[FileOutcome]) -> dg.MarkdownMetadataValue:
     rows = [outcome for outcome in outcomes if outcome.status != "unchanged"]
     frame = pd.DataFrame(rows, columns=list(FileOutcome.__dataclass_fields__))
     return dg.MetadataValue.md(frame.to_markdown(index=False) if rows else "No new files.")
+
+
+def log_ingest_run(
+    context: dg.AssetExecutionContext, what: str, outcomes: list[FileOutcome]
+) -> dict[str, int]:
+    """Warn about each failed file (its message names the file and what to fix, never its
+    content) and log the run's counts."""
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            context.log.warning(f"{outcome.relative_path} failed: {outcome.message}")
+    counts = run_counts(outcomes)
+    context.log.info(f"{what}: {counts}")
+    return counts
 
 
 @dg.multi_asset(
@@ -133,34 +224,27 @@ def dossier_snapshots(
 ) -> Iterator[dg.MaterializeResult]:
     with warehouse.connect() as con:
         outcomes = ingest_dossier_exports(con, warehouse.landing)
-        for outcome in outcomes:
-            if outcome.status == "failed":
-                context.log.warning(f"{outcome.relative_path} failed: {outcome.message}")
-        run_counts = {
-            "files_loaded": sum(o.status == "loaded" for o in outcomes),
-            "files_failed": sum(o.status == "failed" for o in outcomes),
-            "files_duplicate": sum(o.status == "duplicate" for o in outcomes),
-            "rows_read": sum(o.rows_read for o in outcomes),
-            "rows_loaded": sum(o.rows_loaded for o in outcomes),
-            "rows_quarantined": sum(o.rows_quarantined for o in outcomes),
-        }
-        context.log.info(f"Dossier exports: {run_counts}")
+        counts = log_ingest_run(context, "Dossier exports", outcomes)
         yield dg.MaterializeResult(
             asset_key=table_key("raw.dossier_snapshots"),
-            metadata={**table_metadata(con, "raw.dossier_snapshots"), **run_counts,
-                      "files": _files_markdown(outcomes)},
+            metadata={**table_metadata(con, "raw.dossier_snapshots"), **counts,
+                      "files": files_markdown(outcomes)},
         )
         yield dg.MaterializeResult(
             asset_key=table_key("quarantine.dossier_snapshots"),
             metadata={**table_metadata(con, "quarantine.dossier_snapshots"),
-                      "rows_quarantined": run_counts["rows_quarantined"]},
+                      "rows_quarantined": counts["rows_quarantined"]},
         )
 
 
 # ---------------------------------------------------------------------------- SQL models
 
 # Tables written by Python assets under another name than the asset's.
-TABLE_WRITERS = {"meta.source_files": table_key("raw.dossier_snapshots")}
+TABLE_WRITERS = {
+    "meta.source_files": table_key("raw.dossier_snapshots"),
+    # written by the asset checks of defs/checks.py on the staged dossiers
+    "meta.check_results": table_key("staging.dossiers"),
+}
 
 
 def _upstream_keys(model: SqlModel) -> list[dg.AssetKey]:
@@ -181,7 +265,8 @@ def sql_model_asset(model: SqlModel) -> dg.AssetsDefinition:
     )
     def _model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            written = run_model(con, model, window_of(context), warehouse.model_settings())
+            written = run_model(con, model, window_of(context), warehouse.model_settings(),
+                                run_id=context.run_id)
             return dg.MaterializeResult(
                 metadata={"rows_written": written, **table_metadata(con, model.table)}
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,17 +17,22 @@ from pathlib import Path
 import duckdb
 
 DOSSIER_DIR = "dossiers"
+REPORT_DIR = "reports"
 DOSSIER_SUFFIXES = (".jsonl", ".json", ".csv")
 _EXPORT_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_REPORT_MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 
 @dataclass(frozen=True)
 class LandingFile:
     path: Path
     relative_path: str
+    # the date its folder names: the export date of dossiers, the first day of a report's month
     export_date: date
     size_bytes: int
     mtime_ns: int
+    # a symbolic link whose target lies outside the landing folder is never read
+    outside_landing: bool = False
 
     @property
     def name(self) -> str:
@@ -46,22 +51,48 @@ def is_dossier_export(path: Path) -> bool:
     return name.endswith(DOSSIER_SUFFIXES)
 
 
-def dossier_exports(landing: Path) -> Iterator[LandingFile]:
-    """Dossier export files in load order: export folder date, then file name (DESIGN §3.2)."""
-    root = landing / DOSSIER_DIR
+def is_report_candidate(path: Path) -> bool:
+    """Every file of a report folder but Excel's lock files (~$...) and hidden files: a report
+    saved in the wrong format is reported as failed rather than ignored."""
+    return not path.name.startswith(("~$", "."))
+
+
+def _landing_file(landing: Path, path: Path, folder_date: date) -> LandingFile:
+    stat = path.lstat() if path.is_symlink() else path.stat()
+    return LandingFile(
+        path=path,
+        relative_path=path.relative_to(landing).as_posix(),
+        export_date=folder_date,
+        size_bytes=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        outside_landing=not path.resolve().is_relative_to(landing.resolve()),
+    )
+
+
+def _dated_files(
+    landing: Path, subdir: str, folder_pattern: re.Pattern[str],
+    folder_date: Callable[[str], date], wanted: Callable[[Path], bool],
+) -> Iterator[LandingFile]:
+    """Files of landing/<subdir>/<dated folder>/, by folder then file name."""
+    root = landing / subdir
     if not root.is_dir():
         return
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and _EXPORT_DATE.match(p.name)):
-        export_date = date.fromisoformat(folder.name)
-        for path in sorted(p for p in folder.iterdir() if p.is_file() and is_dossier_export(p)):
-            stat = path.stat()
-            yield LandingFile(
-                path=path,
-                relative_path=path.relative_to(landing).as_posix(),
-                export_date=export_date,
-                size_bytes=stat.st_size,
-                mtime_ns=stat.st_mtime_ns,
-            )
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and folder_pattern.match(p.name)):
+        for path in sorted(p for p in folder.iterdir() if p.is_file() and wanted(p)):
+            yield _landing_file(landing, path, folder_date(folder.name))
+
+
+def dossier_exports(landing: Path) -> Iterator[LandingFile]:
+    """Dossier export files in load order: export folder date, then file name (DESIGN §3.2)."""
+    return _dated_files(landing, DOSSIER_DIR, _EXPORT_DATE, date.fromisoformat, is_dossier_export)
+
+
+def monthly_reports(landing: Path) -> Iterator[LandingFile]:
+    """Report workbooks, reports/<YYYY-MM>/<name>.xlsx (DESIGN §3.3), by month then name."""
+    return _dated_files(
+        landing, REPORT_DIR, _REPORT_MONTH, lambda month: date.fromisoformat(f"{month}-01"),
+        is_report_candidate,
+    )
 
 
 @dataclass(frozen=True)
@@ -69,7 +100,7 @@ class RegisteredFile:
     file_id: int
     size_bytes: int
     mtime_ns: int
-    content_sha256: str
+    content_sha256: str | None
 
 
 def registered_version(con: duckdb.DuckDBPyConnection, relative_path: str) -> RegisteredFile | None:

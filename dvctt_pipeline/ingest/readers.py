@@ -1,18 +1,26 @@
-"""Format readers for dossier exports.
+"""Format readers for dossier exports: JSON lines, JSON arrays and CSV, each optionally .gz.
 
 Each reader fills the temporary table `incoming_records` (see validate.dossier_rules) from
 one file, reading only the fields the metrics need: personal data (ChuHoSo,
 SoGiayToChuHoSo, SoDienThoai, Email, DiaChi, ...) is never selected, so it cannot reach
 the warehouse, its quarantine, the logs or Dagster metadata. File paths are passed as
-query parameters, never spliced into SQL text.
+query parameters, never spliced into SQL text; DuckDB reads .gz files as streams.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gzip
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import duckdb
+
+from dvctt_pipeline.ingest.guards import UnreadableFile
 
 # DVCQG sync field -> column of incoming_records. Only these fields are ever read.
 USED_FIELDS: dict[str, str] = {
@@ -29,10 +37,12 @@ USED_FIELDS: dict[str, str] = {
     "TrangThaiHoSo": "trang_thai",
     "DuocThanhToanTrucTuyen": "thanh_toan_truc_tuyen",
 }
-
-
-class UnreadableFile(ValueError):
-    """The whole file cannot be read; the message says what to fix."""
+# A CSV export without these columns cannot give a single valid record.
+REQUIRED_CSV_COLUMNS = ("MaHoSo", "NgayTiepNhan", "KenhThucHien", "TrangThaiHoSo")
+# CSV exports give the total fee of a dossier in one column instead of the DanhSachLePhi list.
+CSV_FEE_COLUMN = "Gia"
+# Legacy Vietnamese Windows code page; its text uses combining tone marks, hence NFC after.
+LEGACY_ENCODING = "cp1258"
 
 
 def _json_object_fields() -> str:
@@ -80,19 +90,139 @@ WITH numbered_lines AS (
 {_json_object_fields()}
 """
 
+# Each element of the top-level array is one record, kept as JSON text so that elements that
+# are not objects are set aside by the same rule as in JSON lines.
+JSON_ARRAY_SQL = f"""
+CREATE OR REPLACE TEMP TABLE incoming_records AS
+WITH numbered_lines AS (
+    SELECT row_number() OVER () AS line_no, json::VARCHAR AS line
+    FROM read_json($path, format = 'array', records = false, columns = {{'json': 'JSON'}})
+)
+{_json_object_fields()}
+"""
+
+
+def _csv_sql(columns_present: set[str]) -> str:
+    """Column names in this SQL are the constants of USED_FIELDS, never the file's own text."""
+    present = {name.lower() for name in columns_present}
+
+    def column(field: str) -> str:
+        return f'"{field}"' if field.lower() in present else "NULL::VARCHAR"
+
+    fields = ",\n        ".join(
+        f"{column(field)} AS {name}" for field, name in USED_FIELDS.items()
+    )
+    return f"""
+    CREATE OR REPLACE TEMP TABLE incoming_records AS
+    SELECT
+        row_number() OVER () AS line_no,
+        NULL::VARCHAR AS read_error,
+        {fields},
+        try_cast(nullif(trim({column(CSV_FEE_COLUMN)}), '') AS DECIMAL(18, 2)) AS fee_total
+    FROM read_csv($path, header = true, all_varchar = true)
+    """
+
+
+def _require_records(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    (records,) = con.execute("SELECT count(*) FROM incoming_records").fetchone()
+    if records == 0:
+        raise UnreadableFile(
+            f"{path.name} contains no dossier records; check that the export is complete."
+        )
+
 
 def read_json_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.execute(JSON_LINES_SQL, {"path": str(path)})
+    _require_records(con, path)
+
+
+def read_json_array(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    try:
+        con.execute(JSON_ARRAY_SQL, {"path": str(path)})
+    except duckdb.Error as error:
+        # DuckDB's message may quote the record: keep only the byte position
+        position = re.search(r"at byte \d+", str(error))
+        where = f" (malformed {position[0]})" if position else ""
+        raise UnreadableFile(
+            f"{path.name} is not one complete JSON array of records{where}; a .json export must "
+            "be [ {...}, {...} ] in UTF-8 (JSON lines go in a .jsonl file)."
+        ) from error
+    _require_records(con, path)
+
+
+def read_csv_export(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """UTF-8 (with or without BOM) is read directly; otherwise the file is taken as
+    Windows-1258, the legacy Vietnamese code page, and transcoded first."""
+    try:
+        _read_utf8_csv(con, path)
+    except duckdb.InvalidInputException as error:
+        if "unicode" not in str(error).lower():
+            raise
+        with _transcoded_from_legacy(path) as utf8_copy:
+            _read_utf8_csv(con, utf8_copy, shown_as=path)
+
+
+def _read_utf8_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, shown_as: Path | None = None
+) -> None:
+    shown_as = shown_as or path
+    header = [
+        row[0] for row in con.execute(
+            "DESCRIBE SELECT * FROM read_csv($path, header = true, all_varchar = true)",
+            {"path": str(path)},
+        ).fetchall()
+    ]
+    present = {name.lower() for name in header}
+    missing = [name for name in REQUIRED_CSV_COLUMNS if name.lower() not in present]
+    if missing:
+        raise UnreadableFile(
+            f"{shown_as.name} lacks the columns {', '.join(missing)}; export the dossiers with "
+            f"the DVCQG field names in the first line (at least {', '.join(REQUIRED_CSV_COLUMNS)})."
+        )
+    con.execute(_csv_sql(set(header)), {"path": str(path)})
+    _require_records(con, shown_as)
+
+
+def _open_text(path: Path, encoding: str) -> IO[str]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    return opener(path, "rt", encoding=encoding, newline="")
+
+
+def _nfc_lines(stream: IO[str]) -> Iterator[str]:
+    for line in stream:
+        yield unicodedata.normalize("NFC", line)
+
+
+@contextmanager
+def _transcoded_from_legacy(path: Path) -> Iterator[Path]:
+    """A temporary UTF-8, NFC copy of a Windows-1258 file, written line by line."""
+    with tempfile.TemporaryDirectory(prefix="dvctt-cp1258-") as folder:
+        copy = Path(folder) / "export.csv"
+        try:
+            with _open_text(path, LEGACY_ENCODING) as source, copy.open(
+                "w", encoding="utf-8", newline=""
+            ) as target:
+                target.writelines(_nfc_lines(source))
+        except UnicodeDecodeError as error:
+            raise UnreadableFile(
+                f"{path.name} is neither UTF-8 nor Windows-1258 text (it has bytes neither "
+                "can decode); export it again as UTF-8."
+            ) from error
+        yield copy
 
 
 Reader = Callable[[duckdb.DuckDBPyConnection, Path], None]
+READERS: dict[str, Reader] = {
+    ".jsonl": read_json_lines,
+    ".json": read_json_array,
+    ".csv": read_csv_export,
+}
 
 
 def reader_for(path: Path) -> Reader:
-    name = path.name.lower().removesuffix(".gz")
-    if name.endswith(".jsonl"):
-        return read_json_lines
-    raise UnreadableFile(
-        f"{path.name}: this export format is not supported yet; "
-        "export the dossiers as JSON lines (.jsonl, optionally .gz)."
-    )
+    suffix = Path(path.name.lower().removesuffix(".gz")).suffix
+    if suffix not in READERS:
+        raise UnreadableFile(
+            f"{path.name}: dossier exports must be .jsonl, .json or .csv, optionally .gz."
+        )
+    return READERS[suffix]

@@ -13,25 +13,42 @@ How a run replaces rows (`replace:` in the header):
 The new rows are computed first, then deleted-and-inserted in one transaction, so a re-run
 of the same window with the same inputs gives the same rows, and a run that dies leaves the
 previous rows in place.
+
+Restatements: before a marts model replaces rows of a closed month (one before the running
+month, Vietnam time), its old rows are compared with the new ones on the table's key, the
+grain columns of the BI contract (KEY_COLUMNS) it has; every number that moved is written to
+`meta.restatements`, so analysts can see why a published figure changed.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from graphlib import TopologicalSorter
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import sqlglot
 import yaml
 from sqlglot import exp
 
+from dvctt_pipeline.settings import TIMEZONE
+
 SQL_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql"
 _HEADER = re.compile(r"^\s*/\*(?P<header>.*?)\*/(?P<body>.*)$", re.DOTALL)
 _MONTH_WINDOW = re.compile(r"^months of (?P<column>\w+)$")
+# The grain columns of the BI contract (DESIGN §5): a marts row is identified by those it has
+# (period_end too: the year-to-date periods of a year share their period_start).
+KEY_COLUMNS = (
+    "metric", "geography", "province_code", "admin_level", "agency_code", "relative_path",
+    "period_type", "period_start", "period_end", "year", "as_of_month", "month",
+)
+# Figures are compared as DOUBLE; a rate recomputed from the same counts is equal to well
+# within this, a changed one differs by far more.
+_TOLERANCE = 1e-9
 
 
 class ModelDefinitionError(ValueError):
@@ -66,6 +83,14 @@ class SqlModel:
             return "period_start < $window_end AND period_end >= $window_start"
         column = _MONTH_WINDOW.match(self.replace)["column"]
         return f"{column} >= $window_start AND {column} < $window_end"
+
+    def closed_predicate(self) -> str | None:
+        """SQL condition selecting rows of closed months (before $running_month)."""
+        if self.replace == "all":
+            return None
+        if self.replace == "periods":
+            return "period_end < $running_month"
+        return f"{_MONTH_WINDOW.match(self.replace)['column']} < $running_month"
 
 
 def _parse_model(path: Path) -> SqlModel:
@@ -158,10 +183,91 @@ def _document(con: duckdb.DuckDBPyConnection, model: SqlModel, columns: list[str
         )
 
 
+def month_of(moment: datetime) -> date:
+    """The first day of the month, in Vietnam time, that a moment falls in."""
+    local = moment.astimezone(ZoneInfo(TIMEZONE))
+    return date(local.year, local.month, 1)
+
+
+def running_month() -> date:
+    """The month in progress; the months before it are closed."""
+    return month_of(datetime.now(UTC))
+
+
+_NUMERIC_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE",
+}
+
+
+def _numeric_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute("DESCRIBE SELECT * FROM new_rows").fetchall()
+    return [
+        name for name, kind, *_ in rows
+        if kind in _NUMERIC_TYPES or kind.startswith("DECIMAL")
+    ]
+
+
+def _restatements_sql(model: SqlModel, key: list[str], figures: list[str]) -> str:
+    """Old rows of the window's closed months joined to their new rows on the key, unnested
+    into one row per figure that moved (or whose row is gone)."""
+    row_key = ", ".join(f"concat('{column}=', old.{column})" for column in key)
+    joined_on = " AND ".join(f"old.{column} IS NOT DISTINCT FROM new.{column}" for column in key)
+    cells = ", ".join(
+        f"{{'column_name': '{column}', 'old_value': old.{column}::DOUBLE, "
+        f"'new_value': new.{column}::DOUBLE}}"
+        for column in figures
+    )
+    return f"""
+        INSERT INTO meta.restatements
+            (table_name, row_key, column_name, old_value, new_value, run_id)
+        SELECT $table, row_key, cell.column_name, cell.old_value, cell.new_value, $run_id
+        FROM (
+            SELECT concat_ws(', ', {row_key}) AS row_key, unnest([{cells}]) AS cell
+            FROM (
+                SELECT * FROM {model.table}
+                WHERE ({model.window_predicate()}) AND ({model.closed_predicate()})
+            ) AS old
+            LEFT JOIN new_rows AS new ON {joined_on}
+        )
+        WHERE (cell.old_value IS NULL) <> (cell.new_value IS NULL)
+           OR abs(cell.old_value - cell.new_value) > {_TOLERANCE}
+    """
+
+
+def _record_restatements(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window, run_id: str | None
+) -> None:
+    """Write to meta.restatements every published figure of a closed month the run changes."""
+    if model.schema != "marts" or model.closed_predicate() is None:
+        return
+    columns = set(model.columns)
+    key = [column for column in KEY_COLUMNS if column in columns]
+    figures = [column for column in _numeric_columns(con) if column not in key]
+    if not key or not figures:
+        return
+    duplicated = con.execute(
+        f"SELECT count(*) FROM (SELECT {', '.join(key)} FROM new_rows "
+        "GROUP BY ALL HAVING count(*) > 1)"
+    ).fetchone()[0]
+    if duplicated:
+        raise ModelDefinitionError(
+            f"{model.path}: {duplicated} keys ({', '.join(key)}) have several rows; a marts "
+            f"table's grain must be made of the key columns {', '.join(KEY_COLUMNS)}."
+        )
+    con.execute(
+        _restatements_sql(model, key, figures),
+        {"window_start": window.start, "window_end": window.end,
+         "running_month": running_month(), "table": model.table, "run_id": run_id},
+    )
+
+
 def run_model(
-    con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window, settings: dict[str, object]
+    con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window, settings: dict[str, object],
+    run_id: str | None = None,
 ) -> int:
-    """Replace the model's rows for the window; returns the number of rows written."""
+    """Replace the model's rows for the window, recording restatements of closed months (with
+    the Dagster run's id); returns the number of rows written."""
     window_values = {"window_start": window.start, "window_end": window.end}
     values = {**window_values, **settings}
     unknown = model.parameters - values.keys()
@@ -184,6 +290,7 @@ def run_model(
                 raise ModelDefinitionError(
                     f"{model.path}: {outside} rows fall outside the window it replaces."
                 )
+            _record_restatements(con, model, window, run_id)
             con.execute(f"DELETE FROM {model.table} WHERE {predicate}", window_values)
         else:
             con.execute(f"DELETE FROM {model.table}")

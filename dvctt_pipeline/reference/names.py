@@ -20,6 +20,7 @@ _ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     (r"tp\s*\.?\s*ho chi minh", "thanh pho ho chi minh"),
     (r"tp\s*\.\s*", "thanh pho "),
     (r"tp", "thanh pho"),
+    (r"hcm", "ho chi minh"),
     (r"dac", "dak"),
 )
 

@@ -1,9 +1,17 @@
-"""Publish `marts` to the serving file atomically.
+"""Publish `marts` to the serving file, and one Parquet file per marts table, atomically.
 
 BI tools never open the working warehouse (DuckDB has one writer). After each run the marts
 are copied, with their comments, into a brand-new DuckDB file beside the serving file, which
 is then renamed over it: a reader that holds the old file keeps reading a complete old
-version, and the next connection sees the new one.
+version, and the next connection sees the new one. `meta.restatements` goes with them, so
+analysts can see why a published figure of a closed month moved.
+
+The same tables are written as Parquet to `parquet/<table>.parquet` beside the serving file,
+for tools whose DuckDB driver is older than the file format (Excel, Power BI); each file is
+written under a temporary name and renamed over the old one, too.
+
+A run killed while publishing leaves only files with a temporary name, which the next
+publication removes; the published files stay at their previous version.
 """
 
 from __future__ import annotations
@@ -15,55 +23,120 @@ from pathlib import Path
 import duckdb
 
 SERVED_SCHEMA = "marts"
+# Tables of other schemas that BI may read beside the marts.
+ALSO_SERVED = (("meta", "restatements"),)
+PARQUET_DIR = "parquet"
 _BUILD = "serving_build"
+_TEMPORARY_SUFFIX = ".building"
 
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _served_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None]]:
-    return con.execute(
-        "SELECT table_name, comment FROM duckdb_tables() "
+def parquet_dir(serving: Path) -> Path:
+    return serving.parent / PARQUET_DIR
+
+
+def _temporary_name(final: Path) -> Path:
+    return final.with_name(f".{final.name}.{uuid.uuid4().hex}{_TEMPORARY_SUFFIX}")
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Temporary files of a publication that was killed; one writer runs at a time (the
+    pool), so none of them is being written now."""
+    for leftover in folder.glob(f".*{_TEMPORARY_SUFFIX}*"):
+        leftover.unlink(missing_ok=True)
+
+
+def _served_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]:
+    """(schema, table, comment) of every table the serving file holds."""
+    rows = con.execute(
+        "SELECT schema_name, table_name, comment FROM duckdb_tables() "
         "WHERE database_name = current_database() AND schema_name = $schema ORDER BY table_name",
         {"schema": SERVED_SCHEMA},
     ).fetchall()
+    for schema, table in ALSO_SERVED:
+        rows += con.execute(
+            "SELECT schema_name, table_name, comment FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND schema_name = $schema "
+            "AND table_name = $table",
+            {"schema": schema, "table": table},
+        ).fetchall()
+    return rows
 
 
-def _copy_comments(con: duckdb.DuckDBPyConnection, table: str, comment: str | None) -> None:
-    target = f"{_BUILD}.{SERVED_SCHEMA}.{table}"
+def _copy_comments(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, comment: str | None
+) -> None:
+    target = f"{_BUILD}.{schema}.{table}"
     if comment:
         con.execute(f"COMMENT ON TABLE {target} IS {_quote(comment)}")
     columns = con.execute(
         "SELECT column_name, comment FROM duckdb_columns() WHERE database_name = current_database()"
         " AND schema_name = $schema AND table_name = $table AND comment IS NOT NULL",
-        {"schema": SERVED_SCHEMA, "table": table},
+        {"schema": schema, "table": table},
     ).fetchall()
     for column, column_comment in columns:
         con.execute(f"COMMENT ON COLUMN {target}.{column} IS {_quote(column_comment)}")
 
 
-def publish_serving_file(con: duckdb.DuckDBPyConnection, serving: Path) -> dict[str, int]:
-    """Write every marts table to a new file and swap it in; returns rows per table."""
-    serving.parent.mkdir(parents=True, exist_ok=True)
-    building = serving.with_name(f".{serving.name}.{uuid.uuid4().hex}.building")
+def _build_serving_copy(con: duckdb.DuckDBPyConnection, building: Path) -> dict[str, int]:
+    """Copy the served tables with their comments into the new file; returns rows per table."""
     con.execute(f"ATTACH {_quote(str(building))} AS {_BUILD}")
+    rows = {}
+    for schema, table, comment in _served_tables(con):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_BUILD}.{schema}")
+        con.execute(
+            f"CREATE TABLE {_BUILD}.{schema}.{table} AS SELECT * FROM {schema}.{table}"
+        )
+        _copy_comments(con, schema, table, comment)
+        rows[f"{schema}.{table}"] = con.execute(
+            f"SELECT count(*) FROM {_BUILD}.{schema}.{table}"
+        ).fetchone()[0]
+    con.execute(f"DETACH {_BUILD}")
+    return rows
+
+
+def _write_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[Path, Path]:
+    """Each marts table to a temporary Parquet file; returns final path -> temporary path."""
+    written = {}
+    for schema, table, _ in _served_tables(con):
+        if schema != SERVED_SCHEMA:
+            continue
+        final = folder / f"{table}.parquet"
+        temporary = _temporary_name(final)
+        written[final] = temporary
+        con.execute(
+            f"COPY {schema}.{table} TO {_quote(str(temporary))} (FORMAT parquet)"
+        )
+    return written
+
+
+def _swap_in_parquet(folder: Path, written: dict[Path, Path]) -> None:
+    for final, temporary in written.items():
+        os.replace(temporary, final)
+    for stale in set(folder.glob("*.parquet")) - set(written):
+        # a marts table that no longer exists must not linger as a file BI still reads
+        stale.unlink()
+
+
+def publish_serving_file(con: duckdb.DuckDBPyConnection, serving: Path) -> dict[str, int]:
+    """Write the served tables to a new file and the marts to new Parquet files, then swap
+    them in; returns rows per table."""
+    parquet = parquet_dir(serving)
+    parquet.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(serving.parent)
+    _remove_leftovers(parquet)
+    building = _temporary_name(serving)
     try:
-        con.execute(f"CREATE SCHEMA {_BUILD}.{SERVED_SCHEMA}")
-        rows = {}
-        for table, comment in _served_tables(con):
-            con.execute(
-                f"CREATE TABLE {_BUILD}.{SERVED_SCHEMA}.{table} AS "
-                f"SELECT * FROM {SERVED_SCHEMA}.{table}"
-            )
-            _copy_comments(con, table, comment)
-            rows[f"{SERVED_SCHEMA}.{table}"] = con.execute(
-                f"SELECT count(*) FROM {_BUILD}.{SERVED_SCHEMA}.{table}"
-            ).fetchone()[0]
-        con.execute(f"DETACH {_BUILD}")
-        os.replace(building, serving)
+        rows = _build_serving_copy(con, building)
+        written = _write_parquet(con, parquet)
     except BaseException:
         con.execute(f"DETACH DATABASE IF EXISTS {_BUILD}")
-        building.unlink(missing_ok=True)
+        _remove_leftovers(serving.parent)
+        _remove_leftovers(parquet)
         raise
+    os.replace(building, serving)
+    _swap_in_parquet(parquet, written)
     return rows

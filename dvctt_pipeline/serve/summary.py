@@ -7,6 +7,10 @@ from pathlib import Path
 
 import duckdb
 
+# The three provinces whose 2022 targets the seed report quotes: Hòa Bình, Khánh Hòa,
+# Thái Nguyên.
+SEEDED_TARGET_PROVINCES = ("17", "56", "19")
+
 
 def national_rate(con: duckdb.DuckDBPyConnection, metric: str, period_end: date) -> float | None:
     row = con.execute(
@@ -37,6 +41,24 @@ def _format_provinces(rows: list[tuple[str, float]]) -> str:
     return ", ".join(f"{name} {value:.2%}" for name, value in rows)
 
 
+def compliance_lines(con: duckdb.DuckDBPyConnection, as_of_month: date) -> list[str]:
+    """Per seeded province, level and metric: how many agencies meet their target (ytd)."""
+    rows = con.execute(
+        """
+        SELECT province_name, admin_level, metric, agencies_met, agencies, share_met
+        FROM marts.target_compliance_summary
+        WHERE as_of_month = $month AND list_contains($provinces, province_code)
+        ORDER BY list_position($provinces, province_code), admin_level, metric
+        """,
+        {"month": as_of_month, "provinces": list(SEEDED_TARGET_PROVINCES)},
+    ).fetchall()
+    return [
+        f"  {name}, {level}, {metric}: {met} of {agencies} agencies meet their target "
+        f"({share:.0%})"
+        for name, level, metric, met, agencies, share in rows
+    ] or ["  no target compliance figures"]
+
+
 def seed_report_text(serving: Path, period_end: date) -> str:
     """The national share and the top and bottom five, as the 2022 report states them."""
     with duckdb.connect(str(serving), read_only=True) as con:
@@ -49,5 +71,11 @@ def seed_report_text(serving: Path, period_end: date) -> str:
             + _format_provinces(ranked_provinces(con, "online_share_all", period_end, "top")),
             "Bottom 5 provinces by online_share_all: "
             + _format_provinces(ranked_provinces(con, "online_share_all", period_end, "bottom")),
+            "Top 5 provinces by dvctt_uptake_rate: "
+            + _format_provinces(ranked_provinces(con, "dvctt_uptake_rate", period_end, "top")),
+            "Bottom 5 provinces by dvctt_uptake_rate: "
+            + _format_provinces(ranked_provinces(con, "dvctt_uptake_rate", period_end, "bottom")),
+            f"Target compliance, year to date {period_end:%Y-%m}:",
+            *compliance_lines(con, period_end.replace(day=1)),
         ]
     return "\n".join(lines)

@@ -20,12 +20,19 @@ REASONS = {
     "bad_date": "a date is not yyyyMMddHHmmss or ISO 8601, or does not exist",
     "unknown_channel": "KenhThucHien is not 1, 2, 3 or empty",
     "unknown_status": "TrangThaiHoSo is not an integer from 1 to 10",
+    "unknown_payment_code": "DuocThanhToanTrucTuyen is not 0, 1, 2 or empty",
     "due_before_received": "NgayHenTra is before NgayTiepNhan",
 }
 
 TYPE_MACROS = """
+-- yyyyMMddHHmmss and ISO 8601 without an offset are Vietnam local time already; an ISO 8601
+-- time with an offset (Z, +07:00) is converted to Vietnam local time.
 CREATE OR REPLACE TEMP MACRO portal_timestamp(text) AS
-    coalesce(try_strptime(text, '%Y%m%d%H%M%S'), try_cast(text AS TIMESTAMP));
+    coalesce(
+        try_strptime(text, '%Y%m%d%H%M%S'),
+        CASE WHEN regexp_matches(text, '(Z|[+-]\d{2}:?\d{2})$')
+             THEN timezone('Asia/Ho_Chi_Minh', try_cast(text AS TIMESTAMPTZ))
+             ELSE try_cast(text AS TIMESTAMP) END);
 CREATE OR REPLACE TEMP MACRO blank_to_null(text) AS nullif(trim(text), '');
 """
 
@@ -36,7 +43,8 @@ SELECT
     read_error,
     blank_to_null(ma_ho_so) AS ma_ho_so,
     blank_to_null(ma_don_vi_xu_ly) AS ma_don_vi_xu_ly,
-    blank_to_null(don_vi_xu_ly) AS don_vi_xu_ly,
+    -- names come NFC or NFD; store one form (matching by name uses name_key anyway)
+    nfc_normalize(blank_to_null(don_vi_xu_ly)) AS don_vi_xu_ly,
     blank_to_null(ma_tthc) AS ma_tthc,
     blank_to_null(ma_linh_vuc) AS ma_linh_vuc,
     blank_to_null(kenh_thuc_hien) IS NULL AS kenh_was_empty,
@@ -51,6 +59,7 @@ SELECT
         OR (blank_to_null(ngay_ket_thuc_xu_ly) IS NOT NULL AND ngay_ket_thuc_parsed IS NULL)
         OR (blank_to_null(ngay_tra) IS NOT NULL AND ngay_tra_parsed IS NULL) AS has_bad_date,
     try_cast(blank_to_null(trang_thai) AS TINYINT) AS trang_thai,
+    blank_to_null(thanh_toan_truc_tuyen) AS thanh_toan_text,
     coalesce(try_cast(blank_to_null(thanh_toan_truc_tuyen) AS TINYINT), 0) AS thanh_toan_truc_tuyen,
     fee_total
 FROM (
@@ -70,6 +79,8 @@ SELECT *,
         WHEN ngay_tiep_nhan IS NULL OR has_bad_date THEN 'bad_date'
         WHEN kenh_thuc_hien IS NULL OR kenh_thuc_hien NOT IN (1, 2, 3) THEN 'unknown_channel'
         WHEN trang_thai IS NULL OR trang_thai NOT BETWEEN 1 AND 10 THEN 'unknown_status'
+        WHEN thanh_toan_text IS NOT NULL AND thanh_toan_text NOT IN ('0', '1', '2')
+            THEN 'unknown_payment_code'
         WHEN ngay_hen_tra < ngay_tiep_nhan THEN 'due_before_received'
     END AS reason
 FROM typed_records;

@@ -121,7 +121,7 @@ def test_an_unreadable_file_fails_alone_without_quoting_its_content(tmp_path, co
     outcomes = {o.relative_path: o for o in ingest_dossier_exports(con, tmp_path)}
     failed = outcomes["dossiers/2022-01-05/broken.jsonl.gz"]
     assert failed.status == "failed"
-    assert "broken.jsonl.gz could not be read" in failed.message
+    assert "broken.jsonl.gz is not a gzip file" in failed.message
     assert PERSONAL["ChuHoSo"] not in failed.message
     assert outcomes["dossiers/2022-01-05/good.jsonl"].status == "loaded"
     assert con.execute("SELECT count(*) FROM raw.dossier_snapshots").fetchone()[0] == 1

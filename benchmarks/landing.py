@@ -1,0 +1,88 @@
+"""The benchmark's landing folder: N dossier snapshots a month, generated once and reused.
+
+The sample generator's volume is a scale, not a row count; the scale for N snapshots a month
+is found from a scale-1 run of the first month (the plan's counts grow linearly with it).
+The last export day is held back outside the landing folder, so that the same folder serves
+the month (everything but that day) and then the daily run (that day landing on top).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+from dvctt_pipeline.ingest.landing import DOSSIER_DIR
+from dvctt_pipeline.sample.generator import generate_landing, month_range
+
+MARKER = "sample.json"
+
+
+@dataclass(frozen=True)
+class BenchLanding:
+    landing: Path
+    held_day: Path  # the last export day's folder, kept outside the landing folder
+    first: str
+    last: str
+    scale: float
+    snapshots: int  # valid snapshot lines written, every day included
+    files: int
+
+    def hold_back_last_day(self) -> Path:
+        """Move the last export day out of the landing folder; return where it belongs."""
+        home = self.landing / DOSSIER_DIR / self.held_day.name
+        if home.exists():
+            shutil.rmtree(self.held_day, ignore_errors=True)
+            home.rename(self.held_day)
+        return home
+
+    def land_last_day(self) -> None:
+        home = self.landing / DOSSIER_DIR / self.held_day.name
+        if self.held_day.exists():
+            self.held_day.rename(home)
+
+
+def snapshots_per_scale_unit(first: str, seed: int) -> int:
+    """Snapshots a month of `first` has at scale 1 (written to a temporary folder)."""
+    with tempfile.TemporaryDirectory(prefix="dvctt-bench-calibration-") as folder:
+        return generate_landing(Path(folder), first, first, scale=1.0, seed=seed).snapshots
+
+
+def month_label(month: date) -> str:
+    return f"{month:%Y-%m}"
+
+
+def prepare_landing(workdir: Path, first: str, months: int, rows: int, seed: int) -> BenchLanding:
+    """The landing folder for `months` months from `first` with about `rows` snapshots each,
+    generated unless a previous run left it (same arguments, same files)."""
+    all_months = month_range(first, "2026-12")[:months]
+    last = month_label(all_months[-1])
+    folder = workdir / f"landing_{first}_{months}x{rows}_seed{seed}"
+    marker = folder / MARKER
+    if not marker.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        scale = rows / snapshots_per_scale_unit(first, seed)
+        summary = generate_landing(folder / "landing", first, last, scale=scale, seed=seed)
+        marker.write_text(json.dumps({"scale": scale, "snapshots": summary.snapshots,
+                                      "files": summary.files}), encoding="utf-8")
+    facts = json.loads(marker.read_text(encoding="utf-8"))
+    exports = sorted((folder / "landing" / DOSSIER_DIR).iterdir())
+    held = folder / "held_back" / max(exports[-1].name, _held_name(folder))
+    held.parent.mkdir(exist_ok=True)
+    return BenchLanding(folder / "landing", held, first, last, facts["scale"],
+                        facts["snapshots"], facts["files"])
+
+
+def _held_name(folder: Path) -> str:
+    """The day already held back by an interrupted run, if any ('' if none)."""
+    held = folder / "held_back"
+    names = [p.name for p in held.iterdir()] if held.exists() else []
+    return max(names, default="")
+
+
+def describe(landing: BenchLanding) -> dict[str, object]:
+    return {key: str(value) if isinstance(value, Path) else value
+            for key, value in asdict(landing).items()}

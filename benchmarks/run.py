@@ -1,0 +1,279 @@
+"""`make bench`: the pipeline on N dossier snapshots a month against DuckDB alone.
+
+1. A landing folder of `--months` months of about `--rows` snapshots each (sample generator,
+   kept under --workdir and reused), the last export day held back.
+2. The reference: DuckDB alone reads the same files into a typed table with the columns of
+   raw.dossier_snapshots (no validation, no Dagster).
+3. The pipeline: the job `refresh_months` over the months, through Dagster with a persistent
+   instance, exactly as `dvctt materialize` runs it: per stage rows, seconds, rows/s, peak
+   memory of the process tree.
+4. The row rules alone on the same records, for the share of validation in the pipeline.
+5. The daily run: the held-back day lands, the daily schedule is evaluated and its runs
+   executed, timed end to end (Dagster run start included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import psutil
+
+from benchmarks.landing import BenchLanding, describe, prepare_landing
+from benchmarks.memory import MemorySampler
+from benchmarks.stages import Stage, run_stages, stage_of_node
+from dvctt_pipeline.ingest.changes import fingerprint, save_seen, seen_state_path
+from dvctt_pipeline.ingest.landing import DOSSIER_DIR, dossier_exports
+from dvctt_pipeline.ingest.readers import JSON_LINES_SQL
+from dvctt_pipeline.settings import TIMEZONE
+from dvctt_pipeline.validate.dossier_rules import judge_incoming_records
+
+GB = 1024**3
+T = TypeVar("T")
+
+# The reference: what DuckDB alone needs to turn the exports into the typed columns of
+# raw.dossier_snapshots. Types are applied with try_ functions, as a bad line must not stop it.
+REFERENCE_SQL = """
+CREATE OR REPLACE TABLE reference AS
+SELECT
+    filename AS file_name,
+    MaHoSo AS ma_ho_so, MaDonViXuLy AS ma_don_vi_xu_ly, DonViXuLy AS don_vi_xu_ly,
+    MaTTHC AS ma_tthc, MaLinhVuc AS ma_linh_vuc,
+    try_cast(KenhThucHien AS TINYINT) AS kenh_thuc_hien,
+    try_strptime(NgayTiepNhan, '%Y%m%d%H%M%S') AS ngay_tiep_nhan,
+    try_strptime(NgayHenTra, '%Y%m%d%H%M%S') AS ngay_hen_tra,
+    try_strptime(NgayKetThucXuLy, '%Y%m%d%H%M%S') AS ngay_ket_thuc_xu_ly,
+    try_strptime(NgayTra, '%Y%m%d%H%M%S') AS ngay_tra,
+    TrangThaiHoSo AS trang_thai, DuocThanhToanTrucTuyen AS thanh_toan_truc_tuyen,
+    list_sum(list_transform(DanhSachLePhi, fee -> fee.Gia)) AS fee_total
+FROM read_json($paths, format = 'newline_delimited', filename = true, ignore_errors = true,
+    columns = {
+        MaHoSo: 'VARCHAR', MaDonViXuLy: 'VARCHAR', DonViXuLy: 'VARCHAR', MaTTHC: 'VARCHAR',
+        MaLinhVuc: 'VARCHAR', KenhThucHien: 'VARCHAR', NgayTiepNhan: 'VARCHAR',
+        NgayHenTra: 'VARCHAR', NgayKetThucXuLy: 'VARCHAR', NgayTra: 'VARCHAR',
+        TrangThaiHoSo: 'TINYINT', DuocThanhToanTrucTuyen: 'TINYINT',
+        DanhSachLePhi: 'STRUCT(TenPhiLePhi VARCHAR, Gia DECIMAL(18, 2))[]'})
+"""
+
+
+@dataclass(frozen=True)
+class Timed:
+    seconds: float
+    peak_bytes: int
+    rows: int
+
+
+@contextmanager
+def pipeline_environment(workdir: Path, landing: Path) -> Any:
+    """A fresh warehouse, serving file and persistent Dagster instance under workdir/run."""
+    run_dir = workdir / "run"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    (run_dir / "dagster_home").mkdir(parents=True)
+    shutil.copy(Path("dagster_home/dagster.yaml"), run_dir / "dagster_home" / "dagster.yaml")
+    values = {"DVCTT_LANDING_DIR": landing, "DVCTT_WAREHOUSE": run_dir / "warehouse.duckdb",
+              "DVCTT_SERVING": run_dir / "serving" / "dvctt.duckdb",
+              "DVCTT_REPORTS_DIR": run_dir / "reports", "DAGSTER_HOME": run_dir / "dagster_home"}
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update({name: str(value.resolve()) for name, value in values.items()})
+    try:
+        yield run_dir
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def timed(action: Callable[[], T]) -> tuple[T, float, float]:
+    """Run `action`; return its result and the time.time() stamps around it."""
+    start = time.time()
+    result = action()
+    return result, start, time.time()
+
+
+def export_paths(landing: Path) -> list[str]:
+    return [str(f.path) for f in dossier_exports(landing)]
+
+
+def warm_page_cache(paths: Sequence[str]) -> None:
+    """Read every export once, so neither contender pays the first read from disk."""
+    for path in paths:
+        with open(path, "rb") as stream:
+            while stream.read(1 << 24):
+                pass
+
+
+def run_reference(workdir: Path, paths: list[str], sampler: MemorySampler) -> Timed:
+    database = workdir / "reference.duckdb"
+    database.unlink(missing_ok=True)
+
+    def load() -> int:
+        with duckdb.connect(str(database)) as con:
+            con.execute(REFERENCE_SQL, {"paths": paths})
+            return con.execute("SELECT count(*) FROM reference").fetchone()[0]
+
+    rows, start, end = timed(load)
+    database.unlink()
+    return Timed(end - start, sampler.peak(start, end), rows)
+
+
+def run_rules_alone(paths: list[str], sampler: MemorySampler) -> Timed:
+    """The row rules of the ingest on every record at once, on records read beforehand."""
+    with duckdb.connect() as con:
+        con.execute(JSON_LINES_SQL, {"path": paths})
+        rows = con.execute("SELECT count(*) FROM incoming_records").fetchone()[0]
+        _, start, end = timed(lambda: judge_incoming_records(con))
+    return Timed(end - start, sampler.peak(start, end), rows)
+
+
+def materialize(first: str, last: str) -> dg.ExecuteInProcessResult:
+    from dvctt_pipeline.cli import materialize_months
+
+    result = materialize_months(first, last)
+    if not result.success:
+        failed = [event.step_key for event in result.get_step_failure_events()]
+        raise RuntimeError(f"the benchmark run failed in {failed}")
+    return result
+
+
+def run_pipeline(bench: BenchLanding, sampler: MemorySampler) -> tuple[float, list[Stage]]:
+    from dvctt_pipeline.definitions import defs
+
+    result, start, end = timed(lambda: materialize(bench.first, bench.last))
+    with dg.DagsterInstance.get() as instance:
+        stages = run_stages(instance, result.run_id, stage_of_node(defs()), sampler, start, end)
+    return end - start, stages
+
+
+def daily_tick_time(day_folder: str) -> datetime:
+    """06:00 in Vietnam on the export day: the schedule's tick after that day's files land."""
+    return datetime.fromisoformat(f"{day_folder}T06:00").replace(tzinfo=ZoneInfo(TIMEZONE))
+
+
+def run_daily(bench: BenchLanding, run_dir: Path, sampler: MemorySampler) -> Timed:
+    """The previous tick saw every file so far; the held-back day lands; the schedule's tick
+    and the runs it requests are timed together."""
+    from dvctt_pipeline.defs.resources import warehouse_from_env
+    from dvctt_pipeline.defs.schedules import RANGE_END_TAG, RANGE_START_TAG, daily_refresh
+
+    warehouse = warehouse_from_env()
+    save_seen(seen_state_path(Path(warehouse.database)),
+              {f.relative_path: fingerprint(f) for f in dossier_exports(bench.landing)})
+    bench.land_last_day()
+    day_files = list((bench.landing / DOSSIER_DIR / bench.held_day.name).iterdir())
+    rows = sum(1 for path in day_files for _ in path.open("rb"))
+
+    def tick_and_runs() -> None:
+        context = dg.build_schedule_context(
+            scheduled_execution_time=daily_tick_time(bench.held_day.name),
+            resources={"warehouse": warehouse})
+        for request in daily_refresh.evaluate_tick(context).run_requests or []:
+            materialize(request.tags[RANGE_START_TAG][:7], request.tags[RANGE_END_TAG][:7])
+
+    _, start, end = timed(tick_and_runs)
+    return Timed(end - start, sampler.peak(start, end), rows)
+
+
+def machine() -> dict[str, object]:
+    return {"cpu": platform.processor() or platform.machine(), "cores": psutil.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / GB, 1),
+            "python": platform.python_version(), "duckdb": duckdb.__version__,
+            "dagster": dg.__version__, "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def _rate(rows: int | None, seconds: float) -> str:
+    return f"{rows / seconds:,.0f}" if rows and seconds > 0 else ""
+
+
+def _line(name: str, rows: int | None, seconds: float, peak_bytes: int) -> str:
+    rows_text = f"{rows:,}" if rows is not None else ""
+    return (f"{name:<28}{rows_text:>13}{seconds:>10.1f}{_rate(rows, seconds):>13}"
+            f"{peak_bytes / GB:>9.2f}")
+
+
+def report(results: dict[str, Any]) -> str:
+    """The table `make bench` prints."""
+    pipeline, reference = results["pipeline"], results["reference"]
+    lines = [f"{'stage':<28}{'rows':>13}{'seconds':>10}{'rows/s':>13}{'peak GB':>9}"]
+    lines.append(_line("reference: DuckDB alone", reference["rows"], reference["seconds"],
+                       reference["peak_bytes"]))
+    lines.append(_line("pipeline (Dagster run)", results["snapshots"], pipeline["seconds"],
+                       max(s["peak_bytes"] for s in pipeline["stages"])))
+    lines += [_line(f"  {s['name']}", s["rows"], s["seconds"], s["peak_bytes"])
+              for s in pipeline["stages"]]
+    rules = results["rules_alone"]
+    lines.append(_line("row rules alone", rules["rows"], rules["seconds"], rules["peak_bytes"]))
+    if daily := results.get("daily"):
+        lines.append(_line("daily run (tick + runs)", daily["rows"], daily["seconds"],
+                           daily["peak_bytes"]))
+    checks = sum(s["seconds"] for s in pipeline["stages"] if s["name"] == "checks (GE)")
+    validation = rules["seconds"] + checks
+    lines += [
+        "",
+        f"pipeline / reference: {pipeline['seconds'] / reference['seconds']:.2f} (target <= 2.5)",
+        f"validation (row rules {rules['seconds']:.1f} s + checks {checks:.1f} s): "
+        f"{validation / pipeline['seconds']:.0%} of the pipeline (target <= 25 %)",
+        f"load average before / after: {results['machine']['load_average']} / "
+        f"{results['load_average_after']}",
+    ]
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000_000,
+                        help="dossier snapshots per month (default 10 million)")
+    parser.add_argument("--months", type=int, default=1, help="months in one run (default 1)")
+    parser.add_argument("--first", default="2022-03", metavar="YYYY-MM",
+                        help="first month (default 2022-03)")
+    parser.add_argument("--seed", type=int, default=2022)
+    parser.add_argument("--workdir", type=Path, default=Path("data/bench"),
+                        help="where the landing folder is kept and the runs write")
+    parser.add_argument("--no-daily", action="store_true", help="skip the daily run")
+    parser.add_argument("--keep-run", action="store_true",
+                        help="keep the warehouse and the Dagster instance of the run")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    bench = prepare_landing(args.workdir, args.first, args.months, args.rows, args.seed)
+    bench.hold_back_last_day()
+    paths = export_paths(bench.landing)
+    warm_page_cache(paths)
+    results: dict[str, Any] = {"landing": describe(bench), "machine": machine()}
+    with MemorySampler() as sampler, pipeline_environment(args.workdir, bench.landing) as run:
+        results["reference"] = asdict(run_reference(args.workdir, paths, sampler))
+        seconds, stages = run_pipeline(bench, sampler)
+        results["pipeline"] = {"seconds": seconds, "stages": [asdict(s) for s in stages]}
+        results["snapshots"] = results["reference"]["rows"]
+        results["rules_alone"] = asdict(run_rules_alone(paths, sampler))
+        if not args.no_daily:
+            results["daily"] = asdict(run_daily(bench, run, sampler))
+    results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    bench.land_last_day()
+    if not args.keep_run:
+        shutil.rmtree(args.workdir / "run")
+    (args.workdir / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    print(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

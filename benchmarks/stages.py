@@ -1,0 +1,76 @@
+"""Per-stage wall time, rows and peak memory of one Dagster run, from its event log.
+
+A stage is an asset group of the graph (reference, ingest, staging, core, marts, serve) or
+the Great Expectations asset checks; its time is the sum of its steps' times, and the time
+outside every step is Dagster's own (run start, planning, event writes between steps).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import dagster as dg
+
+from benchmarks.memory import MemorySampler
+
+CHECKS_STAGE = "checks (GE)"
+DAGSTER_STAGE = "dagster (outside steps)"
+ENDS = (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE)
+# metadata keys giving the rows a step handled, in order of preference
+ROW_KEYS = ("rows_read", "rows_written", "rows_checked")
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    seconds: float
+    rows: int | None
+    peak_bytes: int
+
+
+def stage_of_node(definitions: dg.Definitions) -> dict[str, str]:
+    """Op name -> stage: the asset group of an asset's op, CHECKS_STAGE for a check's op."""
+    stages = {check.node_def.name: CHECKS_STAGE for check in definitions.asset_checks or []}
+    for asset in definitions.assets or []:
+        if isinstance(asset, dg.AssetsDefinition) and asset.is_executable:
+            stages[asset.node_def.name] = next(iter(asset.group_names_by_key.values()))
+    return stages
+
+
+def _step_rows(entry: dg.EventLogEntry) -> int | None:
+    """Rows a materialization or a check evaluation reports, if it reports any."""
+    event = entry.dagster_event
+    data = event.event_specific_data if event else None
+    metadata = getattr(getattr(data, "materialization", None), "metadata", None)
+    metadata = metadata or getattr(data, "metadata", None) or {}
+    for key in ROW_KEYS:
+        if key in metadata:
+            return int(metadata[key].value)
+    return None
+
+
+def run_stages(instance: dg.DagsterInstance, run_id: str, stages: dict[str, str],
+               sampler: MemorySampler, run_start: float, run_end: float) -> list[Stage]:
+    """Stages in the order they first ran, then Dagster's time outside the steps."""
+    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    rows: dict[str, int] = defaultdict(int)
+    started: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event, step = entry.dagster_event, entry.step_key
+        if event is None or step is None:
+            continue
+        stage = stages.get(step, step)
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            started[step] = entry.timestamp
+        elif event.event_type in ENDS and step in started:
+            spans[stage].append((started.pop(step), entry.timestamp))
+        elif (count := _step_rows(entry)) is not None:
+            rows[stage] += count
+    result = [
+        Stage(name, sum(end - start for start, end in steps), rows.get(name),
+              max(sampler.peak(start, end) for start, end in steps))
+        for name, steps in sorted(spans.items(), key=lambda item: min(s for s, _ in item[1]))
+    ]
+    outside = (run_end - run_start) - sum(stage.seconds for stage in result)
+    return [*result, Stage(DAGSTER_STAGE, outside, None, sampler.peak(run_start, run_end))]

@@ -1,0 +1,67 @@
+/*
+table: core.agency_procedure_period
+group: core
+description: >
+  Hồ sơ tiếp nhận theo đơn vị × thủ tục × kỳ, với mức độ của thủ tục trong danh mục áp dụng
+  cho tỉnh (địa giới của kỳ) và cấp của đơn vị; service_level NULL khi thủ tục không có
+  trong danh mục. / Dossiers received per agency × procedure × period, with the procedure's
+  service level in the catalogue in force for the agency's province (geography of the
+  period) and level; service_level is NULL for a procedure the catalogue does not list.
+replace: periods
+columns:
+  agency_code: "Mã đơn vị / Agency code"
+  province_code: "Mã tỉnh của đơn vị trong địa giới của kỳ / The agency's province in the period's geography"
+  admin_level: "Cấp hành chính / Administrative level"
+  geography_version: "Địa giới của kỳ: legacy | 2025 / Geography of the period"
+  period_type: "Loại kỳ: month | ytd | year / Period type"
+  period_start: "Ngày đầu kỳ / First day of the period"
+  period_end: "Ngày cuối kỳ / Last day of the period"
+  ma_tthc: "Mã thủ tục ('' nếu thiếu) / Procedure code ('' when missing)"
+  received: "Hồ sơ tiếp nhận / Dossiers received"
+  received_online: "Hồ sơ tiếp nhận trực tuyến / Dossiers received online"
+  service_level: "Mức độ trong danh mục: information | partial | full (NULL: không có) / Service level in the catalogue (NULL: not listed)"
+*/
+WITH periods_in_window AS (
+    SELECT period_type, period_start, period_end, geography_version
+    FROM core.reporting_periods
+    WHERE period_start < $window_end AND period_end >= $window_start
+),
+
+receptions AS (
+    SELECT
+        counts.agency_code,
+        counts.ma_tthc,
+        period.period_type,
+        period.period_start,
+        period.period_end,
+        period.geography_version,
+        sum(counts.received) AS received,
+        sum(counts.received_online) AS received_online
+    FROM periods_in_window AS period
+    JOIN core.agency_procedure_month AS counts
+        ON counts.month BETWEEN period.period_start AND period.period_end
+    WHERE counts.received > 0
+    GROUP BY ALL
+)
+
+SELECT
+    receptions.agency_code,
+    agency.province_code,
+    agency.admin_level,
+    receptions.geography_version,
+    receptions.period_type,
+    receptions.period_start,
+    receptions.period_end,
+    receptions.ma_tthc,
+    receptions.received,
+    receptions.received_online,
+    catalog.service_level
+FROM receptions
+JOIN core.agency_provinces AS agency USING (agency_code, geography_version)
+LEFT JOIN core.catalog_in_force AS catalog
+    ON catalog.period_type = receptions.period_type
+    AND catalog.period_start = receptions.period_start
+    AND catalog.period_end = receptions.period_end
+    AND catalog.province_code = agency.province_code
+    AND catalog.admin_level = agency.admin_level
+    AND catalog.ma_tthc = receptions.ma_tthc

@@ -1,0 +1,48 @@
+"""The monthly report (Biểu 06) ingest asset: reports/<YYYY-MM>/*.xlsx into raw.report_rows."""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from dvctt_pipeline.defs.assets import (
+    PARTITIONED,
+    files_markdown,
+    log_ingest_run,
+    table_key,
+    table_metadata,
+)
+from dvctt_pipeline.defs.resources import Warehouse
+from dvctt_pipeline.ingest.reports import ingest_monthly_reports
+
+REPORT_TABLES = {
+    "raw.report_rows": "One row per agency row of the monthly reports (Biểu 06, "
+    "reports/<YYYY-MM>/*.xlsx) that passes the row rules: the agency resolved by code or "
+    "name, the eleven counts as numbers. Loads the files not loaded yet (by content hash), "
+    "whatever the partition; a report whose period line is not its folder's month fails.",
+    "raw.report_totals": "The total rows of each report (Tổng cộng, Tổng số), per count "
+    "column: the stated total beside the sum of the report's agency rows.",
+    "quarantine.report_rows": "Report rows set aside by the row rules: file, Excel row, the "
+    "unit as written, reason (unknown_agency, negative_count, online_gt_total, ...).",
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(table_key(table), group_name="ingest", kinds={"duckdb", "excel"},
+                     description=description, deps=[table_key("core.agencies")])
+        for table, description in REPORT_TABLES.items()
+    ],
+    **PARTITIONED,
+)
+def report_rows(
+    context: dg.AssetExecutionContext, warehouse: Warehouse
+) -> Iterator[dg.MaterializeResult]:
+    with warehouse.connect() as con:
+        outcomes = ingest_monthly_reports(con, warehouse.landing)
+        counts = log_ingest_run(context, "Monthly reports", outcomes)
+        run_metadata = {**counts, "files": files_markdown(outcomes)}
+        for table in REPORT_TABLES:
+            extra = run_metadata if table == "raw.report_rows" else {}
+            yield dg.MaterializeResult(
+                asset_key=table_key(table), metadata={**table_metadata(con, table), **extra}
+            )

@@ -1,0 +1,94 @@
+"""Checks a landing file passes before any reader opens it.
+
+Compressed files are measured before they are read: a gzip that expands past the limit
+(`DVCTT_MAX_UNCOMPRESSED_BYTES`, 20 GB by default) is refused. The gzip is decompressed as a
+stream into a small buffer that is thrown away, so a "gzip bomb" never occupies memory or
+disk; the price is one extra decompression of every gzip that is loaded.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zipfile
+import zlib
+from pathlib import Path
+
+from dvctt_pipeline.ingest.landing import LandingFile
+
+MAX_UNCOMPRESSED_ENV = "DVCTT_MAX_UNCOMPRESSED_BYTES"
+DEFAULT_MAX_UNCOMPRESSED_BYTES = 20 * 1024**3
+_BLOCK = 1 << 20
+
+
+class UnreadableFile(ValueError):
+    """The whole file cannot be read; the message says what to fix."""
+
+
+def max_uncompressed_bytes() -> int:
+    text = os.environ.get(MAX_UNCOMPRESSED_ENV, "")
+    if not text:
+        return DEFAULT_MAX_UNCOMPRESSED_BYTES
+    if not text.isdigit():
+        raise UnreadableFile(f"{MAX_UNCOMPRESSED_ENV}={text!r} must be a number of bytes.")
+    return int(text)
+
+
+def check_landing_file(landing_file: LandingFile) -> None:
+    """Refuse what must not be read: links leaving the landing folder, empty files, bombs."""
+    if landing_file.outside_landing:
+        raise UnreadableFile(
+            f"{landing_file.name} is a symbolic link to a file outside the landing folder, "
+            "which the pipeline does not read; copy the file itself into the landing folder."
+        )
+    if landing_file.size_bytes == 0:
+        raise UnreadableFile(f"{landing_file.name} is empty (0 bytes); export it again.")
+    if landing_file.name.lower().endswith(".gz"):
+        check_gzip(landing_file.path, max_uncompressed_bytes())
+
+
+def check_gzip(path: Path, limit: int) -> None:
+    """Stream-decompress, counting bytes, and stop as soon as the limit is passed."""
+    expanded = 0
+    try:
+        with gzip.open(path, "rb") as stream:
+            while block := stream.read(_BLOCK):
+                expanded += len(block)
+                if expanded > limit:
+                    raise UnreadableFile(
+                        f"{path.name} expands to more than {limit:,} bytes, the limit set by "
+                        f"{MAX_UNCOMPRESSED_ENV}; split the export or raise the limit."
+                    )
+    except gzip.BadGzipFile as error:
+        raise UnreadableFile(
+            f"{path.name} is not a gzip file although its name ends in .gz; "
+            "remove the .gz suffix if it is not compressed, or export it again."
+        ) from error
+    except (EOFError, zlib.error) as error:
+        raise UnreadableFile(
+            f"{path.name} is a damaged or truncated gzip file; copy or export it again."
+        ) from error
+
+
+def not_a_workbook(path: Path) -> UnreadableFile:
+    return UnreadableFile(
+        f"{path.name} is not an Excel workbook (.xlsx); open it in Excel and save it as "
+        "'Excel Workbook (.xlsx)'."
+    )
+
+
+def check_zip(path: Path, limit: int) -> None:
+    """An .xlsx is a zip: refuse one that is not, or whose members declare more than the limit.
+
+    The declared sizes are what the zip reader enforces while it inflates each member.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            declared = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile as error:
+        raise not_a_workbook(path) from error
+    if declared > limit:
+        raise UnreadableFile(
+            f"{path.name} expands to {declared:,} bytes, more than the limit set by "
+            f"{MAX_UNCOMPRESSED_ENV} ({limit:,}); check the workbook or raise the limit."
+        )

@@ -1,0 +1,141 @@
+"""Cell values of an .xlsx sheet as a report reader needs them: numbers from text, formulas.
+
+Excel stores beside each formula the value it last computed; openpyxl gives that cached
+value (`data_only=True`). Workbooks written by programs other than Excel often carry no
+cached value, so a formula without one is computed here. Reports only use sums, so the
+supported formulas are sums and differences of cells, ranges (SUM) and numbers, e.g.
+`=SUM(C8:C20)` or `=C8+C9-C10`; any other formula is reported as unreadable.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+from openpyxl.utils import column_index_from_string
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.worksheet import Worksheet
+
+from dvctt_pipeline.ingest.guards import not_a_workbook
+
+_THOUSANDS = re.compile(r"^-?\d{1,3}([.,]\d{3})+$")
+_INTEGER = re.compile(r"^-?\d+$")
+_CELL = r"\$?([A-Z]{1,3})\$?(\d+)"
+_TERM = re.compile(
+    rf"\s*(?P<sign>[+-]?)\s*(?:SUM\((?P<args>[^()]*)\)|(?P<cell>{_CELL})|(?P<number>\d+))\s*"
+)
+
+
+class BadNumber(ValueError):
+    """A cell meant to hold a count holds something else."""
+
+
+class UnsupportedFormula(ValueError):
+    """A formula without a cached value that this module cannot compute."""
+
+
+def parse_count(value: object) -> int | None:
+    """A count as reports write it: 1240, 1240.0, '1240', '1.240' (Vietnamese thousands
+    separator), '1,240' or '1 240'; blank or '-' is None. A count is never fractional, so a
+    separator followed by exactly three digits can only separate thousands."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise BadNumber(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise BadNumber(value)
+    text = re.sub(r"[\s\u00a0]", "", str(value))
+    if text in ("", "-"):
+        return None
+    if _INTEGER.match(text):
+        return int(text)
+    if _THOUSANDS.match(text):
+        return int(re.sub(r"[.,]", "", text))
+    raise BadNumber(value)
+
+
+@dataclass
+class SheetValues:
+    """The values of one sheet, formulas computed where Excel left no cached value."""
+
+    cached: Worksheet
+    formulas: Worksheet
+
+    def value(self, row: int, column: int) -> object:
+        return self._value(row, column, frozenset())
+
+    def _value(self, row: int, column: int, visiting: frozenset[tuple[int, int]]) -> object:
+        cached = self.cached.cell(row, column).value
+        formula = self.formulas.cell(row, column).value
+        if cached is not None or not (isinstance(formula, str) and formula.startswith("=")):
+            return cached
+        if (row, column) in visiting:
+            raise UnsupportedFormula(f"circular formula in {_address(row, column)}")
+        return self._evaluate(formula[1:].upper(), visiting | {(row, column)}, (row, column))
+
+    def _evaluate(
+        self, body: str, visiting: frozenset[tuple[int, int]], at: tuple[int, int]
+    ) -> int:
+        total, position = 0, 0
+        while position < len(body):
+            term = _TERM.match(body, position)
+            if not term or term.end() == position:
+                raise UnsupportedFormula(f"{_address(*at)} has the formula ={body}")
+            sign = -1 if term["sign"] == "-" else 1
+            total += sign * self._term_value(term, visiting, at)
+            position = term.end()
+        return total
+
+    def _term_value(
+        self, term: re.Match[str], visiting: frozenset[tuple[int, int]], at: tuple[int, int]
+    ) -> int:
+        if term["number"]:
+            return int(term["number"])
+        if term["cell"]:
+            return self._count_at(term["cell"], visiting)
+        total = 0
+        for argument in filter(None, (a.strip() for a in re.split(r"[,;]", term["args"]))):
+            cells = _cells_of(argument)
+            if cells is None:
+                raise UnsupportedFormula(f"{_address(*at)} sums {argument}")
+            total += sum(self._count_at(cell, visiting) for cell in cells)
+        return total
+
+    def _count_at(self, reference: str, visiting: frozenset[tuple[int, int]]) -> int:
+        column, row = re.fullmatch(_CELL, reference).groups()
+        return parse_count(self._value(int(row), column_index_from_string(column), visiting)) or 0
+
+
+def _cells_of(argument: str) -> list[str] | None:
+    """The cells of 'C8' or 'C8:E20', as references; None if it is neither."""
+    corners = [re.fullmatch(_CELL, part.strip()) for part in argument.split(":")]
+    if not all(corners) or len(corners) > 2:
+        return None
+    (first_col, first_row), (last_col, last_row) = corners[0].groups(), corners[-1].groups()
+    columns = range(column_index_from_string(first_col), column_index_from_string(last_col) + 1)
+    return [
+        f"{openpyxl.utils.get_column_letter(column)}{row}"
+        for row in range(int(first_row), int(last_row) + 1)
+        for column in columns
+    ]
+
+
+def _address(row: int, column: int) -> str:
+    return f"{openpyxl.utils.get_column_letter(column)}{row}"
+
+
+def open_first_sheet(path: Path) -> SheetValues:
+    """The first worksheet, read twice: cached values and formulas."""
+    try:
+        cached = openpyxl.load_workbook(path, data_only=True)
+        formulas = openpyxl.load_workbook(path, data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError) as error:
+        raise not_a_workbook(path) from error
+    return SheetValues(cached.worksheets[0], formulas.worksheets[0])

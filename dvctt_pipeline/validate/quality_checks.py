@@ -1,0 +1,226 @@
+"""The data-quality checks run on staged tables, and where their results are kept.
+
+Each check aggregates in DuckDB to a bounded frame (see validate.expectations), one row per
+month, report cell or agency-month of the run's months, with a `month` column and, where a
+failure belongs to one source file, a `file_id` column; a Great Expectations suite validates
+the frame. Blocking checks guard against publishing wrong figures; the others warn.
+Results go to `meta.check_results` (one row per month and failing file), which
+`marts.data_quality` reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from dvctt_pipeline.validate.expectations import ExpectationFactory, SuiteOutcome, validate_frame
+
+# A month whose dossier count falls below this share of its previous load is held back.
+MIN_KEPT_SHARE = 0.5
+# Warnings: shares of a month's dossiers whose agency could not be resolved / whose channel
+# was empty in the export.
+MAX_UNKNOWN_AGENCY_SHARE = 0.05
+MAX_EMPTY_CHANNEL_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class QualityCheck:
+    name: str
+    table: str  # the staged table the check is about (its asset carries the check)
+    blocking: bool
+    description: str
+    sql: str  # takes $window_start and $window_end, returns a bounded frame
+    expectations: ExpectationFactory
+
+
+MONTHS_OF_WINDOW = """
+months AS (
+    SELECT month::DATE AS month
+    FROM range($window_start::TIMESTAMP, $window_end::TIMESTAMP, INTERVAL 1 MONTH) AS t(month)
+)"""
+
+STAGED_DOSSIERS_PER_MONTH = f"""
+WITH {MONTHS_OF_WINDOW},
+per_month AS (
+    SELECT received_month AS month,
+           count(*) AS dossiers,
+           count(*) - count(DISTINCT ma_ho_so) AS duplicate_ids,
+           count(*) FILTER (WHERE agency_code IS NULL AND quarantine_reason IS NULL)
+               AS published_without_agency,
+           count(*) FILTER (WHERE quarantine_reason = 'unknown_agency') / count(*)
+               AS unknown_agency_share,
+           count(*) FILTER (WHERE kenh_was_empty) / count(*) AS empty_channel_share
+    FROM staging.dossiers
+    WHERE received_month >= $window_start AND received_month < $window_end
+    GROUP BY ALL
+)
+SELECT months.month, coalesce(dossiers, 0) AS dossiers,
+       coalesce(duplicate_ids, 0) AS duplicate_ids,
+       coalesce(published_without_agency, 0) AS published_without_agency,
+       unknown_agency_share, empty_channel_share
+FROM months LEFT JOIN per_month USING (month)
+ORDER BY month
+"""
+
+MONTH_VOLUME_SQL = f"""
+WITH {MONTHS_OF_WINDOW},
+current_load AS (
+    SELECT received_month AS month, count(*) AS dossiers
+    FROM staging.dossiers
+    WHERE received_month >= $window_start AND received_month < $window_end
+    GROUP BY ALL
+),
+previous_load AS (
+    SELECT month, arg_max(observed, checked_at) AS previous_dossiers
+    FROM meta.check_results
+    WHERE check_name = 'month_keeps_its_dossiers' AND passed AND observed IS NOT NULL
+    GROUP BY month
+)
+SELECT months.month, coalesce(dossiers, 0) AS dossiers, previous_dossiers::BIGINT
+           AS previous_dossiers,
+       coalesce(dossiers, 0) / nullif(previous_dossiers, 0) AS kept_share,
+       coalesce(dossiers, 0) AS observed
+FROM months
+LEFT JOIN current_load USING (month)
+LEFT JOIN previous_load USING (month)
+ORDER BY month
+"""
+
+REPORT_TOTALS_SQL = """
+SELECT report_month AS month, file_id, relative_path, row_no, label, column_name, stated,
+       agency_rows_sum
+FROM raw.report_totals
+WHERE report_month >= $window_start AND report_month < $window_end
+ORDER BY file_id, row_no, column_name
+"""
+
+REPORT_ROW_PARTS_SQL = """
+SELECT report_month AS month, file_id, relative_path, row_no, agency_code,
+       received_total,
+       received_carried_over + received_online + received_in_person AS received_parts,
+       finished, finished_early + finished_on_time + finished_late AS finished_parts,
+       in_progress, in_progress_on_time + in_progress_late AS in_progress_parts
+FROM raw.report_rows
+WHERE report_month >= $window_start AND report_month < $window_end
+ORDER BY file_id, row_no
+"""
+
+
+def _between(
+    column: str, min_value: float | None = None, max_value: float | None = None
+) -> ExpectationFactory:
+    """Every value of the column within the bounds (NULL, e.g. no previous load, passes)."""
+    return lambda gxe: [gxe.ExpectColumnValuesToBeBetween(
+        column=column, min_value=min_value, max_value=max_value)]
+
+
+QUALITY_CHECKS = (
+    QualityCheck(
+        "published_dossiers_have_an_agency", "staging.dossiers", True,
+        "Every staged dossier that is not set aside has a handling agency (else its counts "
+        "would be published under no agency).",
+        STAGED_DOSSIERS_PER_MONTH, _between("published_without_agency", 0, 0),
+    ),
+    QualityCheck(
+        "dossier_ids_are_unique", "staging.dossiers", True,
+        "Each MaHoSo appears once per month in staging.dossiers (else it would be counted "
+        "twice).",
+        STAGED_DOSSIERS_PER_MONTH, _between("duplicate_ids", 0, 0),
+    ),
+    QualityCheck(
+        "month_keeps_its_dossiers", "staging.dossiers", True,
+        f"No month loses more than {1 - MIN_KEPT_SHARE:.0%} of its dossiers against its "
+        "previous load (a truncated or wrong export would otherwise replace good figures). "
+        "To accept a real drop, delete the month's rows of this check from meta.check_results.",
+        MONTH_VOLUME_SQL, _between("kept_share", min_value=MIN_KEPT_SHARE),
+    ),
+    QualityCheck(
+        "agencies_mostly_resolved", "staging.dossiers", False,
+        f"At most {MAX_UNKNOWN_AGENCY_SHARE:.0%} of a month's dossiers have an agency that "
+        "matches no code or name of agencies.csv (add the missing agencies or aliases).",
+        STAGED_DOSSIERS_PER_MONTH,
+        _between("unknown_agency_share", max_value=MAX_UNKNOWN_AGENCY_SHARE),
+    ),
+    QualityCheck(
+        "channels_mostly_recorded", "staging.dossiers", False,
+        f"At most {MAX_EMPTY_CHANNEL_SHARE:.0%} of a month's dossiers have an empty "
+        "KenhThucHien (counted as in person).",
+        STAGED_DOSSIERS_PER_MONTH,
+        _between("empty_channel_share", max_value=MAX_EMPTY_CHANNEL_SHARE),
+    ),
+    QualityCheck(
+        "report_totals_match_agency_rows", "raw.report_rows", True,
+        "Each total row of a monthly report (Tổng cộng, Tổng số) equals the sum of its agency "
+        "rows, column by column (else the report's figures cannot be trusted).",
+        REPORT_TOTALS_SQL,
+        lambda gxe: [gxe.ExpectColumnPairValuesToBeEqual(column_A="stated",
+                                                         column_B="agency_rows_sum")],
+    ),
+    QualityCheck(
+        "report_rows_add_up", "raw.report_rows", False,
+        "In each agency row of a report, Tổng số = Từ kỳ trước + Trực tuyến + Trực tiếp, "
+        "Đã giải quyết = Trước hạn + Đúng hạn + Quá hạn, Đang giải quyết = Trong hạn + Quá hạn.",
+        REPORT_ROW_PARTS_SQL,
+        lambda gxe: [
+            gxe.ExpectColumnPairValuesToBeEqual(column_A="received_total",
+                                                column_B="received_parts"),
+            gxe.ExpectColumnPairValuesToBeEqual(column_A="finished", column_B="finished_parts"),
+            gxe.ExpectColumnPairValuesToBeEqual(column_A="in_progress",
+                                                column_B="in_progress_parts"),
+        ],
+    ),
+)
+
+
+def run_check(
+    con: duckdb.DuckDBPyConnection, check: QualityCheck, window_start: date, window_end: date
+) -> tuple[pd.DataFrame, SuiteOutcome]:
+    frame = con.execute(check.sql, {"window_start": window_start, "window_end": window_end}).df()
+    return frame, validate_frame(check.name, frame, check.expectations)
+
+
+def record_results(
+    con: duckdb.DuckDBPyConnection, check: QualityCheck, months: list[date],
+    frame: pd.DataFrame, outcome: SuiteOutcome,
+) -> None:
+    """One row per month of the run and failing file (file_id NULL where not by file)."""
+    failures = outcome.failures.assign(month=_dates(outcome.failures["month"]))
+    observed = dict(zip(_dates(frame["month"]), frame["observed"], strict=True)) \
+        if "observed" in frame.columns else {}
+    rows = []
+    for month in months:
+        failing = failures[failures["month"] == month]
+        if failing.empty:
+            rows.append((month, True, None, None, observed.get(month)))
+            continue
+        groups = failing.groupby("file_id") if "file_id" in failing.columns else [(None, failing)]
+        rows.extend(
+            (month, False, None if file_id is None else int(file_id), _describe(group),
+             observed.get(month))
+            for file_id, group in groups
+        )
+    con.executemany(
+        """
+        INSERT INTO meta.check_results (check_name, asset_key, severity, month, passed,
+            file_id, detail, observed)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        """,
+        [(check.name, check.table.replace(".", "/"), "ERROR" if check.blocking else "WARN",
+          *row) for row in rows],
+    )
+
+
+def _dates(column: pd.Series) -> list[date]:
+    return [pd.Timestamp(value).date() for value in column]
+
+
+def _describe(failing: pd.DataFrame, shown: int = 5) -> str:
+    columns = [c for c in failing.columns if c not in ("month", "file_id", "relative_path")]
+    lines = [
+        ", ".join(f"{c}={row[c]}" for c in columns) for _, row in failing.head(shown).iterrows()
+    ]
+    more = f" (+{len(failing) - shown} more)" if len(failing) > shown else ""
+    return "; ".join(lines) + more

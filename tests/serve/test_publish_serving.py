@@ -1,0 +1,127 @@
+"""The serving file and its Parquet copies are swapped in whole: readers that hold the old
+version keep reading it, new readers see the new one, and a failed publication changes
+nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dvctt_pipeline.serve import publish
+from dvctt_pipeline.serve.publish import parquet_dir, publish_serving_file
+from dvctt_pipeline.warehouse import ensure_base_tables
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path):
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ensure_base_tables(con)
+    con.execute("CREATE TABLE marts.national_period_rates AS "
+                "SELECT DATE '2022-03-01' AS period_start, 100 AS received")
+    con.execute("COMMENT ON TABLE marts.national_period_rates IS 'Tỷ lệ toàn quốc / National'")
+    con.execute("COMMENT ON COLUMN marts.national_period_rates.received IS "
+                "'Hồ sơ tiếp nhận / Dossiers received'")
+    con.execute("CREATE TABLE staging.not_for_bi AS SELECT 1 AS x")
+    yield con
+    con.close()
+
+
+def received(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT received FROM marts.national_period_rates").fetchone()[0]
+
+
+def received_by_another_process(serving: Path) -> int:
+    code = (
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+        "print(con.execute('SELECT received FROM marts.national_period_rates').fetchone()[0])"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(serving)], capture_output=True,
+                            text=True, check=True, timeout=60)
+    return int(result.stdout)
+
+
+def set_received(warehouse: duckdb.DuckDBPyConnection, value: int) -> None:
+    warehouse.execute("UPDATE marts.national_period_rates SET received = $v", {"v": value})
+
+
+def test_marts_and_restatements_are_served_with_their_comments(warehouse, tmp_path):
+    serving = tmp_path / "serving" / "dvctt.duckdb"
+    rows = publish_serving_file(warehouse, serving)
+    assert rows == {"marts.national_period_rates": 1, "meta.restatements": 0}
+    with duckdb.connect(str(serving), read_only=True) as reader:
+        tables = reader.execute(
+            "SELECT schema_name || '.' || table_name, comment FROM duckdb_tables() ORDER BY 1"
+        ).fetchall()
+        assert [name for name, _ in tables] == ["marts.national_period_rates",
+                                                "meta.restatements"]
+        assert all(comment for _, comment in tables)
+        assert reader.execute(
+            "SELECT comment FROM duckdb_columns() WHERE column_name = 'received'"
+        ).fetchone() == ("Hồ sơ tiếp nhận / Dossiers received",)
+
+
+def test_each_marts_table_is_also_a_parquet_file(warehouse, tmp_path):
+    serving = tmp_path / "serving" / "dvctt.duckdb"
+    publish_serving_file(warehouse, serving)
+    parquet = parquet_dir(serving) / "national_period_rates.parquet"
+    assert sorted(p.name for p in parquet_dir(serving).iterdir()) == [parquet.name]
+    assert duckdb.sql(f"SELECT period_start::VARCHAR, received FROM '{parquet}'").fetchall() == [
+        ("2022-03-01", 100)
+    ]
+
+
+def test_a_reader_holding_the_old_file_keeps_reading_it(warehouse, tmp_path):
+    serving = tmp_path / "dvctt.duckdb"
+    publish_serving_file(warehouse, serving)
+    with duckdb.connect(str(serving), read_only=True) as holder:
+        set_received(warehouse, 103)
+        publish_serving_file(warehouse, serving)
+        assert received(holder) == 100
+        # another process (DuckDB shares one instance per file within a process)
+        assert received_by_another_process(serving) == 103
+    parquet = parquet_dir(serving) / "national_period_rates.parquet"
+    assert duckdb.sql(f"SELECT received FROM '{parquet}'").fetchone() == (103,)
+
+
+def test_a_failed_publication_leaves_the_previous_version_and_no_debris(
+    warehouse, tmp_path, monkeypatch
+):
+    serving = tmp_path / "dvctt.duckdb"
+    publish_serving_file(warehouse, serving)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    set_received(warehouse, 103)
+
+    def disk_full(*args: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(publish, "_write_parquet", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        publish_serving_file(warehouse, serving)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+    with duckdb.connect(str(serving), read_only=True) as reader:
+        assert received(reader) == 100
+
+
+def test_leftovers_of_a_killed_publication_are_removed_next_time(warehouse, tmp_path):
+    serving = tmp_path / "dvctt.duckdb"
+    parquet_dir(serving).mkdir()
+    leftovers = [tmp_path / ".dvctt.duckdb.0a1b.building",
+                 tmp_path / ".dvctt.duckdb.0a1b.building.wal",
+                 parquet_dir(serving) / ".national_period_rates.parquet.0a1b.building"]
+    for leftover in leftovers:
+        leftover.write_bytes(b"half")
+    publish_serving_file(warehouse, serving)
+    assert not any(leftover.exists() for leftover in leftovers)
+
+
+def test_a_table_dropped_from_marts_no_longer_has_a_parquet_file(warehouse, tmp_path):
+    serving = tmp_path / "dvctt.duckdb"
+    warehouse.execute("CREATE TABLE marts.retired AS SELECT 1 AS x")
+    publish_serving_file(warehouse, serving)
+    warehouse.execute("DROP TABLE marts.retired")
+    publish_serving_file(warehouse, serving)
+    assert [p.name for p in parquet_dir(serving).iterdir()] == ["national_period_rates.parquet"]

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
-.PHONY: install demo test lint ui clean
+.PHONY: install demo test lint ui bench clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: install  ## the test suite
 
 lint: install
 	$(BIN)/ruff check .
+
+bench: install  ## one month of ROWS dossier snapshots (default 10 million) vs DuckDB alone
+	$(BIN)/python -m benchmarks.run $(if $(ROWS),--rows $(ROWS))
 
 ui: install  ## the Dagster UI (webserver and daemon) on the same data as the CLI
 	$(BIN)/dagster dev -w workspace.yaml

@@ -34,7 +34,7 @@ import psutil
 
 from benchmarks.landing import BenchLanding, describe, prepare_landing
 from benchmarks.memory import MemorySampler
-from benchmarks.stages import Stage, run_stages, stage_of_node
+from benchmarks.stages import run_stages, stage_of_node
 from dvctt_pipeline.ingest.changes import fingerprint, save_seen, seen_state_path
 from dvctt_pipeline.ingest.landing import DOSSIER_DIR, dossier_exports
 from dvctt_pipeline.ingest.readers import JSON_LINES_SQL
@@ -150,13 +150,14 @@ def materialize(first: str, last: str) -> dg.ExecuteInProcessResult:
     return result
 
 
-def run_pipeline(bench: BenchLanding, sampler: MemorySampler) -> tuple[float, list[Stage]]:
+def measured_run(first: str, last: str, sampler: MemorySampler) -> dict[str, Any]:
+    """One run of the job over the months [first, last]: its seconds and its stages."""
     from dvctt_pipeline.definitions import defs
 
-    result, start, end = timed(lambda: materialize(bench.first, bench.last))
+    result, start, end = timed(lambda: materialize(first, last))
     with dg.DagsterInstance.get() as instance:
         stages = run_stages(instance, result.run_id, stage_of_node(defs()), sampler, start, end)
-    return end - start, stages
+    return {"seconds": end - start, "stages": [asdict(stage) for stage in stages]}
 
 
 def daily_tick_time(day_folder: str) -> datetime:
@@ -164,7 +165,7 @@ def daily_tick_time(day_folder: str) -> datetime:
     return datetime.fromisoformat(f"{day_folder}T06:00").replace(tzinfo=ZoneInfo(TIMEZONE))
 
 
-def run_daily(bench: BenchLanding, run_dir: Path, sampler: MemorySampler) -> Timed:
+def run_daily(bench: BenchLanding, sampler: MemorySampler) -> dict[str, Any]:
     """The previous tick saw every file so far; the held-back day lands; the schedule's tick
     and the runs it requests are timed together."""
     from dvctt_pipeline.defs.resources import warehouse_from_env
@@ -177,15 +178,16 @@ def run_daily(bench: BenchLanding, run_dir: Path, sampler: MemorySampler) -> Tim
     day_files = list((bench.landing / DOSSIER_DIR / bench.held_day.name).iterdir())
     rows = sum(1 for path in day_files for _ in path.open("rb"))
 
-    def tick_and_runs() -> None:
+    def tick_and_runs() -> list[dict[str, Any]]:
         context = dg.build_schedule_context(
             scheduled_execution_time=daily_tick_time(bench.held_day.name),
             resources={"warehouse": warehouse})
-        for request in daily_refresh.evaluate_tick(context).run_requests or []:
-            materialize(request.tags[RANGE_START_TAG][:7], request.tags[RANGE_END_TAG][:7])
+        return [measured_run(request.tags[RANGE_START_TAG][:7],
+                             request.tags[RANGE_END_TAG][:7], sampler)
+                for request in daily_refresh.evaluate_tick(context).run_requests or []]
 
-    _, start, end = timed(tick_and_runs)
-    return Timed(end - start, sampler.peak(start, end), rows)
+    runs, start, end = timed(tick_and_runs)
+    return {**asdict(Timed(end - start, sampler.peak(start, end), rows)), "runs": runs}
 
 
 def machine() -> dict[str, object]:
@@ -220,6 +222,8 @@ def report(results: dict[str, Any]) -> str:
     if daily := results.get("daily"):
         lines.append(_line("daily run (tick + runs)", daily["rows"], daily["seconds"],
                            daily["peak_bytes"]))
+        lines += [_line(f"  {s['name']}", s["rows"], s["seconds"], s["peak_bytes"])
+                  for run in daily["runs"] for s in run["stages"]]
     checks = sum(s["seconds"] for s in pipeline["stages"] if s["name"] == "checks (GE)")
     validation = rules["seconds"] + checks
     lines += [
@@ -258,14 +262,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = export_paths(bench.landing)
     warm_page_cache(paths)
     results: dict[str, Any] = {"landing": describe(bench), "machine": machine()}
-    with MemorySampler() as sampler, pipeline_environment(args.workdir, bench.landing) as run:
+    with MemorySampler() as sampler, pipeline_environment(args.workdir, bench.landing):
         results["reference"] = asdict(run_reference(args.workdir, paths, sampler))
-        seconds, stages = run_pipeline(bench, sampler)
-        results["pipeline"] = {"seconds": seconds, "stages": [asdict(s) for s in stages]}
+        results["pipeline"] = measured_run(bench.first, bench.last, sampler)
         results["snapshots"] = results["reference"]["rows"]
         results["rules_alone"] = asdict(run_rules_alone(paths, sampler))
         if not args.no_daily:
-            results["daily"] = asdict(run_daily(bench, run, sampler))
+            results["daily"] = run_daily(bench, sampler)
     results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     bench.land_last_day()
     if not args.keep_run:

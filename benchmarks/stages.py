@@ -17,8 +17,8 @@ from benchmarks.memory import MemorySampler
 CHECKS_STAGE = "checks (GE)"
 DAGSTER_STAGE = "dagster (outside steps)"
 ENDS = (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE)
-# metadata keys giving the rows a step handled, in order of preference
-ROW_KEYS = ("rows_read", "rows_written", "rows_checked")
+# metadata keys of a materialization giving the rows its step handled, by preference
+ROW_KEYS = ("rows_read", "rows_written")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Stage:
     seconds: float
     rows: int | None
     peak_bytes: int
+    steps: dict[str, float]  # seconds of each step of the stage
 
 
 def stage_of_node(definitions: dg.Definitions) -> dict[str, str]:
@@ -39,11 +40,9 @@ def stage_of_node(definitions: dg.Definitions) -> dict[str, str]:
 
 
 def _step_rows(entry: dg.EventLogEntry) -> int | None:
-    """Rows a materialization or a check evaluation reports, if it reports any."""
-    event = entry.dagster_event
-    data = event.event_specific_data if event else None
-    metadata = getattr(getattr(data, "materialization", None), "metadata", None)
-    metadata = metadata or getattr(data, "metadata", None) or {}
+    """Rows a materialization reports, if it reports any."""
+    materialization = entry.asset_materialization
+    metadata = materialization.metadata if materialization else {}
     for key in ROW_KEYS:
         if key in metadata:
             return int(metadata[key].value)
@@ -53,7 +52,7 @@ def _step_rows(entry: dg.EventLogEntry) -> int | None:
 def run_stages(instance: dg.DagsterInstance, run_id: str, stages: dict[str, str],
                sampler: MemorySampler, run_start: float, run_end: float) -> list[Stage]:
     """Stages in the order they first ran, then Dagster's time outside the steps."""
-    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    spans: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
     rows: dict[str, int] = defaultdict(int)
     started: dict[str, float] = {}
     for entry in instance.all_logs(run_id):
@@ -64,13 +63,16 @@ def run_stages(instance: dg.DagsterInstance, run_id: str, stages: dict[str, str]
         if event.event_type == dg.DagsterEventType.STEP_START:
             started[step] = entry.timestamp
         elif event.event_type in ENDS and step in started:
-            spans[stage].append((started.pop(step), entry.timestamp))
+            spans[stage][step] = (started.pop(step), entry.timestamp)
         elif (count := _step_rows(entry)) is not None:
             rows[stage] += count
     result = [
-        Stage(name, sum(end - start for start, end in steps), rows.get(name),
-              max(sampler.peak(start, end) for start, end in steps))
-        for name, steps in sorted(spans.items(), key=lambda item: min(s for s, _ in item[1]))
+        Stage(name, sum(end - start for start, end in steps.values()), rows.get(name),
+              max(sampler.peak(start, end) for start, end in steps.values()),
+              {step: round(end - start, 2) for step, (start, end) in steps.items()})
+        for name, steps in sorted(spans.items(),
+                                  key=lambda item: min(s for s, _ in item[1].values()))
     ]
     outside = (run_end - run_start) - sum(stage.seconds for stage in result)
-    return [*result, Stage(DAGSTER_STAGE, outside, None, sampler.peak(run_start, run_end))]
+    return [*result,
+            Stage(DAGSTER_STAGE, outside, None, sampler.peak(run_start, run_end), {})]

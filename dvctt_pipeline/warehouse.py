@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS meta.source_files (
 );
 
 -- Figures of closed months that a refresh changed after they were published (run_model).
+-- No DEFAULT expression: DuckDB 1.5 cannot replay a WAL holding a COMMENT ON COLUMN of a table
+-- whose default calls a function, so a run killed after these comments would leave the
+-- warehouse unopenable.
 CREATE TABLE IF NOT EXISTS meta.restatements (
     table_name VARCHAR NOT NULL,
     row_key VARCHAR NOT NULL,
@@ -40,7 +43,7 @@ CREATE TABLE IF NOT EXISTS meta.restatements (
     old_value DOUBLE,
     new_value DOUBLE,
     run_id VARCHAR,
-    restated_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+    restated_at TIMESTAMPTZ NOT NULL
 );
 COMMENT ON TABLE meta.restatements IS 'Số liệu của tháng đã khóa sổ bị thay đổi khi chạy lại '
     '(dữ liệu đến muộn) / Published figures of closed months that a later refresh changed';

@@ -1,15 +1,17 @@
-"""Shared fixtures: a pipeline pointed at temporary folders, run through Dagster."""
+"""Shared fixtures: the pipeline pointed at temporary folders, run through Dagster."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
 from dvctt_pipeline.cli import materialize_months
+from dvctt_pipeline.sample.generator import generate_landing
 
 
 @dataclass(frozen=True)
@@ -18,30 +20,59 @@ class PipelineFolders:
     warehouse: Path
     serving: Path
 
+    @classmethod
+    def under(cls, root: Path) -> PipelineFolders:
+        return cls(root / "landing", root / "warehouse.duckdb", root / "serving" / "dvctt.duckdb")
+
+    @property
+    def reports(self) -> Path:
+        """Where the monthly reports go by default: beside the warehouse."""
+        return self.warehouse.parent / "reports"
+
+    def point_environment(self, env: pytest.MonkeyPatch) -> None:
+        """Environment variables that send the pipeline here, with an ephemeral Dagster."""
+        env.setenv("DVCTT_LANDING_DIR", str(self.landing))
+        env.setenv("DVCTT_WAREHOUSE", str(self.warehouse))
+        env.setenv("DVCTT_SERVING", str(self.serving))
+        env.delenv("DVCTT_REPORTS_DIR", raising=False)
+        env.delenv("DAGSTER_HOME", raising=False)
+
     def query(self, sql: str, params: dict | None = None) -> list[tuple]:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
             return con.execute(sql, params or {}).fetchall()
 
 
+def materialize_or_fail(first: str, last: str) -> dg.ExecuteInProcessResult:
+    result = materialize_months(first, last)
+    assert result.success, [event.message for event in result.get_step_failure_events()]
+    return result
+
+
 @pytest.fixture
 def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PipelineFolders:
-    """Environment pointing the pipeline at tmp_path, with an ephemeral Dagster instance."""
-    paths = PipelineFolders(
-        landing=tmp_path / "landing",
-        warehouse=tmp_path / "warehouse.duckdb",
-        serving=tmp_path / "serving" / "dvctt.duckdb",
-    )
-    monkeypatch.setenv("DVCTT_LANDING_DIR", str(paths.landing))
-    monkeypatch.setenv("DVCTT_WAREHOUSE", str(paths.warehouse))
-    monkeypatch.setenv("DVCTT_SERVING", str(paths.serving))
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    """A pipeline on empty temporary folders."""
+    paths = PipelineFolders.under(tmp_path)
+    paths.point_environment(monkeypatch)
     return paths
 
 
 @pytest.fixture
 def materialize() -> Callable[[str, str], None]:
-    def run(first: str, last: str) -> None:
-        result = materialize_months(first, last)
-        assert result.success, [event.message for event in result.get_step_failure_events()]
+    return materialize_or_fail
 
-    return run
+
+@dataclass(frozen=True)
+class SampleRun:
+    folders: PipelineFolders
+    result: dg.ExecuteInProcessResult  # of the materialization of the four months
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleRun]:
+    """January–April 2022 of the sample (scale 0.3) through the real Dagster job, once for
+    the whole session. Tests that use it may re-run months (the result must not change)."""
+    paths = PipelineFolders.under(tmp_path_factory.mktemp("sample_run"))
+    generate_landing(paths.landing, "2022-01", "2022-04", scale=0.3, seed=2022)
+    with pytest.MonkeyPatch.context() as env:
+        paths.point_environment(env)
+        yield SampleRun(paths, materialize_or_fail("2022-01", "2022-04"))

@@ -1,5 +1,10 @@
 """The Dagster definitions load, and the asset graph is the one the BI contract expects."""
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import dagster as dg
 
 from dvctt_pipeline.definitions import defs
@@ -52,3 +57,19 @@ def test_partitions_start_in_2021_in_vietnam_time_and_include_the_running_month(
 def test_refresh_job_covers_the_whole_graph():
     job = defs().resolve_job_def(REFRESH_JOB_NAME)
     assert job.partitions_def == MONTHLY_PARTITIONS
+
+
+def test_the_workspace_and_the_dg_project_load():
+    """`make ui` (dagster dev -w workspace.yaml) and `dg dev` load the same code location."""
+    root = Path(__file__).resolve().parents[1]
+    bin_dir = Path(sys.executable).parent
+    validated = subprocess.run(
+        [bin_dir / "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=root, capture_output=True, text=True, timeout=300)
+    assert validated.returncode == 0, validated.stderr
+    assert "All code locations passed validation" in validated.stdout + validated.stderr
+    listed = subprocess.run([bin_dir / "dg", "list", "defs", "--json"],
+                            cwd=root, capture_output=True, text=True, timeout=300)
+    assert listed.returncode == 0, listed.stderr
+    keys = {asset["asset_key"] for asset in json.loads(listed.stdout)["assets"]}
+    assert keys == EXPECTED_ASSET_KEYS

@@ -1,47 +1,24 @@
-"""Two sample months through the real Dagster job, checked against the generated records."""
+"""Four sample months through the real Dagster job, checked against the generated records."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-
-from dvctt_pipeline.cli import materialize_months
-from dvctt_pipeline.sample.generator import generate_landing
+from conftest import PipelineFolders, materialize_or_fail
 
 PERSONAL_FIELDS = ("ChuHoSo", "SoGiayToChuHoSo", "SoDienThoai", "Email", "DiaChi")
 MARTS = ("agency_period_rates", "province_period_rates", "national_period_rates",
          "province_rankings")
 
 
-@dataclass(frozen=True)
-class Pipeline:
-    landing: Path
-    warehouse: Path
-    serving: Path
-
-    def query(self, sql: str, params: dict | None = None) -> list[tuple]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.execute(sql, params or {}).fetchall()
-
-
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
-    root = tmp_path_factory.mktemp("e2e")
-    folders = Pipeline(root / "landing", root / "warehouse.duckdb", root / "serving.duckdb")
-    generate_landing(folders.landing, "2022-01", "2022-02", scale=0.15, seed=7)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DVCTT_LANDING_DIR", str(folders.landing))
-        env.setenv("DVCTT_WAREHOUSE", str(folders.warehouse))
-        env.setenv("DVCTT_SERVING", str(folders.serving))
-        env.delenv("DAGSTER_HOME", raising=False)
-        assert materialize_months("2022-01", "2022-02").success
-        yield folders
+def pipeline(sample_run) -> PipelineFolders:
+    return sample_run.folders
 
 
 def export_records(landing: Path) -> list[dict]:
@@ -80,7 +57,7 @@ def expected_province_counts(landing: Path) -> pd.DataFrame:
         received=("online", "size"), received_online=("online", "sum")).reset_index()
 
 
-def test_province_figures_match_the_generated_records(pipeline: Pipeline):
+def test_province_figures_match_the_generated_records(pipeline: PipelineFolders):
     expected = expected_province_counts(pipeline.landing)
     actual = pd.DataFrame(
         pipeline.query(
@@ -93,19 +70,19 @@ def test_province_figures_match_the_generated_records(pipeline: Pipeline):
     assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"]
     assert (merged["received_files"] == merged["received_marts"]).all()
     assert (merged["received_online_files"] == merged["received_online_marts"]).all()
-    assert len(merged) == 2 * 63
+    assert len(merged) == 4 * 63
 
 
-def test_national_share_is_a_ratio_of_sums(pipeline: Pipeline):
+def test_national_share_is_a_ratio_of_sums(pipeline: PipelineFolders):
     expected = expected_province_counts(pipeline.landing)
     ((received, online, share),) = pipeline.query(
         "SELECT received, received_online, online_share_all FROM marts.national_period_rates "
-        "WHERE period_type = 'ytd' AND period_end = DATE '2022-02-28'")
+        "WHERE period_type = 'ytd' AND period_end = DATE '2022-04-30'")
     assert (received, online) == (expected["received"].sum(), expected["received_online"].sum())
     assert share == pytest.approx(online / received)
 
 
-def test_bad_lines_are_counted_and_kept_aside(pipeline: Pipeline):
+def test_bad_lines_are_counted_and_kept_aside(pipeline: PipelineFolders):
     reasons = dict(pipeline.query(
         "SELECT reason, count(*) FROM quarantine.dossier_snapshots GROUP BY reason"))
     assert reasons.get("invalid_json", 0) > 0
@@ -116,7 +93,7 @@ def test_bad_lines_are_counted_and_kept_aside(pipeline: Pipeline):
         assert read == loaded + quarantined
 
 
-def test_a_dossier_updated_in_a_later_export_counts_once_in_its_month(pipeline: Pipeline):
+def test_a_dossier_updated_in_a_later_export_counts_once_in_its_month(pipeline: PipelineFolders):
     records = export_records(pipeline.landing)
     months = {}
     for record in records:
@@ -136,13 +113,11 @@ def marts_content(path: Path) -> dict[str, list[tuple]]:
                 for table in MARTS}
 
 
-def test_rerunning_a_month_gives_identical_marts(pipeline: Pipeline):
+def test_rerunning_a_month_gives_identical_marts(pipeline: PipelineFolders):
     before = marts_content(pipeline.warehouse)
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("DVCTT_LANDING_DIR", str(pipeline.landing))
-        env.setenv("DVCTT_WAREHOUSE", str(pipeline.warehouse))
-        env.setenv("DVCTT_SERVING", str(pipeline.serving))
-        assert materialize_months("2022-02", "2022-02").success
+        pipeline.point_environment(env)
+        materialize_or_fail("2022-02", "2022-02")
     assert marts_content(pipeline.warehouse) == before
     assert marts_content(pipeline.serving) == before
 
@@ -153,7 +128,7 @@ def personal_values(landing: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("database", ["warehouse", "serving"])
-def test_no_personal_data_in_any_table(pipeline: Pipeline, database: str):
+def test_no_personal_data_in_any_table(pipeline: PipelineFolders, database: str):
     values = personal_values(pipeline.landing)
     assert len(values) > 1000  # the sample does carry personal data
     with duckdb.connect(str(getattr(pipeline, database)), read_only=True) as con:

@@ -220,8 +220,9 @@ def _restatements_sql(model: SqlModel, key: list[str], figures: list[str]) -> st
     )
     return f"""
         INSERT INTO meta.restatements
-            (table_name, row_key, column_name, old_value, new_value, run_id)
-        SELECT $table, row_key, cell.column_name, cell.old_value, cell.new_value, $run_id
+            (table_name, row_key, column_name, old_value, new_value, run_id, restated_at)
+        SELECT $table, row_key, cell.column_name, cell.old_value, cell.new_value, $run_id,
+               current_timestamp
         FROM (
             SELECT concat_ws(', ', {row_key}) AS row_key, unnest([{cells}]) AS cell
             FROM (

@@ -170,6 +170,9 @@ class ExportWriter:
         self.seed = seed
         self.last_day_number = (end_day - EPOCH).days
         self.con = duckdb.connect()
+        # no progress bar: at national scale it would fill the caller's terminal (set on the
+        # connection: a config at connect() clashes with other in-memory databases)
+        self.con.execute("SET enable_progress_bar = false")
         self._register_lookups(registry, procedures, addresses)
         self.files_written = 0
         self.snapshots_written = 0

@@ -15,7 +15,7 @@ import pytest
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 
-from dvctt_pipeline.cli import main, materialize_months
+from dvctt_pipeline.cli import main
 from dvctt_pipeline.serve.monthly_report import (
     MonthlyReport,
     read_month,
@@ -227,23 +227,6 @@ SEED_TOP = {"Hồ Chí Minh", "Hòa Bình", "Quảng Ninh", "Ninh Bình", "Bắc
 SEED_BOTTOM = {"Hưng Yên", "Đồng Nai", "Nghệ An", "Bạc Liêu", "Quảng Bình"}
 
 
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    """January–April 2022 of the sample through the real Dagster job."""
-    generator = pytest.importorskip("dvctt_pipeline.sample.generator")
-    root = tmp_path_factory.mktemp("sample")
-    generator.generate_landing(root / "landing", "2022-01", "2022-04", scale=0.3, seed=2022)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DVCTT_LANDING_DIR", str(root / "landing"))
-        env.setenv("DVCTT_WAREHOUSE", str(root / "warehouse.duckdb"))
-        env.setenv("DVCTT_SERVING", str(root / "serving" / "dvctt.duckdb"))
-        env.delenv("DVCTT_REPORTS_DIR", raising=False)
-        env.delenv("DAGSTER_HOME", raising=False)
-        result = materialize_months("2022-01", "2022-04")
-        assert result.success, [event.message for event in result.get_step_failure_events()]
-        yield root, result
-
-
 def table_rows(html: str, position: int) -> list[list[str]]:
     """The cells of the report's table at that position (0 = first)."""
     body = re.findall(r"<tbody>(.*?)</tbody>", html, re.DOTALL)[position]
@@ -252,8 +235,8 @@ def table_rows(html: str, position: int) -> list[list[str]]:
 
 
 def test_the_april_report_of_the_sample_shows_the_seed_top_and_bottom_provinces(sample_run):
-    root, _ = sample_run
-    html = (root / "reports" / "2022-04" / "bao_cao_dvctt_2022-04.html").read_text("utf-8")
+    reports = sample_run.folders.reports
+    html = (reports / "2022-04" / "bao_cao_dvctt_2022-04.html").read_text("utf-8")
     # the second table: online_share_all, year to date
     notes = {cells[1]: cells[-1] for cells in table_rows(html, 1)}
     assert len(notes) == 63
@@ -264,10 +247,9 @@ def test_the_april_report_of_the_sample_shows_the_seed_top_and_bottom_provinces(
 
 
 def test_the_run_writes_every_month_and_shows_the_charts_in_dagster(sample_run):
-    root, result = sample_run
     for month in ("2022-01", "2022-02", "2022-03", "2022-04"):
-        assert (root / "reports" / month / f"bao_cao_dvctt_{month}.html").exists()
-    materializations = result.asset_materializations_for_node("monthly_report")
+        assert (sample_run.folders.reports / month / f"bao_cao_dvctt_{month}.html").exists()
+    materializations = sample_run.result.asset_materializations_for_node("monthly_report")
     assert sorted(m.partition for m in materializations) == [
         "2022-01-01", "2022-02-01", "2022-03-01", "2022-04-01"]
     metadata = materializations[-1].metadata

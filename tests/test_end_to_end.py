@@ -145,3 +145,14 @@ def test_no_personal_data_in_any_table(pipeline: PipelineFolders, database: str)
                 f'JOIN personal ON "{column}" = personal_value'
             ).fetchone()
             assert hits == 0, f"{schema}.{table}.{column} holds personal data"
+
+
+def test_the_serving_file_uses_types_bi_drivers_read(pipeline: PipelineFolders):
+    """Counts are BIGINT, not DuckDB's 128-bit sums, and every marts column is documented."""
+    with duckdb.connect(str(pipeline.serving), read_only=True) as con:
+        columns = con.execute(
+            "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+            "WHERE schema_name = 'marts'").fetchall()
+    assert {table for table, *_ in columns} >= set(MARTS)
+    assert [(t, c) for t, c, data_type, _ in columns if data_type == "HUGEINT"] == []
+    assert [(t, c) for t, c, _, comment in columns if not comment] == []

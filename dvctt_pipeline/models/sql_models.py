@@ -151,22 +151,33 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# Sums of BIGINT counts are HUGEINT in DuckDB; BI drivers (ODBC, older JDBC) handle 128-bit
+# integers badly, and no count comes near 2^63, so tables store them as BIGINT.
+_STORED_TYPES = {"HUGEINT": "BIGINT"}
+
+
+def _model_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(name, stored type) of each column the model produced in `new_rows`."""
+    return [
+        (name, _STORED_TYPES.get(data_type, data_type))
+        for name, data_type, *_ in con.execute("DESCRIBE SELECT * FROM new_rows").fetchall()
+    ]
+
+
 def _ensure_table(con: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
     """Create the table from the model's columns, or rebuild it if the model's columns changed."""
-    expected = [row[0] for row in con.execute("DESCRIBE SELECT * FROM new_rows").fetchall()]
-    existing = [
-        row[0]
-        for row in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = $schema AND table_name = $name ORDER BY ordinal_position",
-            {"schema": model.schema, "name": model.name},
-        ).fetchall()
-    ]
+    expected = _model_columns(con)
+    existing = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = $schema AND table_name = $name ORDER BY ordinal_position",
+        {"schema": model.schema, "name": model.name},
+    ).fetchall()
     if existing == expected:
         return
     con.execute(f"DROP TABLE IF EXISTS {model.table}")
-    con.execute(f"CREATE TABLE {model.table} AS SELECT * FROM new_rows LIMIT 0")
-    _document(con, model, expected)
+    definitions = ", ".join(f'"{name}" {data_type}' for name, data_type in expected)
+    con.execute(f"CREATE TABLE {model.table} ({definitions})")
+    _document(con, model, [name for name, _ in expected])
 
 
 def _document(con: duckdb.DuckDBPyConnection, model: SqlModel, columns: list[str]) -> None:

@@ -164,12 +164,6 @@ SELECT
     agency_figures.dvctt_offered,
     agency_figures.full_online_eligible,
     agency_figures.full_online_offered,
-    received_online / nullif(received, 0) AS online_share_all,
-    received_online_dvctt / nullif(received_dvctt, 0) AS online_share_dvctt,
-    received_online_full / nullif(received_full, 0) AS online_share_full,
-    dvctt_with_online / nullif(dvctt_offered, 0) AS dvctt_uptake_rate,
-    full_online_offered / nullif(full_online_eligible, 0) AS full_online_provision_rate,
-    finished_on_time / nullif(finished, 0) AS on_time_rate,
-    paid_online / nullif(received_with_fee, 0) AS online_payment_rate
+    unnest(metric_rates(agency_figures))  -- the rates of DESIGN §4: dbt_like_sql/macros
 FROM agency_figures
 JOIN core.agencies AS agency USING (agency_code)

@@ -66,11 +66,5 @@ WITH national_counts AS (
 
 SELECT
     *,
-    received_online / nullif(received, 0) AS online_share_all,
-    received_online_dvctt / nullif(received_dvctt, 0) AS online_share_dvctt,
-    received_online_full / nullif(received_full, 0) AS online_share_full,
-    dvctt_with_online / nullif(dvctt_offered, 0) AS dvctt_uptake_rate,
-    full_online_offered / nullif(full_online_eligible, 0) AS full_online_provision_rate,
-    finished_on_time / nullif(finished, 0) AS on_time_rate,
-    paid_online / nullif(received_with_fee, 0) AS online_payment_rate
+    unnest(metric_rates(national_counts))  -- the rates of DESIGN §4: dbt_like_sql/macros
 FROM national_counts

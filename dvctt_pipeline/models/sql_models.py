@@ -38,6 +38,8 @@ from sqlglot import exp
 from dvctt_pipeline.settings import TIMEZONE
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql"
+# Definitions shared by models (DuckDB macros), created on the connection before a model runs.
+MACROS_DIR = SQL_DIR / "macros"
 _HEADER = re.compile(r"^\s*/\*(?P<header>.*?)\*/(?P<body>.*)$", re.DOTALL)
 _MONTH_WINDOW = re.compile(r"^months of (?P<column>\w+)$")
 # The grain columns of the BI contract (DESIGN §5): a marts row is identified by those it has
@@ -131,12 +133,18 @@ def _parse_model(path: Path) -> SqlModel:
 @cache
 def load_models(sql_dir: Path = SQL_DIR) -> tuple[SqlModel, ...]:
     """Every model, in an order where each comes after the models it reads."""
-    models = {model.table: model for model in map(_parse_model, sorted(sql_dir.rglob("*.sql")))}
+    files = sorted(path for path in sql_dir.rglob("*.sql") if MACROS_DIR not in path.parents)
+    models = {model.table: model for model in map(_parse_model, files)}
     graph = {
         table: {dep for dep in model.depends_on if dep in models}
         for table, model in models.items()
     }
     return tuple(models[table] for table in TopologicalSorter(graph).static_order())
+
+
+def define_macros(con: duckdb.DuckDBPyConnection, macros_dir: Path = MACROS_DIR) -> None:
+    for path in sorted(macros_dir.glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -286,6 +294,7 @@ def run_model(
     if unknown:
         names = ", ".join(sorted(unknown))
         raise ModelDefinitionError(f"{model.path}: unknown parameters {names}.")
+    define_macros(con)
     con.execute("BEGIN")
     try:
         con.execute(

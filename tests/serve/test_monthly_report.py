@@ -3,6 +3,7 @@ with Vietnamese labels, and "Chưa có số liệu" where the marts have no figu
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import struct
@@ -11,9 +12,12 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from matplotlib import font_manager
+from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
+from PIL import Image
 
 from dvctt_pipeline.cli import main
 from dvctt_pipeline.serve.monthly_report import (
@@ -22,7 +26,13 @@ from dvctt_pipeline.serve.monthly_report import (
     render_monthly_report,
     ui_markdown,
 )
-from dvctt_pipeline.serve.report.charts import BUNDLED_FONT, FONT_FAMILY
+from dvctt_pipeline.serve.report.charts import (
+    BUNDLED_FONT,
+    FONT_FAMILY,
+    png_pair,
+    report_style,
+    trend_figure,
+)
 from dvctt_pipeline.serve.report.data import last_day
 
 PROVINCES = {
@@ -192,6 +202,28 @@ def test_a_new_render_removes_the_charts_that_have_no_figures_any_more(partial):
 def test_ui_copies_are_small_enough_for_the_event_log(full):
     total = sum(len(text) for text in ui_markdown(full[0]).values())
     assert total < 250_000, total
+
+
+def test_a_chart_is_drawn_once_for_both_of_its_pictures(monkeypatch):
+    """Drawing the labels is most of a report's time; a layout engine, or savefig for each
+    picture, drew every chart two to four times."""
+    drawn = []
+    draw = Figure.draw
+
+    def counted(figure: Figure, renderer) -> None:
+        drawn.append(figure)
+        draw(figure, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    trend = pd.DataFrame({"period_start": pd.date_range("2022-01-01", periods=4, freq="MS"),
+                          "month_share": [0.21, 0.22, 0.24, 0.25],
+                          "ytd_share": [0.21, 0.215, 0.223, 0.23]})
+    with report_style():
+        figure = trend_figure(trend)
+        png, preview = png_pair(figure, dpi=100, preview_scale=0.5)
+    assert drawn == [figure]
+    width, height = Image.open(io.BytesIO(png)).size
+    assert Image.open(io.BytesIO(preview)).size == (width // 2, height // 2)
 
 
 def test_labels_use_the_bundled_font_and_every_glyph_exists(full):

@@ -31,18 +31,19 @@ class BenchLanding:
     snapshots: int  # valid snapshot lines written, every day included
     files: int
 
-    def hold_back_last_day(self) -> Path:
-        """Move the last export day out of the landing folder; return where it belongs."""
-        home = self.landing / DOSSIER_DIR / self.held_day.name
-        if home.exists():
-            shutil.rmtree(self.held_day, ignore_errors=True)
-            home.rename(self.held_day)
-        return home
+    @property
+    def _day_in_landing(self) -> Path:
+        return self.landing / DOSSIER_DIR / self.held_day.name
+
+    def hold_back_last_day(self) -> None:
+        """Move the last export day out of the landing folder (done already after a run
+        that was interrupted)."""
+        if self._day_in_landing.exists():
+            self._day_in_landing.rename(self.held_day)
 
     def land_last_day(self) -> None:
-        home = self.landing / DOSSIER_DIR / self.held_day.name
         if self.held_day.exists():
-            self.held_day.rename(home)
+            self.held_day.rename(self._day_in_landing)
 
 
 def snapshots_per_scale_unit(first: str, seed: int) -> int:

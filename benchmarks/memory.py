@@ -8,7 +8,7 @@ from types import TracebackType
 
 import psutil
 
-SAMPLE_SECONDS = 0.1
+SAMPLE_SECONDS = 0.2
 
 
 def tree_rss(process: psutil.Process) -> int:

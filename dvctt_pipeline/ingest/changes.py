@@ -89,6 +89,8 @@ def landing_changes(landing: Path, seen: Mapping[str, str]) -> LandingChanges:
     months: set[date] = set()
     unreadable = []
     with duckdb.connect(":memory:") as con:
+        # a big export takes seconds: no progress bar in the daemon's log
+        con.execute("SET enable_progress_bar = false")
         for landing_file in fresh:
             try:
                 months |= months_in_file(con, landing_file)

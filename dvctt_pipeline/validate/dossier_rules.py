@@ -37,14 +37,15 @@ CREATE OR REPLACE TEMP MACRO blank_to_null(text) AS nullif(trim(text), '');
 """
 
 TYPED_RECORDS_SQL = """
-CREATE OR REPLACE TEMP TABLE typed_records AS
+-- a view: only judged_records is kept, so the typed rows are not copied twice
+CREATE OR REPLACE TEMP VIEW typed_records AS
 SELECT
     line_no,
     read_error,
     blank_to_null(ma_ho_so) AS ma_ho_so,
     blank_to_null(ma_don_vi_xu_ly) AS ma_don_vi_xu_ly,
     -- names come NFC or NFD; store one form (matching by name uses name_key anyway)
-    nfc_normalize(blank_to_null(don_vi_xu_ly)) AS don_vi_xu_ly,
+    names.nfc_name AS don_vi_xu_ly,
     blank_to_null(ma_tthc) AS ma_tthc,
     blank_to_null(ma_linh_vuc) AS ma_linh_vuc,
     blank_to_null(kenh_thuc_hien) IS NULL AS kenh_was_empty,
@@ -68,7 +69,12 @@ FROM (
         portal_timestamp(blank_to_null(ngay_ket_thuc_xu_ly)) AS ngay_ket_thuc_parsed,
         portal_timestamp(blank_to_null(ngay_tra)) AS ngay_tra_parsed
     FROM incoming_records
-);
+) AS record
+-- normalised once per distinct name: an export repeats a few thousand names on every line
+LEFT JOIN (
+    SELECT name, nfc_normalize(name) AS nfc_name
+    FROM (SELECT DISTINCT blank_to_null(don_vi_xu_ly) AS name FROM incoming_records)
+) AS names ON names.name = blank_to_null(record.don_vi_xu_ly);
 
 CREATE OR REPLACE TEMP TABLE judged_records AS
 SELECT *,

@@ -20,7 +20,7 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -42,6 +42,7 @@ from dvctt_pipeline.settings import TIMEZONE
 from dvctt_pipeline.validate.dossier_rules import judge_incoming_records
 
 GB = 1024**3
+DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster_home" / "dagster.yaml"
 T = TypeVar("T")
 
 # The reference: what DuckDB alone needs to turn the exports into the typed columns of
@@ -77,19 +78,20 @@ class Timed:
 
 
 @contextmanager
-def pipeline_environment(workdir: Path, landing: Path) -> Any:
-    """A fresh warehouse, serving file and persistent Dagster instance under workdir/run."""
+def pipeline_environment(workdir: Path, landing: Path) -> Iterator[None]:
+    """A fresh warehouse, serving file and persistent Dagster instance (the project's
+    dagster.yaml, so the same pools) under workdir/run."""
     run_dir = workdir / "run"
     shutil.rmtree(run_dir, ignore_errors=True)
     (run_dir / "dagster_home").mkdir(parents=True)
-    shutil.copy(Path("dagster_home/dagster.yaml"), run_dir / "dagster_home" / "dagster.yaml")
+    shutil.copy(DAGSTER_YAML, run_dir / "dagster_home" / "dagster.yaml")
     values = {"DVCTT_LANDING_DIR": landing, "DVCTT_WAREHOUSE": run_dir / "warehouse.duckdb",
               "DVCTT_SERVING": run_dir / "serving" / "dvctt.duckdb",
               "DVCTT_REPORTS_DIR": run_dir / "reports", "DAGSTER_HOME": run_dir / "dagster_home"}
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update({name: str(value.resolve()) for name, value in values.items()})
     try:
-        yield run_dir
+        yield
     finally:
         for name, value in saved.items():
             if value is None:

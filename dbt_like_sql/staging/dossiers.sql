@@ -34,18 +34,34 @@ WITH dossiers_received_in_window AS (
     WHERE ngay_tiep_nhan >= $window_start AND ngay_tiep_nhan < $window_end
 ),
 
--- the latest export wins, over every snapshot of the dossier: a dossier whose reception date
--- was corrected into another month leaves this one
-latest_snapshots AS (
-    SELECT
-        snapshot.*,
-        count(*) OVER (PARTITION BY snapshot.ma_ho_so) AS snapshots
+-- the load order of the files: export folder date, then file name (DESIGN §3.2)
+file_order AS (
+    SELECT file_id, row_number() OVER (ORDER BY export_date, file_name) AS file_rank
+    FROM (SELECT DISTINCT file_id, export_date, file_name FROM raw.dossier_snapshots)
+),
+
+-- every snapshot of those dossiers, whatever month it says, with one sortable number for its
+-- place in the load order: the file first, then the line within the file
+positioned_snapshots AS (
+    SELECT snapshot.*, file_order.file_rank * 4294967296 + snapshot.line_no AS load_position
     FROM raw.dossier_snapshots AS snapshot
     SEMI JOIN dossiers_received_in_window USING (ma_ho_so)
-    QUALIFY row_number() OVER (
-        PARTITION BY snapshot.ma_ho_so
-        ORDER BY snapshot.export_date DESC, snapshot.file_name DESC, snapshot.line_no DESC
-    ) = 1
+    JOIN file_order USING (file_id)
+),
+
+-- the latest snapshot wins: a dossier whose reception date was corrected into another month
+-- leaves this one. Ranking on this narrow key and joining back is about 3× faster, and far
+-- lighter in memory, than a window over whole rows at national scale (benchmarks/RESULTS.md).
+latest_positions AS (
+    SELECT ma_ho_so, count(*) AS snapshots, max(load_position) AS load_position
+    FROM positioned_snapshots
+    GROUP BY ma_ho_so
+),
+
+latest_snapshots AS (
+    SELECT positioned_snapshots.* EXCLUDE (load_position), latest_positions.snapshots
+    FROM positioned_snapshots
+    JOIN latest_positions USING (ma_ho_so, load_position)
 ),
 
 latest_snapshots_in_window AS (

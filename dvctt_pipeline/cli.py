@@ -66,11 +66,6 @@ def materialize_months(first: str, last: str) -> dg.ExecuteInProcessResult:
         )
 
 
-def _last_day(month_start: date) -> date:
-    next_month = date(month_start.year + month_start.month // 12, month_start.month % 12 + 1, 1)
-    return date.fromordinal(next_month.toordinal() - 1)
-
-
 def cmd_sample(args: argparse.Namespace) -> int:
     from dvctt_pipeline.sample.generator import generate_landing
 
@@ -93,6 +88,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from dvctt_pipeline.serve.report.data import last_day
     from dvctt_pipeline.serve.summary import seed_report_text
 
     args.first, args.last = DEMO_FIRST, DEMO_LAST
@@ -100,7 +96,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if status := step(args):
             return status
     print()
-    print(seed_report_text(paths_from_env().serving, _last_day(parse_month(DEMO_LAST))))
+    print(seed_report_text(paths_from_env().serving, last_day(parse_month(DEMO_LAST))))
     args.month = DEMO_LAST
     return cmd_report(args)
 

@@ -39,7 +39,7 @@ from dvctt_pipeline.ingest.changes import fingerprint, save_seen, seen_state_pat
 from dvctt_pipeline.ingest.landing import DOSSIER_DIR, dossier_exports
 from dvctt_pipeline.ingest.readers import USED_FIELDS
 from dvctt_pipeline.settings import TIMEZONE
-from dvctt_pipeline.validate.dossier_rules import judge_incoming_records
+from dvctt_pipeline.validate.dossier_rules import judge_records
 
 GB = 1024**3
 DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster_home" / "dagster.yaml"
@@ -135,19 +135,20 @@ def run_reference(workdir: Path, paths: list[str], sampler: MemorySampler) -> Ti
 
 def run_rules_alone(paths: list[str], sampler: MemorySampler) -> Timed:
     """The ingest's row rules on every record at once. The records are read beforehand as
-    the readers leave them (the used fields as text), by DuckDB's own JSON reader."""
+    the readers give them (the used fields as text), by DuckDB's own JSON reader."""
     fields = ", ".join(f"{field} AS {column}" for field, column in USED_FIELDS.items())
     with duckdb.connect() as con:
         con.execute(f"""
-            CREATE TEMP TABLE incoming_records AS
-            SELECT row_number() OVER () AS line_no, NULL::VARCHAR AS read_error, {fields},
+            CREATE TEMP TABLE records_as_text AS
+            SELECT 0 AS file_index, false AS blank, NULL::VARCHAR AS read_error, {fields},
                 list_sum(list_transform(DanhSachLePhi, fee -> fee.Gia)) AS fee_total
             FROM read_json($paths, format = 'newline_delimited', ignore_errors = true,
                 columns = {{{", ".join(f"{field}: 'VARCHAR'" for field in USED_FIELDS)},
                     DanhSachLePhi: 'STRUCT(Gia DECIMAL(18, 2))[]'}})
             """, {"paths": paths})
-        rows = con.execute("SELECT count(*) FROM incoming_records").fetchone()[0]
-        _, start, end = timed(lambda: judge_incoming_records(con))
+        rows = con.execute("SELECT count(*) FROM records_as_text").fetchone()[0]
+        _, start, end = timed(
+            lambda: judge_records(con, "SELECT * FROM records_as_text", {}))
     return Timed(end - start, sampler.peak(start, end), rows)
 
 

@@ -12,6 +12,16 @@ FIRST_MONTH = "2021-01-01"
 MIN_DOSSIERS_TO_RANK = 100
 
 
+# DuckDB's memory for one pipeline step; beyond it joins and aggregations spill to a
+# temporary folder beside the warehouse. 2 GB keeps a national month under 3 GB for the
+# whole process (benchmarks/RESULTS.md).
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+
+def memory_limit_from_env() -> str:
+    return os.environ.get("DVCTT_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+
+
 @dataclass(frozen=True)
 class Paths:
     landing: Path

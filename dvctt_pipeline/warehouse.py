@@ -57,6 +57,32 @@ COMMENT ON COLUMN meta.restatements.new_value IS
 COMMENT ON COLUMN meta.restatements.run_id IS 'Lần chạy Dagster / The Dagster run';
 COMMENT ON COLUMN meta.restatements.restated_at IS 'Thời điểm thay đổi / When it changed';
 
+CREATE TABLE IF NOT EXISTS meta.reference_loads (
+    source VARCHAR NOT NULL,
+    fingerprint VARCHAR NOT NULL,
+    loaded_at TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE meta.reference_loads IS 'Lần nạp dữ liệu tham chiếu gần nhất / '
+    'The inputs each reference asset last loaded its tables from';
+COMMENT ON COLUMN meta.reference_loads.fingerprint IS
+    'Dấu vân tay các tệp tham chiếu / Fingerprint of the reference files and code';
+
+CREATE TABLE IF NOT EXISTS meta.incremental_state (
+    table_name VARCHAR NOT NULL,
+    month DATE NOT NULL,
+    last_file_id BIGINT NOT NULL,
+    files_loaded BIGINT NOT NULL,
+    inputs_hash HUGEINT NOT NULL
+);
+COMMENT ON TABLE meta.incremental_state IS 'Trạng thái tính tăng dần của bảng theo tháng / '
+    'What the rows of an incremental table''s month were computed from';
+COMMENT ON COLUMN meta.incremental_state.last_file_id IS
+    'Tệp hồ sơ cuối cùng đã tính / The last dossier file loaded when the month was computed';
+COMMENT ON COLUMN meta.incremental_state.files_loaded IS
+    'Số tệp hồ sơ đã nạp khi đó / Dossier files loaded then (a superseded file changes it)';
+COMMENT ON COLUMN meta.incremental_state.inputs_hash IS
+    'Dấu vân tay các bảng tham chiếu / Fingerprint of the table''s other inputs (core.agencies)';
+
 CREATE TABLE IF NOT EXISTS raw.dossier_snapshots (
     file_id BIGINT NOT NULL,
     export_date DATE NOT NULL,

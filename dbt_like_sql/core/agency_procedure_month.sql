@@ -19,7 +19,8 @@ columns:
   finished: "Hồ sơ kết thúc xử lý trong tháng / Dossiers whose processing finished in the month"
   finished_on_time: "Hồ sơ kết thúc đúng hoặc trước hạn / Dossiers finished on or before their due date"
 */
-WITH valid_dossiers AS (
+-- not materialized: both branches read a few columns of it, a copy of whole rows costs more
+WITH valid_dossiers AS NOT MATERIALIZED (
     SELECT *, coalesce(ma_tthc, '') AS procedure_code
     FROM staging.dossiers
     WHERE quarantine_reason IS NULL

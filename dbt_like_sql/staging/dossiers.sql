@@ -6,6 +6,7 @@ description: >
   Dossiers: the latest snapshot of each MaHoSo, assigned to its month of reception and its
   handling agency.
 replace: months of received_month
+incremental: ma_ho_so
 columns:
   ma_ho_so: "Mã hồ sơ / Dossier id (MaHoSo)"
   agency_code: "Mã đơn vị xử lý đã xác định / Resolved handling agency code (NULL: unknown)"
@@ -28,10 +29,14 @@ columns:
   snapshots: "Số bản ghi của hồ sơ đã nhận / Snapshots received for this dossier"
   quarantine_reason: "Lý do cách ly (NULL: hợp lệ) / Why the dossier is set aside (NULL: valid)"
 */
+-- the dossiers received in the window; on an incremental run only those with a snapshot in a
+-- file loaded since the window was last computed ($after_file_id > 0, models/sql_models.py)
 WITH dossiers_received_in_window AS (
     SELECT DISTINCT ma_ho_so
     FROM raw.dossier_snapshots
     WHERE ngay_tiep_nhan >= $window_start AND ngay_tiep_nhan < $window_end
+      AND ($after_file_id = 0 OR ma_ho_so IN (
+          SELECT ma_ho_so FROM raw.dossier_snapshots WHERE file_id > $after_file_id))
 ),
 
 -- the load order of the files: export folder date, then file name (DESIGN §3.2)
@@ -40,28 +45,34 @@ file_order AS (
     FROM (SELECT DISTINCT file_id, export_date, file_name FROM raw.dossier_snapshots)
 ),
 
--- every snapshot of those dossiers, whatever month it says, with one sortable number for its
--- place in the load order: the file first, then the line within the file
-positioned_snapshots AS (
-    SELECT snapshot.*, file_order.file_rank * 4294967296 + snapshot.line_no AS load_position
+-- the latest snapshot wins: its place in the load order (the file, then the line within the
+-- file, as one number) is found on narrow columns, and only the winning rows are read whole;
+-- ranking whole rows needed twice the memory at national scale (benchmarks/RESULTS.md)
+latest_positions AS (
+    SELECT
+        snapshot.ma_ho_so,
+        count(*) AS snapshots,
+        max(file_order.file_rank * 4294967296 + snapshot.line_no) AS load_position
     FROM raw.dossier_snapshots AS snapshot
     SEMI JOIN dossiers_received_in_window USING (ma_ho_so)
     JOIN file_order USING (file_id)
+    GROUP BY snapshot.ma_ho_so
 ),
 
--- the latest snapshot wins: a dossier whose reception date was corrected into another month
--- leaves this one. Ranking on this narrow key and joining back is about 3× faster, and far
--- lighter in memory, than a window over whole rows at national scale (benchmarks/RESULTS.md).
-latest_positions AS (
-    SELECT ma_ho_so, count(*) AS snapshots, max(load_position) AS load_position
-    FROM positioned_snapshots
-    GROUP BY ma_ho_so
+latest_keys AS (
+    SELECT
+        latest_positions.ma_ho_so,
+        latest_positions.snapshots,
+        file_order.file_id,
+        latest_positions.load_position % 4294967296 AS line_no
+    FROM latest_positions
+    JOIN file_order ON file_order.file_rank = latest_positions.load_position // 4294967296
 ),
 
 latest_snapshots AS (
-    SELECT positioned_snapshots.* EXCLUDE (load_position), latest_positions.snapshots
-    FROM positioned_snapshots
-    JOIN latest_positions USING (ma_ho_so, load_position)
+    SELECT snapshot.*, latest_keys.snapshots
+    FROM raw.dossier_snapshots AS snapshot
+    JOIN latest_keys USING (file_id, line_no)
 ),
 
 latest_snapshots_in_window AS (

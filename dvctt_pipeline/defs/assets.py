@@ -21,6 +21,7 @@ from dvctt_pipeline.models.sql_models import SqlModel, Window, load_models, run_
 from dvctt_pipeline.reference.agencies import load_agencies
 from dvctt_pipeline.reference.catalog import load_catalog
 from dvctt_pipeline.reference.fees import load_fee_policies
+from dvctt_pipeline.reference.freshness import load_when_changed
 from dvctt_pipeline.reference.geography import load_admin_units
 from dvctt_pipeline.reference.targets import load_targets
 from dvctt_pipeline.serve.publish import publish_serving_file
@@ -92,10 +93,12 @@ ADMIN_UNIT_TABLES = {
 )
 def admin_units(warehouse: Warehouse) -> Iterator[dg.MaterializeResult]:
     with warehouse.connect() as con:
-        load_admin_units(con)
+        loaded = load_when_changed(con, "admin_units", warehouse.landing,
+                                   lambda: load_admin_units(con))
         for table in ADMIN_UNIT_TABLES:
             yield dg.MaterializeResult(
-                asset_key=table_key(table), metadata=table_metadata(con, table)
+                asset_key=table_key(table),
+                metadata={**table_metadata(con, table), "reloaded": loaded is not None},
             )
 
 
@@ -107,8 +110,10 @@ def admin_units(warehouse: Warehouse) -> Iterator[dg.MaterializeResult]:
 )
 def agencies(warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        load_agencies(con, warehouse.landing)
-        return dg.MaterializeResult(metadata=table_metadata(con, "core.agencies"))
+        loaded = load_when_changed(con, "agencies", warehouse.landing,
+                                   lambda: load_agencies(con, warehouse.landing))
+        return dg.MaterializeResult(metadata={**table_metadata(con, "core.agencies"),
+                                              "reloaded": loaded is not None})
 
 
 @dataclass(frozen=True)
@@ -168,13 +173,15 @@ def reference_file_asset(source: ReferenceFileSource) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: Warehouse
     ) -> Iterator[dg.MaterializeResult]:
         with warehouse.connect() as con:
-            rows = source.load(con, warehouse.landing)
-            if quarantined := rows[source.quarantine_table]:
+            rows = load_when_changed(con, source.name, warehouse.landing,
+                                     lambda: source.load(con, warehouse.landing))
+            if rows and (quarantined := rows[source.quarantine_table]):
                 context.log.warning(f"{quarantined} rows of {source.table}'s files set aside; "
                                     f"see {source.quarantine_table}.")
             for table in (source.table, source.quarantine_table):
                 yield dg.MaterializeResult(
-                    asset_key=table_key(table), metadata=table_metadata(con, table)
+                    asset_key=table_key(table),
+                    metadata={**table_metadata(con, table), "reloaded": rows is not None},
                 )
 
     return _load

@@ -10,7 +10,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from dvctt_pipeline.reference.names import name_key
-from dvctt_pipeline.settings import MIN_DOSSIERS_TO_RANK, paths_from_env
+from dvctt_pipeline.settings import MIN_DOSSIERS_TO_RANK, memory_limit_from_env, paths_from_env
 from dvctt_pipeline.warehouse import ensure_base_tables
 
 
@@ -50,6 +50,7 @@ def warehouse_from_env() -> Warehouse:
     paths = paths_from_env()
     return Warehouse(
         database=str(paths.warehouse),
+        connection_config={"memory_limit": memory_limit_from_env()},
         landing_dir=str(paths.landing),
         serving_path=str(paths.serving),
     )

@@ -22,7 +22,6 @@ import duckdb
 
 from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
 from dvctt_pipeline.ingest.readers import UnreadableFile, reader_for
-from dvctt_pipeline.validate.dossier_rules import judge_incoming_records
 
 # relative path -> "size:mtime_ns"; a file whose fingerprint changed is read again.
 Fingerprints = dict[str, str]
@@ -77,8 +76,7 @@ def save_seen(state_path: Path, fingerprints: Mapping[str, str]) -> None:
 def months_in_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile) -> set[date]:
     """Months of NgayTiepNhan and NgayKetThucXuLy in one export, read with the ingest reader
     (only the fields the metrics use, never personal data) and typed by the same rules."""
-    reader_for(landing_file.path)(con, landing_file.path)
-    judge_incoming_records(con)
+    reader_for(landing_file.path).read(con, [landing_file.path])
     return {month for (month,) in con.execute(MONTHS_OF_RECORDS_SQL).fetchall()}
 
 

@@ -1,18 +1,19 @@
-"""The file registry `meta.source_files`: each landing file is loaded once, in its own
-transaction, whatever its kind.
+"""The file registry `meta.source_files`: each landing file is loaded once, whatever its
+kind, in one transaction with the other files of its batch.
 
 A file that cannot be read is recorded as failed with a message saying what to fix, and the
-other files still load. A file already loaded (same content hash) is not loaded twice; a
-changed file with the same name supersedes its earlier version: the old rows go, the old
-registry entry stays, marked superseded. Per file, rows read = rows loaded + rows
-quarantined.
+other files still load: when a batch read in one statement fails, its files are read again
+one at a time. A file already loaded (same content hash) is not loaded twice; a changed file
+with the same name supersedes its earlier version: the old rows go, the old registry entry
+stays, marked superseded. Per file, rows read = rows loaded + rows quarantined.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -43,60 +44,189 @@ class FileOutcome:
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """A file of a batch as it is stored: its position in the batch and its registry id."""
+
+    index: int
+    landing_file: LandingFile
+    file_id: int
+
+
+@dataclass(frozen=True)
 class SourceKind:
     """How one kind of landing file is loaded.
 
-    `read` fills and judges connection-local temporary tables, outside any transaction, and
-    returns the counts; `store` copies the judged rows of one file into the warehouse tables
-    under its file_id. `row_tables` are the tables holding a file's rows by file_id.
+    `read` fills and judges connection-local temporary tables from a batch of files, outside
+    any transaction, and returns per file its counts or why it cannot be loaded; it raises
+    when the batch cannot be read as a whole. `store` copies the judged rows of the batch's
+    readable files into the warehouse tables under their file_ids. `row_tables` are the
+    tables holding a file's rows by file_id. Files with the same `batch_key` may be read
+    together, up to `batch_bytes` of them; a key of None means alone.
     """
 
     name: str
     row_tables: tuple[str, ...]
-    read: Callable[[duckdb.DuckDBPyConnection, LandingFile], RowCounts]
-    store: Callable[[duckdb.DuckDBPyConnection, LandingFile, int], None]
+    read: Callable[[duckdb.DuckDBPyConnection, Sequence[LandingFile]],
+                   list[RowCounts | UnreadableFile]]
+    store: Callable[[duckdb.DuckDBPyConnection, Sequence[StoredFile]], None]
+    batch_key: Callable[[LandingFile], str | None] = lambda _: None
+    batch_bytes: int = 0
+
+
+def one_file_at_a_time(
+    name: str, row_tables: tuple[str, ...],
+    read: Callable[[duckdb.DuckDBPyConnection, LandingFile], RowCounts],
+    store: Callable[[duckdb.DuckDBPyConnection, LandingFile, int], None],
+) -> SourceKind:
+    """A kind whose files are always read alone (read raises for a file it cannot load)."""
+
+    def read_batch(
+        con: duckdb.DuckDBPyConnection, files: Sequence[LandingFile]
+    ) -> list[RowCounts | UnreadableFile]:
+        (landing_file,) = files
+        return [read(con, landing_file)]
+
+    def store_batch(con: duckdb.DuckDBPyConnection, stored: Sequence[StoredFile]) -> None:
+        for file in stored:
+            store(con, file.landing_file, file.file_id)
+
+    return SourceKind(name, row_tables, read_batch, store_batch)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file to load: new, or changed since its registered version."""
+
+    landing_file: LandingFile
+    sha256: str | None
+    registered: RegisteredFile | None
+
+
+@dataclass
+class Batch:
+    kind: SourceKind
+    candidates: list[Candidate] = field(default_factory=list)
+
+    def takes(self, candidate: Candidate) -> bool:
+        if not self.candidates:
+            return True
+        key = self.kind.batch_key(candidate.landing_file)
+        size = sum(c.landing_file.size_bytes for c in self.candidates)
+        return (key is not None and key == self.kind.batch_key(self.candidates[0].landing_file)
+                and size + candidate.landing_file.size_bytes <= self.kind.batch_bytes)
+
+    def holds_content(self, sha256: str | None) -> bool:
+        return sha256 is not None and any(c.sha256 == sha256 for c in self.candidates)
 
 
 def ingest_files(
     con: duckdb.DuckDBPyConnection, kind: SourceKind, files: Iterable[LandingFile]
 ) -> list[FileOutcome]:
-    return [ingest_file(con, kind, landing_file) for landing_file in files]
+    """Load the new and changed files, in batches; one outcome per file, in file order."""
+    files = list(files)
+    outcomes: dict[str, FileOutcome] = {}
+    changed: list[tuple[LandingFile, RegisteredFile | None]] = []
+    for landing_file in files:
+        registered = registered_version(con, landing_file.relative_path)
+        if registered and (registered.size_bytes, registered.mtime_ns) == (
+            landing_file.size_bytes, landing_file.mtime_ns
+        ):
+            outcomes[landing_file.relative_path] = FileOutcome(landing_file.relative_path,
+                                                               "unchanged")
+        else:
+            changed.append((landing_file, registered))
+    batch = Batch(kind)
+
+    def load_batch() -> None:
+        for outcome in _load_batch(con, kind, batch.candidates):
+            outcomes[outcome.relative_path] = outcome
+        batch.candidates = []
+
+    # hashlib releases the GIL: the next files are hashed while DuckDB reads a batch
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        hashes = hasher.map(_content_hash, [landing_file for landing_file, _ in changed])
+        for (landing_file, registered), sha256 in zip(changed, hashes, strict=True):
+            candidate = Candidate(landing_file, sha256, registered)
+            if batch.holds_content(sha256):
+                load_batch()  # so that the copy is recognised as one
+            if outcome := _not_to_load(con, kind, candidate):
+                outcomes[landing_file.relative_path] = outcome
+                continue
+            if not batch.takes(candidate):
+                load_batch()
+            batch.candidates.append(candidate)
+        load_batch()
+    return [outcomes[landing_file.relative_path] for landing_file in files]
 
 
-def ingest_file(
-    con: duckdb.DuckDBPyConnection, kind: SourceKind, landing_file: LandingFile
-) -> FileOutcome:
-    registered = registered_version(con, landing_file.relative_path)
-    if registered and (registered.size_bytes, registered.mtime_ns) == (
-        landing_file.size_bytes, landing_file.mtime_ns
-    ):
-        return FileOutcome(landing_file.relative_path, "unchanged")
+def _content_hash(landing_file: LandingFile) -> str | None:
     # a link leaving the landing folder is refused unread, so it has no hash
-    sha256 = None if landing_file.outside_landing else landing_file.sha256()
-    if registered and sha256 and registered.content_sha256 == sha256:
+    return None if landing_file.outside_landing else landing_file.sha256()
+
+
+def _not_to_load(
+    con: duckdb.DuckDBPyConnection, kind: SourceKind, candidate: Candidate
+) -> FileOutcome | None:
+    """The outcome of a file that is not to be read: unchanged, a copy, or refused."""
+    landing_file, sha256 = candidate.landing_file, candidate.sha256
+    if candidate.registered and sha256 and candidate.registered.content_sha256 == sha256:
         return FileOutcome(landing_file.relative_path, "unchanged")
     if sha256 and (twin := loaded_elsewhere(con, sha256, landing_file.relative_path)):
         message = f"same content as {twin}, which is already loaded"
-        return _record(con, kind, landing_file, sha256, registered, "duplicate", message)
+        return _record(con, kind, candidate, "duplicate", message)
     try:
         check_landing_file(landing_file)
-        counts = kind.read(con, landing_file)
+    except UnreadableFile as error:
+        return _record(con, kind, candidate, "failed", failure_message(landing_file, error))
+    return None
+
+
+def _load_batch(
+    con: duckdb.DuckDBPyConnection, kind: SourceKind, batch: Sequence[Candidate]
+) -> list[FileOutcome]:
+    if not batch:
+        return []
+    try:
+        results = kind.read(con, [candidate.landing_file for candidate in batch])
     except (UnreadableFile, duckdb.Error) as error:
-        return _record(con, kind, landing_file, sha256, registered, "failed",
-                       failure_message(landing_file, error))
+        return _one_at_a_time(con, kind, batch, error)
+    outcomes = [
+        _record(con, kind, candidate, "failed", failure_message(candidate.landing_file, result))
+        for candidate, result in zip(batch, results, strict=True)
+        if isinstance(result, UnreadableFile)
+    ]
+    readable = [(index, candidate, result)
+                for index, (candidate, result) in enumerate(zip(batch, results, strict=True))
+                if isinstance(result, RowCounts)]
+    if not readable:
+        return outcomes
     try:
         con.execute("BEGIN")
-        if registered:
-            _supersede(con, kind, registered.file_id)
-        file_id = _register(con, kind, landing_file, sha256, "loaded", None, counts)
-        kind.store(con, landing_file, file_id)
+        stored = [StoredFile(index, candidate.landing_file, _replace_registration(
+                      con, kind, candidate, "loaded", None, counts))
+                  for index, candidate, counts in readable]
+        kind.store(con, stored)
         con.execute("COMMIT")
     except duckdb.Error as error:
         con.execute("ROLLBACK")
-        return _record(con, kind, landing_file, sha256, registered, "failed",
-                       failure_message(landing_file, error))
-    return FileOutcome(landing_file.relative_path, "loaded", counts.read, counts.loaded,
-                       counts.quarantined)
+        return outcomes + _one_at_a_time(con, kind, [c for _, c, _ in readable], error)
+    return outcomes + [
+        FileOutcome(candidate.landing_file.relative_path, "loaded", counts.read, counts.loaded,
+                    counts.quarantined)
+        for _, candidate, counts in readable
+    ]
+
+
+def _one_at_a_time(
+    con: duckdb.DuckDBPyConnection, kind: SourceKind, batch: Sequence[Candidate],
+    error: UnreadableFile | duckdb.Error,
+) -> list[FileOutcome]:
+    """A batch that failed as a whole: each file again alone, so a bad file fails alone."""
+    if len(batch) == 1:
+        (candidate,) = batch
+        return [_record(con, kind, candidate, "failed",
+                        failure_message(candidate.landing_file, error))]
+    return [outcome for candidate in batch for outcome in _load_batch(con, kind, [candidate])]
 
 
 def failure_message(landing_file: LandingFile, error: Exception) -> str:
@@ -111,17 +241,27 @@ def failure_message(landing_file: LandingFile, error: Exception) -> str:
 
 
 def _record(
-    con: duckdb.DuckDBPyConnection, kind: SourceKind, landing_file: LandingFile,
-    sha256: str | None, registered: RegisteredFile | None, status: str, message: str,
+    con: duckdb.DuckDBPyConnection, kind: SourceKind, candidate: Candidate, status: str,
+    message: str,
 ) -> FileOutcome:
     """Register a file that brings no rows; it replaces the path's earlier version, so that
     the warehouse holds what the landing folder holds now."""
     con.execute("BEGIN")
-    if registered:
-        _supersede(con, kind, registered.file_id)
-    _register(con, kind, landing_file, sha256, status, message, RowCounts(0, 0, 0))
+    _replace_registration(con, kind, candidate, status, message, RowCounts(0, 0, 0))
     con.execute("COMMIT")
-    return FileOutcome(landing_file.relative_path, status, message=message)
+    return FileOutcome(candidate.landing_file.relative_path, status, message=message)
+
+
+def _replace_registration(
+    con: duckdb.DuckDBPyConnection, kind: SourceKind, candidate: Candidate, status: str,
+    message: str | None, counts: RowCounts,
+) -> int:
+    """Inside the caller's transaction: supersede the path's earlier version, register this
+    one; its file_id."""
+    if candidate.registered:
+        _supersede(con, kind, candidate.registered.file_id)
+    return _register(con, kind, candidate.landing_file, candidate.sha256, status, message,
+                     counts)
 
 
 def _supersede(con: duckdb.DuckDBPyConnection, kind: SourceKind, file_id: int) -> None:

@@ -26,7 +26,12 @@ from unidecode import unidecode
 
 from dvctt_pipeline.ingest.guards import UnreadableFile, check_zip, max_uncompressed_bytes
 from dvctt_pipeline.ingest.landing import LandingFile, monthly_reports
-from dvctt_pipeline.ingest.registry import FileOutcome, RowCounts, SourceKind, ingest_files
+from dvctt_pipeline.ingest.registry import (
+    FileOutcome,
+    RowCounts,
+    ingest_files,
+    one_file_at_a_time,
+)
 from dvctt_pipeline.ingest.workbook import (
     BadNumber,
     SheetValues,
@@ -248,7 +253,7 @@ def store_report_rows(
     )
 
 
-REPORTS = SourceKind(
+REPORTS = one_file_at_a_time(
     name="reports",
     row_tables=("raw.report_rows", "raw.report_totals", "quarantine.report_rows"),
     read=read_report,

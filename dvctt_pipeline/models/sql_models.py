@@ -14,6 +14,15 @@ The new rows are computed first, then deleted-and-inserted in one transaction, s
 of the same window with the same inputs gives the same rows, and a run that dies leaves the
 previous rows in place.
 
+Incremental models (`incremental: <key column>` in the header, staging.dossiers) recompute
+only the keys (dossiers) that have a snapshot in a dossier file loaded since the window's
+months were last computed: the model takes `$after_file_id`, the last file of that previous
+run, and the run replaces only those keys' rows of the window. `meta.incremental_state`
+remembers per month the last file, how many files were loaded then and a fingerprint of the
+model's other inputs; when a file was superseded since, the other inputs changed (a new
+agencies.csv) or a month has no state, `$after_file_id` is 0 and the whole window is
+recomputed. A daily export then costs the dossiers it touches, not the month's millions.
+
 Restatements: before a marts model replaces rows of a closed month (one before the running
 month, Vietnam time), its old rows are compared with the new ones on the table's key, the
 grain columns of the BI contract (KEY_COLUMNS) it has; every number that moved is written to
@@ -51,6 +60,9 @@ KEY_COLUMNS = (
 # Figures are compared as DOUBLE; a rate recomputed from the same counts is equal to well
 # within this, a changed one differs by far more.
 _TOLERANCE = 1e-9
+# The parameter of incremental models: the last dossier file their previous run had seen.
+AFTER_FILE_ID = "after_file_id"
+DOSSIER_TABLE = "raw.dossier_snapshots"
 
 
 class ModelDefinitionError(ValueError):
@@ -68,6 +80,7 @@ class SqlModel:
     sql: str
     depends_on: frozenset[str]
     parameters: frozenset[str]
+    incremental: str | None = None  # key column of an incremental model
 
     @property
     def schema(self) -> str:
@@ -117,6 +130,12 @@ def _parse_model(path: Path) -> SqlModel:
         if table.db and table.name not in cte_names
     )
     parameters = frozenset(placeholder.name for placeholder in tree.find_all(exp.Placeholder))
+    incremental = header.get("incremental")
+    if incremental and (AFTER_FILE_ID not in parameters or not _MONTH_WINDOW.match(replace)):
+        raise ModelDefinitionError(
+            f"{path}: an incremental model replaces 'months of <column>' and reads only the "
+            f"dossiers of files after ${AFTER_FILE_ID}."
+        )
     return SqlModel(
         path=path,
         table=header["table"],
@@ -127,6 +146,7 @@ def _parse_model(path: Path) -> SqlModel:
         sql=body,
         depends_on=depends_on,
         parameters=parameters,
+        incremental=incremental,
     )
 
 
@@ -183,6 +203,8 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
     if existing == expected:
         return
     con.execute(f"DROP TABLE IF EXISTS {model.table}")
+    con.execute("DELETE FROM meta.incremental_state WHERE table_name = $table",
+                {"table": model.table})
     definitions = ", ".join(f'"{name}" {data_type}' for name, data_type in expected)
     con.execute(f"CREATE TABLE {model.table} ({definitions})")
     _document(con, model, [name for name, _ in expected])
@@ -282,6 +304,77 @@ def _record_restatements(
     )
 
 
+def _months(window: Window) -> list[date]:
+    return [date(year, month, 1)
+            for year in range(window.start.year, window.end.year + 1)
+            for month in range(1, 13)
+            if window.start <= date(year, month, 1) < window.end]
+
+
+def _inputs_hash(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
+    """A fingerprint of every table the model reads besides the dossier snapshots."""
+    others = sorted(model.depends_on - {DOSSIER_TABLE})
+    return sum(
+        con.execute(f"SELECT coalesce(sum(hash(t)), 0)::HUGEINT FROM {table} AS t").fetchone()[0]
+        for table in others
+    )
+
+
+def _dossier_files(con: duckdb.DuckDBPyConnection, up_to: int | None = None) -> tuple[int, int]:
+    """The last dossier file id loaded and how many are loaded (up to a file id)."""
+    return con.execute(
+        "SELECT coalesce(max(file_id), 0), count(*) FROM meta.source_files "
+        "WHERE kind = 'dossiers' AND status = 'loaded' AND file_id <= coalesce($up_to, file_id)",
+        {"up_to": up_to},
+    ).fetchone()
+
+
+def _after_file_id(con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window) -> int:
+    """The last file every month of the window was computed with, or 0 to recompute all."""
+    states = con.execute(
+        "SELECT last_file_id, files_loaded, inputs_hash FROM meta.incremental_state "
+        "WHERE table_name = $table AND month >= $start AND month < $end",
+        {"table": model.table, "start": window.start, "end": window.end},
+    ).fetchall()
+    if len(states) != len(_months(window)):
+        return 0
+    inputs_hash = _inputs_hash(con, model)
+    for last_file_id, files_loaded, state_hash in states:
+        if state_hash != inputs_hash or _dossier_files(con, last_file_id)[1] != files_loaded:
+            return 0
+    return min(last_file_id for last_file_id, _, _ in states)
+
+
+def _save_incremental_state(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window
+) -> None:
+    last_file_id, files_loaded = _dossier_files(con)
+    con.execute(
+        "DELETE FROM meta.incremental_state "
+        "WHERE table_name = $table AND month >= $start AND month < $end",
+        {"table": model.table, "start": window.start, "end": window.end},
+    )
+    con.executemany(
+        "INSERT INTO meta.incremental_state VALUES (?, ?, ?, ?, ?)",
+        [(model.table, month, last_file_id, files_loaded, _inputs_hash(con, model))
+         for month in _months(window)],
+    )
+
+
+def _replaced_rows(
+    model: SqlModel, window: Window, after_file_id: int
+) -> tuple[str, dict[str, object]]:
+    """SQL condition selecting the window's rows the run replaces, and its parameters."""
+    predicate = model.window_predicate()
+    values: dict[str, object] = {"window_start": window.start, "window_end": window.end}
+    if model.incremental and after_file_id:
+        key = model.incremental
+        predicate += (f" AND {key} IN (SELECT {key} FROM {DOSSIER_TABLE} "
+                      f"WHERE file_id > ${AFTER_FILE_ID})")
+        values[AFTER_FILE_ID] = after_file_id
+    return predicate, values
+
+
 def run_model(
     con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window, settings: dict[str, object],
     run_id: str | None = None,
@@ -290,13 +383,15 @@ def run_model(
     the Dagster run's id); returns the number of rows written."""
     window_values = {"window_start": window.start, "window_end": window.end}
     values = {**window_values, **settings}
-    unknown = model.parameters - values.keys()
-    if unknown:
-        names = ", ".join(sorted(unknown))
-        raise ModelDefinitionError(f"{model.path}: unknown parameters {names}.")
     define_macros(con)
     con.execute("BEGIN")
     try:
+        if model.incremental:
+            values[AFTER_FILE_ID] = _after_file_id(con, model, window)
+        unknown = model.parameters - values.keys()
+        if unknown:
+            names = ", ".join(sorted(unknown))
+            raise ModelDefinitionError(f"{model.path}: unknown parameters {names}.")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE new_rows AS {model.sql}",
             {name: values[name] for name in model.parameters},
@@ -312,10 +407,13 @@ def run_model(
                     f"{model.path}: {outside} rows fall outside the window it replaces."
                 )
             _record_restatements(con, model, window, run_id)
-            con.execute(f"DELETE FROM {model.table} WHERE {predicate}", window_values)
+            replaced, replaced_values = _replaced_rows(model, window, values.get(AFTER_FILE_ID, 0))
+            con.execute(f"DELETE FROM {model.table} WHERE {replaced}", replaced_values)
         else:
             con.execute(f"DELETE FROM {model.table}")
         con.execute(f"INSERT INTO {model.table} BY NAME SELECT * FROM new_rows")
+        if model.incremental:
+            _save_incremental_state(con, model, window)
         written = con.execute("SELECT count(*) FROM new_rows").fetchone()[0]
         con.execute("DROP TABLE new_rows")
         con.execute("COMMIT")
@@ -323,4 +421,3 @@ def run_model(
         con.execute("ROLLBACK")
         raise
     return written
-

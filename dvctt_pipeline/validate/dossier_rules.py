@@ -1,10 +1,10 @@
 """Row rules for dossier snapshots, run inside DuckDB where the data is.
 
-Every reader of dossier exports (JSON lines, JSON arrays, CSV) produces the temporary table
-`incoming_records`: one row per record with its position (`line_no`), a `read_error` when the
-record could not be read at all, and the used fields as text. The rules below type those
-fields and give each failing record its first failing reason; nothing else is kept, so
-personal data never leaves the reader.
+Every reader of dossier exports (JSON lines, JSON arrays, CSV) gives a query with one row per
+line or record of a batch of files: its file, a `read_error` when the record could not be
+read at all, and the used fields as text. The rules below type those fields and give each
+failing record its first failing reason, in the same statement that reads the files; nothing
+else is kept, so personal data never leaves the reader.
 """
 
 from __future__ import annotations
@@ -36,49 +36,27 @@ CREATE OR REPLACE TEMP MACRO portal_timestamp(text) AS
 CREATE OR REPLACE TEMP MACRO blank_to_null(text) AS nullif(trim(text), '');
 """
 
-TYPED_RECORDS_SQL = """
--- a view: only judged_records is kept, so the typed rows are not copied twice
-CREATE OR REPLACE TEMP VIEW typed_records AS
-SELECT
-    line_no,
-    read_error,
-    blank_to_null(ma_ho_so) AS ma_ho_so,
-    blank_to_null(ma_don_vi_xu_ly) AS ma_don_vi_xu_ly,
-    -- names come NFC or NFD; store one form (matching by name uses name_key anyway)
-    names.nfc_name AS don_vi_xu_ly,
-    blank_to_null(ma_tthc) AS ma_tthc,
-    blank_to_null(ma_linh_vuc) AS ma_linh_vuc,
-    blank_to_null(kenh_thuc_hien) IS NULL AS kenh_was_empty,
-    try_cast(coalesce(blank_to_null(kenh_thuc_hien), '1') AS TINYINT) AS kenh_thuc_hien,
-    blank_to_null(ngay_tiep_nhan) AS ngay_tiep_nhan_text,
-    portal_timestamp(blank_to_null(ngay_tiep_nhan)) AS ngay_tiep_nhan,
-    ngay_hen_tra_parsed AS ngay_hen_tra,
-    ngay_ket_thuc_parsed AS ngay_ket_thuc_xu_ly,
-    ngay_tra_parsed AS ngay_tra,
-    -- a date that is given but does not parse is an error; an empty one is simply "not yet"
-    (blank_to_null(ngay_hen_tra) IS NOT NULL AND ngay_hen_tra_parsed IS NULL)
-        OR (blank_to_null(ngay_ket_thuc_xu_ly) IS NOT NULL AND ngay_ket_thuc_parsed IS NULL)
-        OR (blank_to_null(ngay_tra) IS NOT NULL AND ngay_tra_parsed IS NULL) AS has_bad_date,
-    try_cast(blank_to_null(trang_thai) AS TINYINT) AS trang_thai,
-    blank_to_null(thanh_toan_truc_tuyen) AS thanh_toan_text,
-    coalesce(try_cast(blank_to_null(thanh_toan_truc_tuyen) AS TINYINT), 0) AS thanh_toan_truc_tuyen,
-    fee_total
-FROM (
-    SELECT *,
-        portal_timestamp(blank_to_null(ngay_hen_tra)) AS ngay_hen_tra_parsed,
-        portal_timestamp(blank_to_null(ngay_ket_thuc_xu_ly)) AS ngay_ket_thuc_parsed,
-        portal_timestamp(blank_to_null(ngay_tra)) AS ngay_tra_parsed
-    FROM incoming_records
-) AS record
--- normalised once per distinct name: an export repeats a few thousand names on every line
-LEFT JOIN (
-    SELECT name, nfc_normalize(name) AS nfc_name
-    FROM (SELECT DISTINCT blank_to_null(don_vi_xu_ly) AS name FROM incoming_records)
-) AS names ON names.name = blank_to_null(record.don_vi_xu_ly);
-
+JUDGED_RECORDS_SQL = """
 CREATE OR REPLACE TEMP TABLE judged_records AS
-SELECT *,
+SELECT
+    file_index,
+    blank,
+    ma_ho_so,
+    ma_don_vi_xu_ly,
+    don_vi_xu_ly,
+    ma_tthc,
+    ma_linh_vuc,
+    kenh_thuc_hien,
+    kenh_was_empty,
+    ngay_tiep_nhan,
+    ngay_hen_tra,
+    ngay_ket_thuc_xu_ly,
+    ngay_tra,
+    trang_thai,
+    thanh_toan_truc_tuyen,
+    fee_total,
     CASE
+        WHEN blank THEN NULL
         WHEN read_error IS NOT NULL THEN read_error
         WHEN ma_ho_so IS NULL THEN 'missing_ma_ho_so'
         WHEN ngay_tiep_nhan_text IS NULL THEN 'missing_ngay_tiep_nhan'
@@ -89,11 +67,66 @@ SELECT *,
             THEN 'unknown_payment_code'
         WHEN ngay_hen_tra < ngay_tiep_nhan THEN 'due_before_received'
     END AS reason
-FROM typed_records;
+FROM (
+    SELECT
+        file_index,
+        blank,
+        read_error,
+        blank_to_null(ma_ho_so) AS ma_ho_so,
+        blank_to_null(ma_don_vi_xu_ly) AS ma_don_vi_xu_ly,
+        -- as written: names are NFC-normalised when stored, once per distinct name
+        blank_to_null(don_vi_xu_ly) AS don_vi_xu_ly,
+        blank_to_null(ma_tthc) AS ma_tthc,
+        blank_to_null(ma_linh_vuc) AS ma_linh_vuc,
+        blank_to_null(kenh_thuc_hien) IS NULL AS kenh_was_empty,
+        try_cast(coalesce(blank_to_null(kenh_thuc_hien), '1') AS TINYINT) AS kenh_thuc_hien,
+        blank_to_null(ngay_tiep_nhan) AS ngay_tiep_nhan_text,
+        portal_timestamp(blank_to_null(ngay_tiep_nhan)) AS ngay_tiep_nhan,
+        ngay_hen_tra_parsed AS ngay_hen_tra,
+        ngay_ket_thuc_parsed AS ngay_ket_thuc_xu_ly,
+        ngay_tra_parsed AS ngay_tra,
+        -- a date that is given but does not parse is an error; an empty one is simply "not yet"
+        (blank_to_null(ngay_hen_tra) IS NOT NULL AND ngay_hen_tra_parsed IS NULL)
+            OR (blank_to_null(ngay_ket_thuc_xu_ly) IS NOT NULL AND ngay_ket_thuc_parsed IS NULL)
+            OR (blank_to_null(ngay_tra) IS NOT NULL AND ngay_tra_parsed IS NULL) AS has_bad_date,
+        try_cast(blank_to_null(trang_thai) AS TINYINT) AS trang_thai,
+        blank_to_null(thanh_toan_truc_tuyen) AS thanh_toan_text,
+        coalesce(try_cast(blank_to_null(thanh_toan_truc_tuyen) AS TINYINT), 0)
+            AS thanh_toan_truc_tuyen,
+        fee_total
+    FROM (
+        SELECT *,
+            portal_timestamp(blank_to_null(ngay_hen_tra)) AS ngay_hen_tra_parsed,
+            portal_timestamp(blank_to_null(ngay_ket_thuc_xu_ly)) AS ngay_ket_thuc_parsed,
+            portal_timestamp(blank_to_null(ngay_tra)) AS ngay_tra_parsed
+        FROM ({records})
+    )
+)
+"""
+
+# Per file of the batch: where its lines start in judged_records, its records (blank lines
+# are not records) and how many of them were set aside.
+JUDGED_FILES_SQL = """
+CREATE OR REPLACE TEMP TABLE judged_files AS
+SELECT file_index, min(rowid) AS first_row, count(*) FILTER (WHERE NOT blank) AS records,
+       count(reason) AS quarantined
+FROM judged_records
+GROUP BY file_index
 """
 
 
-def judge_incoming_records(con: duckdb.DuckDBPyConnection) -> None:
-    """Type `incoming_records` and attach to each record its first failing rule (or NULL)."""
+def judge_records(
+    con: duckdb.DuckDBPyConnection, records: str, params: dict[str, object]
+) -> None:
+    """Read and judge a batch of files in one statement into `judged_records`.
+
+    `records` is a reader's query (see ingest.readers): per physical line or record, its
+    file's index in the batch, `blank`, a `read_error` when it could not be read at all, the
+    used fields as text and `fee_total`. Its rows come in file order, and a table created
+    from a query keeps that order, so a record's position in its file is its rowid minus the
+    first rowid of its file (`judged_files`): the scan stays parallel, where numbering rows
+    with a window function would read the files on one thread.
+    """
     con.execute(TYPE_MACROS)
-    con.execute(TYPED_RECORDS_SQL)
+    con.execute(JUDGED_RECORDS_SQL.format(records=records), params)
+    con.execute(JUDGED_FILES_SQL)

@@ -100,6 +100,29 @@ def test_a_file_is_loaded_once_and_a_copy_is_recognised(tmp_path, con):
     assert con.execute("SELECT count(*) FROM raw.dossier_snapshots").fetchone()[0] == 2
 
 
+def test_files_read_together_keep_their_own_positions(tmp_path, con):
+    """Exports of one run are read in one statement; positions still count within a file."""
+    write_export(tmp_path, "2022-01-05", "a.jsonl", [record("A-1"), "", record("A-3")])
+    write_export(tmp_path, "2022-01-06", "b.jsonl", [record("B-1"), "not json", record("B-3")])
+    outcomes = ingest_dossier_exports(con, tmp_path)
+    assert [(o.rows_read, o.rows_loaded, o.rows_quarantined) for o in outcomes] == [
+        (2, 2, 0), (3, 2, 1)]
+    assert con.execute(
+        "SELECT file_name, line_no, ma_ho_so FROM raw.dossier_snapshots ORDER BY ma_ho_so"
+    ).fetchall() == [("a.jsonl", 1, "A-1"), ("a.jsonl", 3, "A-3"), ("b.jsonl", 1, "B-1"),
+                     ("b.jsonl", 3, "B-3")]
+    assert con.execute(
+        "SELECT relative_path, line_no, reason FROM quarantine.dossier_snapshots"
+    ).fetchall() == [("dossiers/2022-01-06/b.jsonl", 2, "invalid_json")]
+
+
+def test_two_new_copies_in_one_run_load_once(tmp_path, con):
+    write_export(tmp_path, "2022-01-05", "dvcqg.jsonl", [record("A-1")])
+    write_export(tmp_path, "2022-01-05", "resent.jsonl", [record("A-1")])
+    assert [o.status for o in ingest_dossier_exports(con, tmp_path)] == ["loaded", "duplicate"]
+    assert con.execute("SELECT count(*) FROM raw.dossier_snapshots").fetchone()[0] == 1
+
+
 def test_a_changed_file_supersedes_its_earlier_version(tmp_path, con):
     write_export(tmp_path, "2022-01-05", "dvcqg.jsonl", [record("A-1"), "not json"])
     ingest_dossier_exports(con, tmp_path)

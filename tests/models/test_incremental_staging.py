@@ -1,0 +1,89 @@
+"""staging.dossiers recomputes only the dossiers of newly loaded files, and gives the rows a
+full recomputation would."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
+from dvctt_pipeline.models.sql_models import Window, load_models, run_model
+from dvctt_pipeline.reference.names import name_key
+from dvctt_pipeline.warehouse import connect
+
+JANUARY = Window(date(2022, 1, 1), date(2022, 2, 1))
+STAGING = next(model for model in load_models() if model.table == "staging.dossiers")
+COLUMNS = "ma_ho_so, agency_code, trang_thai, received_month, source_file_id, snapshots"
+
+
+def snapshot(ma_ho_so: str, received: str = "20220105080000", status: int = 4) -> dict:
+    return {"MaHoSo": ma_ho_so, "MaDonViXuLy": "A1", "MaTTHC": "1.001", "KenhThucHien": 2,
+            "NgayTiepNhan": received, "NgayHenTra": "20220220170000", "TrangThaiHoSo": status}
+
+
+def land(landing: Path, day: str, records: list[dict]) -> None:
+    path = landing / "dossiers" / day / "dvcqg.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    with connect(tmp_path / "warehouse.duckdb") as connection:
+        connection.create_function("name_key", name_key, [str], str)
+        connection.execute("INSERT INTO core.agencies VALUES ('A1', 'Sở Tư pháp', 'province', "
+                           "'17', NULL, NULL, '2015-01-01', NULL, [])")
+        yield connection
+
+
+def stage_january(con, landing: Path) -> list[tuple]:
+    ingest_dossier_exports(con, landing)
+    run_model(con, STAGING, JANUARY, {})
+    return con.execute(f"SELECT {COLUMNS} FROM staging.dossiers ORDER BY 1").fetchall()
+
+
+def restaged_from_scratch(con) -> list[tuple]:
+    con.execute("DELETE FROM meta.incremental_state")
+    run_model(con, STAGING, JANUARY, {})
+    return con.execute(f"SELECT {COLUMNS} FROM staging.dossiers ORDER BY 1").fetchall()
+
+
+def after_file_ids(con) -> set[int]:
+    return {row[0] for row in con.execute(
+        "SELECT last_file_id FROM meta.incremental_state WHERE table_name = 'staging.dossiers'"
+    ).fetchall()}
+
+
+def test_a_new_export_restages_only_its_dossiers_with_the_full_result(tmp_path, con):
+    land(tmp_path, "2022-01-05", [snapshot("X"), snapshot("Y"), snapshot("W")])
+    stage_january(con, tmp_path)
+    assert after_file_ids(con) == {1}
+    # X finishes, Y's reception date is corrected into February, Z is new
+    land(tmp_path, "2022-01-06", [snapshot("X", status=9), snapshot("Y", "20220203080000"),
+                                  snapshot("Z")])
+    incremental = stage_january(con, tmp_path)
+    assert incremental == [
+        ("W", "A1", 4, date(2022, 1, 1), 1, 1),
+        ("X", "A1", 9, date(2022, 1, 1), 2, 2),
+        ("Z", "A1", 4, date(2022, 1, 1), 2, 1),
+    ]
+    assert after_file_ids(con) == {2}
+    assert restaged_from_scratch(con) == incremental
+
+
+def test_a_superseded_export_makes_the_month_recomputed(tmp_path, con):
+    land(tmp_path, "2022-01-05", [snapshot("X"), snapshot("W")])
+    stage_january(con, tmp_path)
+    # the export is sent again without W: W's only snapshot is gone
+    land(tmp_path, "2022-01-05", [snapshot("X")])
+    assert [row[0] for row in stage_january(con, tmp_path)] == ["X"]
+
+
+def test_a_changed_agency_registry_makes_the_month_recomputed(tmp_path, con):
+    land(tmp_path, "2022-01-05", [snapshot("X")])
+    assert stage_january(con, tmp_path)[0][1] == "A1"
+    con.execute("DELETE FROM core.agencies")
+    assert stage_january(con, tmp_path)[0][1] is None  # now an unknown agency

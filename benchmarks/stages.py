@@ -53,7 +53,9 @@ def run_stages(instance: dg.DagsterInstance, run_id: str, stages: dict[str, str]
                sampler: MemorySampler, run_start: float, run_end: float) -> list[Stage]:
     """Stages in the order they first ran, then Dagster's time outside the steps."""
     spans: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
-    rows: dict[str, int] = defaultdict(int)
+    # a range run records one materialization per month with the same figures: per stage,
+    # one count per asset
+    rows: dict[str, dict[dg.AssetKey, int]] = defaultdict(dict)
     started: dict[str, float] = {}
     for entry in instance.all_logs(run_id):
         event, step = entry.dagster_event, entry.step_key
@@ -65,9 +67,10 @@ def run_stages(instance: dg.DagsterInstance, run_id: str, stages: dict[str, str]
         elif event.event_type in ENDS and step in started:
             spans[stage][step] = (started.pop(step), entry.timestamp)
         elif (count := _step_rows(entry)) is not None:
-            rows[stage] += count
+            rows[stage][entry.asset_materialization.asset_key] = count
     result = [
-        Stage(name, sum(end - start for start, end in steps.values()), rows.get(name),
+        Stage(name, sum(end - start for start, end in steps.values()),
+              sum(rows[name].values()) if name in rows else None,
               max(sampler.peak(start, end) for start, end in steps.values()),
               {step: round(end - start, 2) for step, (start, end) in steps.items()})
         for name, steps in sorted(spans.items(),

@@ -10,7 +10,7 @@ from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.models.sql_models import Window
 from dvctt_pipeline.serve.monthly_report import (
     read_month,
-    render_monthly_report,
+    render_monthly_reports,
     reports_dir,
     ui_markdown,
 )
@@ -45,7 +45,7 @@ def monthly_report(
         figures = [read_month(con, month) for month in months_of(window_of(context))]
     # drawn once the warehouse is closed: charts take seconds, the queries milliseconds
     folder, source = reports_dir(Path(warehouse.database)), f"kho dữ liệu {warehouse.database}"
-    reports = [render_monthly_report(data, folder, source) for data in figures]
+    reports = render_monthly_reports(figures, folder, source)
     for report in reports:
         context.log.info(f"Report for {report.month:%Y-%m}: {report.html_path}")
     # A range run records the same metadata on every month; the charts are those of the last

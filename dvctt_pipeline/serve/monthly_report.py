@@ -11,10 +11,13 @@ A chart whose table or metric is missing from the marts says "Chưa có số li�
 from __future__ import annotations
 
 import base64
+import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import repeat
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -277,6 +280,20 @@ def render_monthly_report(data: ReportData, reports_dir: Path, source: str) -> M
     sections = build_sections(data)
     html_path = write_report(data, sections, reports_dir / f"{data.month:%Y-%m}", source)
     return MonthlyReport(data.month, html_path, sections)
+
+
+def render_monthly_reports(
+    figures: Sequence[ReportData], reports_dir: Path, source: str
+) -> list[MonthlyReport]:
+    """The reports of several months, drawn in parallel: a backfill draws one a month, and
+    matplotlib holds one core per process (24 months: 80 s on one core)."""
+    if len(figures) <= 1:
+        return [render_monthly_report(data, reports_dir, source) for data in figures]
+    workers = min(len(figures), os.cpu_count() or 1)
+    # spawn, not fork: the parent holds DuckDB's and Dagster's threads
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(render_monthly_report, figures, repeat(reports_dir),
+                             repeat(source)))
 
 
 def ui_markdown(report: MonthlyReport) -> dict[str, str]:

@@ -9,7 +9,6 @@ rows, shows in the Dagster UI and is kept in meta.check_results for marts.data_q
 import dagster as dg
 
 from dvctt_pipeline.defs.assets import table_key, window_of
-from dvctt_pipeline.defs.monthly_report import months_of
 from dvctt_pipeline.defs.partitions import MONTHLY_PARTITIONS, WAREHOUSE_POOL
 from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.validate.quality_checks import (
@@ -31,7 +30,7 @@ def quality_check(check: QualityCheck) -> dg.AssetChecksDefinition:
         window = window_of(context.op_execution_context)
         with warehouse.connect() as con:
             frame, outcome = run_check(con, check, window.start, window.end)
-            record_results(con, check, months_of(window), frame, outcome)
+            record_results(con, check, window.months(), frame, outcome)
         failures = outcome.failures
         table = failures.head(SHOWN_FAILURES).to_markdown(index=False) if len(failures) else ""
         return dg.AssetCheckResult(

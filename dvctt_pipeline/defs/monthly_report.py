@@ -1,32 +1,22 @@
 """The monthly report asset: the marts as charts, on disk and in the Dagster UI."""
 
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
 from dvctt_pipeline.defs.assets import MARTS_KEYS, PARTITIONED, table_key, window_of
 from dvctt_pipeline.defs.resources import Warehouse
-from dvctt_pipeline.models.sql_models import Window
 from dvctt_pipeline.serve.monthly_report import (
     read_month,
     render_monthly_reports,
     reports_dir,
     ui_markdown,
 )
-from dvctt_pipeline.serve.report.data import REPORT_TABLES, next_month
+from dvctt_pipeline.serve.report.data import REPORT_TABLES
 
 # Depend on the report's tables that are assets today; a table added later (the target
 # compliance summary) becomes a dependency by existing, and until then its chart says so.
 REPORT_DEPS = [key for key in MARTS_KEYS if key in {table_key(t) for t in REPORT_TABLES}]
-
-
-def months_of(window: Window) -> list[date]:
-    months, month = [], window.start
-    while month < window.end:
-        months.append(month)
-        month = next_month(month)
-    return months
 
 
 @dg.asset(
@@ -42,7 +32,7 @@ def monthly_report(
     context: dg.AssetExecutionContext, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        figures = [read_month(con, month) for month in months_of(window_of(context))]
+        figures = [read_month(con, month) for month in window_of(context).months()]
     # drawn once the warehouse is closed: charts take seconds, the queries milliseconds
     folder, source = reports_dir(Path(warehouse.database)), f"kho dữ liệu {warehouse.database}"
     reports = render_monthly_reports(figures, folder, source)

@@ -167,12 +167,24 @@ def define_macros(con: duckdb.DuckDBPyConnection, macros_dir: Path = MACROS_DIR)
         con.execute(path.read_text(encoding="utf-8"))
 
 
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
 @dataclass(frozen=True)
 class Window:
     """Months [start, end): the partition range a run covers."""
 
     start: date
     end: date
+
+    def months(self) -> list[date]:
+        """The first day of each month of the window."""
+        months, month = [], self.start
+        while month < self.end:
+            months.append(month)
+            month = next_month(month)
+        return months
 
 
 def _quote(text: str) -> str:
@@ -192,8 +204,9 @@ def _model_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     ]
 
 
-def _ensure_table(con: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
-    """Create the table from the model's columns, or rebuild it if the model's columns changed."""
+def _ensure_table(con: duckdb.DuckDBPyConnection, model: SqlModel) -> bool:
+    """Create the table from the model's columns, or rebuild it if the model's columns changed;
+    whether it was (re)created empty."""
     expected = _model_columns(con)
     existing = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
@@ -201,13 +214,14 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
         {"schema": model.schema, "name": model.name},
     ).fetchall()
     if existing == expected:
-        return
+        return False
     con.execute(f"DROP TABLE IF EXISTS {model.table}")
     con.execute("DELETE FROM meta.incremental_state WHERE table_name = $table",
                 {"table": model.table})
     definitions = ", ".join(f'"{name}" {data_type}' for name, data_type in expected)
     con.execute(f"CREATE TABLE {model.table} ({definitions})")
     _document(con, model, [name for name, _ in expected])
+    return True
 
 
 def _document(con: duckdb.DuckDBPyConnection, model: SqlModel, columns: list[str]) -> None:
@@ -304,13 +318,6 @@ def _record_restatements(
     )
 
 
-def _months(window: Window) -> list[date]:
-    return [date(year, month, 1)
-            for year in range(window.start.year, window.end.year + 1)
-            for month in range(1, 13)
-            if window.start <= date(year, month, 1) < window.end]
-
-
 def _inputs_hash(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
     """A fingerprint of every table the model reads besides the dossier snapshots."""
     others = sorted(model.depends_on - {DOSSIER_TABLE})
@@ -336,7 +343,7 @@ def _after_file_id(con: duckdb.DuckDBPyConnection, model: SqlModel, window: Wind
         "WHERE table_name = $table AND month >= $start AND month < $end",
         {"table": model.table, "start": window.start, "end": window.end},
     ).fetchall()
-    if len(states) != len(_months(window)):
+    if len(states) != len(window.months()):
         return 0
     inputs_hash = _inputs_hash(con, model)
     for last_file_id, files_loaded, state_hash in states:
@@ -357,7 +364,7 @@ def _save_incremental_state(
     con.executemany(
         "INSERT INTO meta.incremental_state VALUES (?, ?, ?, ?, ?)",
         [(model.table, month, last_file_id, files_loaded, _inputs_hash(con, model))
-         for month in _months(window)],
+         for month in window.months()],
     )
 
 
@@ -373,6 +380,15 @@ def _replaced_rows(
                       f"WHERE file_id > ${AFTER_FILE_ID})")
         values[AFTER_FILE_ID] = after_file_id
     return predicate, values
+
+
+def _compute_new_rows(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, values: dict[str, object]
+) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE new_rows AS {model.sql}",
+        {name: values[name] for name in model.parameters},
+    )
 
 
 def run_model(
@@ -392,11 +408,11 @@ def run_model(
         if unknown:
             names = ", ".join(sorted(unknown))
             raise ModelDefinitionError(f"{model.path}: unknown parameters {names}.")
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE new_rows AS {model.sql}",
-            {name: values[name] for name in model.parameters},
-        )
-        _ensure_table(con, model)
+        _compute_new_rows(con, model, values)
+        if _ensure_table(con, model) and values.get(AFTER_FILE_ID):
+            # a rebuilt table is empty: an incremental run must fill the whole window
+            values[AFTER_FILE_ID] = 0
+            _compute_new_rows(con, model, values)
         predicate = model.window_predicate()
         if predicate:
             outside = con.execute(

@@ -15,7 +15,7 @@ from itertools import count
 import duckdb
 import pytest
 
-from dvctt_pipeline.models.sql_models import Window, load_models, run_model
+from dvctt_pipeline.models.sql_models import Window, load_models, next_month, run_model
 from dvctt_pipeline.reference.geography import load_admin_units
 from dvctt_pipeline.reference.names import name_key
 from dvctt_pipeline.warehouse import ensure_base_tables
@@ -27,10 +27,6 @@ VALIDITY_2025 = (date(2025, 7, 1), None)
 def _month(text: str) -> date:
     year, month = map(int, text.split("-"))
     return date(year, month, 1)
-
-
-def _next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 @dataclass
@@ -104,7 +100,7 @@ class HandMadeWarehouse:
 
     def run(self, first: str, last: str, min_dossiers: int = 3) -> None:
         """Every SQL model for the months [first, last], in dependency order."""
-        window = Window(_month(first), _next_month(_month(last)))
+        window = Window(_month(first), next_month(_month(last)))
         for model in load_models():
             run_model(self.con, model, window, {"min_dossiers": min_dossiers})
 

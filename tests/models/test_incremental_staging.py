@@ -87,3 +87,12 @@ def test_a_changed_agency_registry_makes_the_month_recomputed(tmp_path, con):
     assert stage_january(con, tmp_path)[0][1] == "A1"
     con.execute("DELETE FROM core.agencies")
     assert stage_january(con, tmp_path)[0][1] is None  # now an unknown agency
+
+
+def test_a_table_rebuilt_for_new_columns_is_filled_whole(tmp_path, con):
+    land(tmp_path, "2022-01-05", [snapshot("X"), snapshot("W")])
+    stage_january(con, tmp_path)
+    # the table an older release wrote, without a column the model now has
+    con.execute("ALTER TABLE staging.dossiers DROP COLUMN snapshots")
+    land(tmp_path, "2022-01-06", [snapshot("X", status=9)])
+    assert [row[0] for row in stage_january(con, tmp_path)] == ["W", "X"]

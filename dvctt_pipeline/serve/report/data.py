@@ -14,6 +14,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from dvctt_pipeline.models.sql_models import next_month
+
 RANKINGS = "marts.province_rankings"
 NATIONAL = "marts.national_period_rates"
 COMPLIANCE = "marts.target_compliance_summary"
@@ -44,10 +46,6 @@ class ReportData:
     rankings: dict[tuple[str, str], Ranking | None]  # (metric, period_type)
     trend: pd.DataFrame | None  # period_start, month_share, ytd_share
     compliance: pd.DataFrame | None  # province_name, admin_level, metric, agencies, …
-
-
-def next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def last_day(month: date) -> date:

@@ -336,24 +336,26 @@ def _dossier_files(con: duckdb.DuckDBPyConnection, up_to: int | None = None) -> 
     ).fetchone()
 
 
-def _after_file_id(con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window) -> int:
+def _after_file_id(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window, inputs_hash: int
+) -> int:
     """The last file every month of the window was computed with, or 0 to recompute all."""
     states = con.execute(
         "SELECT last_file_id, files_loaded, inputs_hash FROM meta.incremental_state "
         "WHERE table_name = $table AND month >= $start AND month < $end",
         {"table": model.table, "start": window.start, "end": window.end},
     ).fetchall()
-    if len(states) != len(window.months()):
+    if len(states) != len(window.months()) or any(row[2] != inputs_hash for row in states):
         return 0
-    inputs_hash = _inputs_hash(con, model)
-    for last_file_id, files_loaded, state_hash in states:
-        if state_hash != inputs_hash or _dossier_files(con, last_file_id)[1] != files_loaded:
+    # the months of one run share their state: each distinct one is checked once
+    for last_file_id, files_loaded in {(row[0], row[1]) for row in states}:
+        if _dossier_files(con, last_file_id)[1] != files_loaded:
             return 0
-    return min(last_file_id for last_file_id, _, _ in states)
+    return min(row[0] for row in states)
 
 
 def _save_incremental_state(
-    con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window
+    con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window, inputs_hash: int
 ) -> None:
     last_file_id, files_loaded = _dossier_files(con)
     con.execute(
@@ -363,7 +365,7 @@ def _save_incremental_state(
     )
     con.executemany(
         "INSERT INTO meta.incremental_state VALUES (?, ?, ?, ?, ?)",
-        [(model.table, month, last_file_id, files_loaded, _inputs_hash(con, model))
+        [(model.table, month, last_file_id, files_loaded, inputs_hash)
          for month in window.months()],
     )
 
@@ -403,7 +405,8 @@ def run_model(
     con.execute("BEGIN")
     try:
         if model.incremental:
-            values[AFTER_FILE_ID] = _after_file_id(con, model, window)
+            inputs_hash = _inputs_hash(con, model)
+            values[AFTER_FILE_ID] = _after_file_id(con, model, window, inputs_hash)
         unknown = model.parameters - values.keys()
         if unknown:
             names = ", ".join(sorted(unknown))
@@ -429,7 +432,7 @@ def run_model(
             con.execute(f"DELETE FROM {model.table}")
         con.execute(f"INSERT INTO {model.table} BY NAME SELECT * FROM new_rows")
         if model.incremental:
-            _save_incremental_state(con, model, window)
+            _save_incremental_state(con, model, window, inputs_hash)
         written = con.execute("SELECT count(*) FROM new_rows").fetchone()[0]
         con.execute("DROP TABLE new_rows")
         con.execute("COMMIT")

@@ -1,8 +1,10 @@
 """The Dagster definitions load, and the asset graph is the one the BI contract expects."""
 
 import json
+import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import dagster as dg
@@ -13,15 +15,16 @@ from dvctt_pipeline.defs.partitions import MONTHLY_PARTITIONS, WAREHOUSE_POOL
 
 EXPECTED_ASSET_KEYS = {
     "core/provinces", "core/districts", "core/communes", "core/province_mapping_2025",
-    "core/agencies", "raw/dossier_snapshots", "quarantine/dossier_snapshots",
-    "staging/dossiers", "quarantine/dossiers", "core/agency_procedure_month",
+    "core/agencies", "raw/dossier_snapshots", "quarantine/dossier_snapshots_rejected",
+    "staging/dossiers", "quarantine/dossiers_rejected", "core/agency_procedure_month",
     "core/reporting_periods", "marts/agency_period_rates", "marts/province_period_rates",
     "marts/national_period_rates", "marts/province_rankings", "marts/data_quality",
-    "serving_file", "raw/report_rows", "raw/report_totals", "quarantine/report_rows",
+    "serving_file", "raw/report_rows", "raw/report_totals", "quarantine/report_rows_rejected",
     "monthly_report",
     # reference files of DESIGN §3.4–3.6 and the report's figures (issue 4)
-    "core/service_catalog", "quarantine/service_catalog", "core/targets", "quarantine/targets",
-    "core/fee_policies", "quarantine/fee_policies", "core/agency_provinces",
+    "core/service_catalog", "quarantine/service_catalog_rejected", "core/targets",
+    "quarantine/targets_rejected", "core/fee_policies", "quarantine/fee_policies_rejected",
+    "core/agency_provinces",
     "core/agency_report_month", "core/agency_month", "core/catalog_in_force",
     "core/agency_procedure_period", "core/province_level_procedures", "marts/agency_rankings",
     "marts/target_compliance", "marts/target_compliance_summary",
@@ -36,6 +39,18 @@ def _asset_nodes():
 def test_asset_keys_are_pinned():
     keys = {node.key.to_user_string() for node in _asset_nodes()}
     assert keys == EXPECTED_ASSET_KEYS
+
+
+def test_every_asset_label_is_unique_without_its_prefix():
+    """The lineage graph and the asset lists label an asset by its key's last part."""
+    labels = Counter(node.key.path[-1] for node in _asset_nodes())
+    assert [label for label, seen in labels.items() if seen > 1] == []
+
+
+def test_descriptions_hold_no_text_the_ui_takes_for_html():
+    """The UI renders descriptions as markdown: `<YYYY-MM>` would vanish as an HTML tag."""
+    for node in _asset_nodes():
+        assert not re.search(r"<[A-Za-z]", node.description), node.key.to_user_string()
 
 
 def test_every_asset_is_documented_grouped_and_monthly():

@@ -32,11 +32,16 @@ PARTITIONED = {
     "pool": WAREHOUSE_POOL,
 }
 PREVIEW_ROWS = 10
+REJECTED_SUFFIX = "_rejected"
 
 
 def table_key(table: str) -> dg.AssetKey:
-    """Assets are named after the table they write: `marts.x` is the asset marts/x."""
-    return dg.AssetKey(table.split("."))
+    """Assets are named after the table they write: `marts.x` is the asset marts/x. A
+    quarantine table's asset is named for what it holds, `quarantine.x` → quarantine/x_rejected,
+    so that no two assets share a label in the UI, where the lineage graph and the asset lists
+    show the key's last part alone."""
+    schema, name = table.split(".")
+    return dg.AssetKey([schema, f"{name}{REJECTED_SUFFIX}" if schema == "quarantine" else name])
 
 
 def window_of(context: dg.AssetExecutionContext) -> Window:
@@ -45,9 +50,9 @@ def window_of(context: dg.AssetExecutionContext) -> Window:
     return Window(time_window.start.date(), time_window.end.date())
 
 
-def preview_markdown(con: duckdb.DuckDBPyConnection, table: str) -> dg.MarkdownMetadataValue:
-    frame = con.sql(f"SELECT * FROM {table} LIMIT {PREVIEW_ROWS}").df()
-    return dg.MetadataValue.md(frame.to_markdown(index=False))
+def partition_window(context: dg.AssetExecutionContext) -> Window | None:
+    """The run's months for a partitioned asset, None for an unpartitioned one."""
+    return window_of(context) if context.has_partition_key_range else None
 
 
 def column_schema(con: duckdb.DuckDBPyConnection, table: str) -> dg.TableSchema:
@@ -63,11 +68,30 @@ def column_schema(con: duckdb.DuckDBPyConnection, table: str) -> dg.TableSchema:
     )
 
 
-def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
+def table_metadata(
+    con: duckdb.DuckDBPyConnection, table: str, window: Window | None = None,
+    window_rows: str | None = None,
+) -> dict[str, object]:
+    """Row count, column docs and a preview of the rows a materialization speaks for.
+
+    Dagster shows `dagster/row_count` as the count of the materialized partition, so an asset
+    run for a range of months (`window`) records the rows of those months, selected by
+    `window_rows` (a condition on $window_start and $window_end); only an unpartitioned
+    asset records the whole table's. A partitioned asset whose table is not by month (a
+    reference table) records the table's size as `table_rows`, which no one reads as the
+    partition's."""
+    if window is None or window_rows:
+        count_name = "dagster/row_count"
+        where = f"WHERE {window_rows}" if window else ""
+    else:
+        count_name, where = "table_rows", ""
+    params = {"window_start": window.start, "window_end": window.end} if where else {}
+    rows = con.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()[0]
+    preview = con.execute(f"SELECT * FROM {table} {where} LIMIT {PREVIEW_ROWS}", params).df()
     return {
-        "dagster/row_count": con.execute(f"SELECT count(*) FROM {table}").fetchone()[0],
+        count_name: rows,
         "dagster/column_schema": column_schema(con, table),
-        "preview": preview_markdown(con, table),
+        "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
     }
 
 
@@ -91,14 +115,17 @@ ADMIN_UNIT_TABLES = {
     ],
     **PARTITIONED,
 )
-def admin_units(warehouse: Warehouse) -> Iterator[dg.MaterializeResult]:
+def admin_units(
+    context: dg.AssetExecutionContext, warehouse: Warehouse
+) -> Iterator[dg.MaterializeResult]:
     with warehouse.connect() as con:
         loaded = load_when_changed(con, "admin_units", warehouse.landing,
                                    lambda: load_admin_units(con))
         for table in ADMIN_UNIT_TABLES:
             yield dg.MaterializeResult(
                 asset_key=table_key(table),
-                metadata={**table_metadata(con, table), "reloaded": loaded is not None},
+                metadata={**table_metadata(con, table, partition_window(context)),
+                          "reloaded": loaded is not None},
             )
 
 
@@ -108,12 +135,14 @@ def admin_units(warehouse: Warehouse) -> Iterator[dg.MaterializeResult]:
     "normalised spellings of each agency's name used to match export names.",
     **PARTITIONED,
 )
-def agencies(warehouse: Warehouse) -> dg.MaterializeResult:
+def agencies(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         loaded = load_when_changed(con, "agencies", warehouse.landing,
                                    lambda: load_agencies(con, warehouse.landing))
-        return dg.MaterializeResult(metadata={**table_metadata(con, "core.agencies"),
-                                              "reloaded": loaded is not None})
+        return dg.MaterializeResult(metadata={
+            **table_metadata(con, "core.agencies", partition_window(context)),
+            "reloaded": loaded is not None,
+        })
 
 
 @dataclass(frozen=True)
@@ -134,14 +163,14 @@ class ReferenceFileSource:
 REFERENCE_FILE_SOURCES = (
     ReferenceFileSource(
         "service_catalog", "core.service_catalog",
-        "Service-catalogue snapshots, catalog/services_<YYYY-MM-DD>.csv: per province, level "
+        "Service-catalogue snapshots, `catalog/services_YYYY-MM-DD.csv`: per province, level "
         "and procedure, the service level (MucDo 2/3/4 and một phần/toàn trình as one "
         "vocabulary) and eligibility for end-to-end service.",
         load_catalog,
     ),
     ReferenceFileSource(
         "targets", "core.targets",
-        "Assigned targets, targets/targets_<YYYY>.csv: per year, province and level ('*' = "
+        "Assigned targets, `targets/targets_YYYY.csv`: per year, province and level ('*' = "
         "every level) or named agency, a metric's minimum and stretch rates.",
         load_targets, deps=("core.agencies",),
     ),
@@ -164,7 +193,8 @@ def reference_file_asset(source: ReferenceFileSource) -> dg.AssetsDefinition:
                          deps=[table_key(dep) for dep in source.deps]),
             dg.AssetSpec(table_key(source.quarantine_table), group_name="reference",
                          kinds={"duckdb"},
-                         description=f"Rows of {source.table}'s files set aside: file, "
+                         description=f"Rows of {source.table}'s files set aside (table "
+                         f"{source.quarantine_table}): file, "
                          "line, reason code and the row as read."),
         ],
         **PARTITIONED,
@@ -181,7 +211,8 @@ def reference_file_asset(source: ReferenceFileSource) -> dg.AssetsDefinition:
             for table in (source.table, source.quarantine_table):
                 yield dg.MaterializeResult(
                     asset_key=table_key(table),
-                    metadata={**table_metadata(con, table), "reloaded": rows is not None},
+                    metadata={**table_metadata(con, table, partition_window(context)),
+                              "reloaded": rows is not None},
                 )
 
     return _load
@@ -221,7 +252,8 @@ def log_ingest_run(
         ),
         dg.AssetSpec(
             table_key("quarantine.dossier_snapshots"), group_name="ingest", kinds={"duckdb"},
-            description="Export records set aside by the row rules: file, position, reason.",
+            description="Export records set aside by the row rules (table "
+            "quarantine.dossier_snapshots): file, position, reason.",
         ),
     ],
     **PARTITIONED,
@@ -234,12 +266,14 @@ def dossier_snapshots(
         counts = log_ingest_run(context, "Dossier exports", outcomes)
         yield dg.MaterializeResult(
             asset_key=table_key("raw.dossier_snapshots"),
-            metadata={**table_metadata(con, "raw.dossier_snapshots"), **counts,
+            metadata={**table_metadata(con, "raw.dossier_snapshots", partition_window(context)),
+                      **counts,
                       "files": files_markdown(outcomes)},
         )
         yield dg.MaterializeResult(
             asset_key=table_key("quarantine.dossier_snapshots"),
-            metadata={**table_metadata(con, "quarantine.dossier_snapshots"),
+            metadata={**table_metadata(con, "quarantine.dossier_snapshots",
+                                     partition_window(context)),
                       "rows_quarantined": counts["rows_quarantined"]},
         )
 
@@ -267,16 +301,19 @@ def sql_model_asset(model: SqlModel) -> dg.AssetsDefinition:
         description=model.description,
         deps=_upstream_keys(model),
         kinds={"duckdb", "sql"},
-        metadata={"sql_file": model.path.name, "replace": model.replace},
+        metadata={"sql_file": model.path.name, "replace": model.replace,
+                  "dagster/table_name": model.table},
         **PARTITIONED,
     )
     def _model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            written = run_model(con, model, window_of(context), warehouse.model_settings(),
+            window = window_of(context)
+            written = run_model(con, model, window, warehouse.model_settings(),
                                 run_id=context.run_id)
-            return dg.MaterializeResult(
-                metadata={"rows_written": written, **table_metadata(con, model.table)}
-            )
+            return dg.MaterializeResult(metadata={
+                "rows_written": written,
+                **table_metadata(con, model.table, window, model.window_predicate()),
+            })
 
     return _model
 

@@ -8,6 +8,7 @@ from dvctt_pipeline.defs.assets import (
     PARTITIONED,
     files_markdown,
     log_ingest_run,
+    partition_window,
     table_key,
     table_metadata,
 )
@@ -16,12 +17,13 @@ from dvctt_pipeline.ingest.reports import ingest_monthly_reports
 
 REPORT_TABLES = {
     "raw.report_rows": "One row per agency row of the monthly reports (Biểu 06, "
-    "reports/<YYYY-MM>/*.xlsx) that passes the row rules: the agency resolved by code or "
+    "`reports/YYYY-MM/*.xlsx`) that passes the row rules: the agency resolved by code or "
     "name, the eleven counts as numbers. Loads the files not loaded yet (by content hash), "
     "whatever the partition; a report whose period line is not its folder's month fails.",
     "raw.report_totals": "The total rows of each report (Tổng cộng, Tổng số), per count "
     "column: the stated total beside the sum of the report's agency rows.",
-    "quarantine.report_rows": "Report rows set aside by the row rules: file, Excel row, the "
+    "quarantine.report_rows": "Report rows set aside by the row rules (table "
+    "quarantine.report_rows): file, Excel row, the "
     "unit as written, reason (unknown_agency, negative_count, online_gt_total, ...).",
 }
 
@@ -44,5 +46,6 @@ def report_rows(
         for table in REPORT_TABLES:
             extra = run_metadata if table == "raw.report_rows" else {}
             yield dg.MaterializeResult(
-                asset_key=table_key(table), metadata={**table_metadata(con, table), **extra}
+                asset_key=table_key(table),
+                metadata={**table_metadata(con, table, partition_window(context)), **extra},
             )

@@ -48,6 +48,7 @@ REPORTS_DIR_ENV = "DVCTT_REPORTS_DIR"
 RANKED_METRICS = ("online_share_all", "dvctt_uptake_rate")
 FILE_DPI = 110  # the PNG files and the HTML: sharp enough to print
 UI_SCALE = 0.55  # the Dagster UI's copies: event-log metadata should stay small
+NATIONAL_TREND_LABEL = "Tỷ lệ hồ sơ trực tuyến toàn quốc theo tháng"
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "report"),
@@ -78,6 +79,7 @@ class Chart:
 
     name: str  # file stem of its PNG
     title: str
+    label: str  # what it shows, in words and without the month: its name in the Dagster UI
     png: bytes | None = None
     ui_png: bytes | None = None
     table: Table | None = None
@@ -119,13 +121,13 @@ def _integer(value: object) -> str:
     return "–" if pd.isna(value) else f"{int(value):,}".replace(",", ".")
 
 
-def _draw(name: str, title: str, build: Callable[[], Figure] | None,
+def _draw(name: str, title: str, label: str, build: Callable[[], Figure] | None,
           table: Table | None = None) -> Chart:
     if build is None:
-        return Chart(name, title)
+        return Chart(name, title, label)
     with report_style():
         png, ui_png = png_pair(build(), FILE_DPI, UI_SCALE)
-    return Chart(name, title, png, ui_png, table)
+    return Chart(name, title, label, png, ui_png, table)
 
 
 # ---------------------------------------------------------------------------- tables
@@ -172,15 +174,19 @@ def _compliance_table(compliance: pd.DataFrame) -> Table:
 def _ranking_chart(data: ReportData, metric: str, period_type: str) -> Chart:
     ranking = data.rankings[(metric, period_type)]
     name, title = f"xep_hang_{metric}_{period_type}", period_label(period_type, data.month)
+    label = f"Xếp hạng tỉnh theo {in_sentence(metric_title(metric))}, " + (
+        "lũy kế từ đầu năm" if period_type == "ytd" else "trong tháng")
     if ranking is None:
-        return _draw(name, title, None)
-    return _draw(name, title, lambda: ranking_figure(ranking, data.month), _ranking_table(ranking))
+        return _draw(name, title, label, None)
+    return _draw(name, title, label, lambda: ranking_figure(ranking, data.month),
+                 _ranking_table(ranking))
 
 
 def _trend_chart(data: ReportData) -> Chart:
     trend = data.trend
     build = None if trend is None else (lambda: trend_figure(trend))
-    return _draw("xu_huong_online_share_all", "Trong tháng và lũy kế từ đầu năm", build,
+    return _draw("xu_huong_online_share_all", "Trong tháng và lũy kế từ đầu năm",
+                 NATIONAL_TREND_LABEL, build,
                  None if trend is None else _trend_table(trend))
 
 
@@ -188,7 +194,8 @@ def _compliance_chart(data: ReportData) -> Chart:
     compliance = data.compliance
     build = None if compliance is None else (lambda: compliance_figure(compliance, data.month))
     return _draw("dat_chi_tieu_theo_cap", "Tỷ lệ đơn vị đạt chỉ tiêu, "
-                 + in_sentence(period_label("ytd", data.month)), build,
+                 + in_sentence(period_label("ytd", data.month)),
+                 "Tỷ lệ đơn vị đạt chỉ tiêu theo cấp hành chính, lũy kế từ đầu năm", build,
                  None if compliance is None else _compliance_table(compliance))
 
 
@@ -297,15 +304,31 @@ def render_monthly_reports(
 
 
 def ui_markdown(report: MonthlyReport) -> dict[str, str]:
-    """One markdown entry per chart for the Dagster UI, the small PNGs embedded inline."""
+    """One markdown entry per chart for the Dagster UI, named by its label, the small PNGs
+    embedded inline; the national trend first, the chart a reader looks for first."""
     entries = {}
     for section in report.sections:
         for chart in section.charts:
             heading = f"**{section.title}: {chart.title}**\n\n"
             body = (f"![{chart.title}]({_data_uri(chart.ui_png)})" if chart.ui_png
                     else f"_{NO_DATA}_")
-            entries[chart.name] = heading + body
-    return entries
+            entries[chart.label] = heading + body
+    national = entries.pop(NATIONAL_TREND_LABEL)
+    return {NATIONAL_TREND_LABEL: national, **entries}
+
+
+def ui_description(report: MonthlyReport, relative_path: str, folder_variable: str) -> str:
+    """The month's materialization in the Dagster UI: the report's place and its national
+    chart (the UI cannot serve the report's file, so the text says where it is)."""
+    trend = next(chart for chart in report.charts if chart.label == NATIONAL_TREND_LABEL)
+    picture = (f"![{trend.label}]({_data_uri(trend.ui_png)})" if trend.ui_png
+               else f"_{NO_DATA}_")
+    return (
+        f"**Báo cáo tháng {report.month:%m/%Y}**: `{relative_path}` in the reports folder "
+        f"(`${folder_variable}`, default `data/reports`); open it in a browser, or write it "
+        f"again with `dvctt report --month {report.month:%Y-%m}`.\n\n"
+        f"**{trend.label}**\n\n{picture}"
+    )
 
 
 def render_from_serving(serving: Path, month: date, reports_dir: Path) -> MonthlyReport:

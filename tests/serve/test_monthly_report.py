@@ -190,8 +190,10 @@ def test_missing_tables_and_metrics_say_no_data_instead_of_failing(partial):
         "xu_huong_online_share_all.png",
     ])
     markdown = ui_markdown(partial)
-    assert markdown["dat_chi_tieu_theo_cap"].endswith("_Chưa có số liệu_")
-    assert "data:image/png;base64," in markdown["xep_hang_online_share_all_ytd"]
+    assert markdown["Tỷ lệ đơn vị đạt chỉ tiêu theo cấp hành chính, lũy kế từ đầu năm"
+                    ].endswith("_Chưa có số liệu_")
+    assert "data:image/png;base64," in markdown[
+        "Xếp hạng tỉnh theo tỷ lệ hồ sơ trực tuyến, lũy kế từ đầu năm"]
 
 
 def test_a_new_render_removes_the_charts_that_have_no_figures_any_more(partial):
@@ -286,9 +288,28 @@ def test_the_run_writes_every_month_and_shows_the_charts_in_dagster(sample_run):
         "2022-01-01", "2022-02-01", "2022-03-01", "2022-04-01"]
     metadata = materializations[-1].metadata
     assert metadata["report_month"].value == "2022-04"
-    for chart in ("xep_hang_online_share_all_ytd", "xep_hang_dvctt_uptake_rate_ytd",
-                  "xu_huong_online_share_all", "dat_chi_tieu_theo_cap"):
-        assert "](data:image/png;base64," in metadata[chart].value, chart
+    charts = [name for name, value in metadata.items() if "](data:image/png;base64," in
+              str(value.value)]
+    # named in words, the national trend first
+    assert charts == [
+        "Tỷ lệ hồ sơ trực tuyến toàn quốc theo tháng",
+        "Xếp hạng tỉnh theo tỷ lệ hồ sơ trực tuyến, trong tháng",
+        "Xếp hạng tỉnh theo tỷ lệ hồ sơ trực tuyến, lũy kế từ đầu năm",
+        "Xếp hạng tỉnh theo tỷ lệ DVCTT phát sinh hồ sơ trực tuyến, trong tháng",
+        "Xếp hạng tỉnh theo tỷ lệ DVCTT phát sinh hồ sơ trực tuyến, lũy kế từ đầu năm",
+        "Tỷ lệ đơn vị đạt chỉ tiêu theo cấp hành chính, lũy kế từ đầu năm",
+    ]
+    # each month's own report; the national chart shows in the materialization's description
+    assert [m.metadata["report_month"].value for m in materializations] == [
+        "2022-01", "2022-02", "2022-03", "2022-04"]
+    description = materializations[-1].description
+    assert "`2022-04/bao_cao_dvctt_2022-04.html` in the reports folder" in description
+    assert "![Tỷ lệ hồ sơ trực tuyến toàn quốc theo tháng](data:image/png;base64," in description
+    # the report's place within the reports folder, no folder of the machine that ran it
+    assert metadata["report"].value == "2022-04/bao_cao_dvctt_2022-04.html"
+    assert (sample_run.folders.reports / metadata["report"].value).exists()
+    assert str(sample_run.folders.warehouse.parent) not in description + str(
+        [value.value for value in metadata.values()])
     # small copies: every partition of a range run stores them in the event log
     assert sum(len(value.value) for value in metadata.values() if isinstance(value.value, str)
                ) < 200_000

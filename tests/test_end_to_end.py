@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pandas as pd
 import pytest
 from conftest import PipelineFolders, materialize_or_fail
@@ -40,21 +41,47 @@ def latest_valid_dossiers(landing: Path) -> pd.DataFrame:
     return frame.sort_values("_order").groupby("MaHoSo").tail(1)
 
 
+def workbook_rows(path: Path) -> list[tuple]:
+    return list(openpyxl.load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+
+
+def report_only_rows(landing: Path, agencies: pd.DataFrame, dossier_agencies: set[str]
+                     ) -> pd.DataFrame:
+    """Received and online per agency and month of the Biểu 06 workbooks (read with
+    openpyxl), for the agencies without any dossier record: only their reports count them."""
+    names = {name: code for code, name_list in zip(
+        agencies["agency_code"], agencies["agency_name"] + "|" + agencies["aliases"].fillna(""),
+        strict=True) for name in name_list.split("|") if name}
+    rows = []
+    for path in sorted(landing.glob("reports/*/*.xlsx")):
+        for row in workbook_rows(path)[7:-1]:  # under the header, above Tổng cộng
+            online, in_person = row[4] or 0, row[5] or 0
+            rows.append((names[row[1]], path.parent.name.replace("-", ""),
+                         online + in_person, online))
+    frame = pd.DataFrame(rows, columns=["agency_code", "month", "received", "received_online"])
+    return frame[~frame["agency_code"].isin(dossier_agencies)]
+
+
 def expected_province_counts(landing: Path) -> pd.DataFrame:
-    """Received and online dossiers per province and month, computed from the files alone."""
+    """Received and online dossiers per province and month, computed from the files alone:
+    the dossier exports, and the workbooks of the agencies that have no dossier."""
     agencies = pd.read_csv(landing / "reference" / "agencies.csv", dtype=str)
     province_of = dict(zip(agencies["agency_code"], agencies["province_code"], strict=True))
     dossiers = latest_valid_dossiers(landing)
     dossiers = dossiers[dossiers["TrangThaiHoSo"].astype(int) != 3]
     agency = dossiers["MaDonViXuLy"].where(
         dossiers["MaDonViXuLy"].isin(province_of), dossiers["MaHoSo"].str.split("-").str[0])
+    online = dossiers["KenhThucHien"].astype(str).eq("2")
     counts = pd.DataFrame({
-        "province_code": agency.map(province_of),
-        "month": dossiers["NgayTiepNhan"].str[:6],
-        "online": dossiers["KenhThucHien"].astype(str).eq("2"),
+        "agency_code": agency, "month": dossiers["NgayTiepNhan"].str[:6],
+        "received": 1, "received_online": online.astype(int),
     })
-    return counts.groupby(["province_code", "month"]).agg(
-        received=("online", "size"), received_online=("online", "sum")).reset_index()
+    reports = report_only_rows(landing, agencies, set(agency))
+    assert reports["received"].sum() > 0  # the sample's report-only commune
+    counts = pd.concat([counts, reports], ignore_index=True)
+    counts["province_code"] = counts["agency_code"].map(province_of)
+    return counts.groupby(["province_code", "month"])[["received", "received_online"]].sum(
+        ).reset_index()
 
 
 def test_province_figures_match_the_generated_records(pipeline: PipelineFolders):
@@ -156,3 +183,58 @@ def test_the_serving_file_uses_types_bi_drivers_read(pipeline: PipelineFolders):
     assert {table for table, *_ in columns} >= set(MARTS)
     assert [(t, c) for t, c, data_type, _ in columns if data_type == "HUGEINT"] == []
     assert [(t, c) for t, c, _, comment in columns if not comment] == []
+
+
+def test_the_report_checks_ran_over_the_sample_workbooks(sample_run):
+    # one evaluation per check for the run's range of months
+    evaluations = {e.asset_check_key.name: e.metadata
+                   for e in (event.event_specific_data for event in sample_run.result.all_events
+                             if event.event_type_value == "ASSET_CHECK_EVALUATION")}
+    rows = evaluations["report_rows_add_up"]
+    assert rows["agency_rows_checked"].value > 40 and not rows["nothing_to_check"].value
+    assert evaluations["report_totals_match_agency_rows"]["total_cells_checked"].value > 0
+    dossiers = evaluations["agencies_mostly_resolved"]
+    assert dossiers["months_checked"].value == 4  # the run's months
+    assert dossiers["dossiers_checked"].value > 10_000
+
+
+def test_the_report_only_commune_counts_from_its_reports(pipeline: PipelineFolders):
+    """Its dossiers in the marts are those of its four workbooks, read here with openpyxl."""
+    in_person = online = 0
+    for path in sorted(pipeline.landing.glob("reports/*/bieu06_cap_xa.xlsx")):
+        last_agency_row = workbook_rows(path)[-2]
+        online += last_agency_row[4] or 0
+        in_person += last_agency_row[5] or 0
+    ((name, received, received_online),) = pipeline.query(
+        "SELECT agency_name, received, received_online FROM marts.agency_period_rates "
+        "WHERE source = 'report' AND period_type = 'ytd' AND period_end = DATE '2022-04-30' "
+        "AND received > 0")
+    assert (received, received_online) == (online + in_person, online)
+    assert name == workbook_rows(path)[-2][1].split(",")[0]
+    assert pipeline.query("SELECT count(*) FROM quarantine.report_rows") == [(0,)]
+    # the other agencies' rows are their dossiers' figures: nothing to reconcile
+    assert pipeline.query(
+        "SELECT count(*), count(*) FILTER (WHERE received_diff <> 0 OR finished_diff <> 0) "
+        "FROM marts.report_reconciliation")[0][1] == 0
+
+
+def test_a_month_records_its_own_rows_not_the_whole_tables(pipeline: PipelineFolders):
+    with pytest.MonkeyPatch.context() as env:
+        pipeline.point_environment(env)
+        result = materialize_or_fail("2022-04", "2022-04")
+    metadata = {
+        event.asset_key.to_user_string(): event.step_materialization_data.materialization.metadata
+        for event in result.get_asset_materialization_events()}
+    april = pipeline.query(
+        "SELECT count(*) FROM marts.province_rankings "
+        "WHERE period_start <= DATE '2022-04-30' AND period_end >= DATE '2022-04-01'")[0][0]
+    (whole,) = pipeline.query("SELECT count(*) FROM marts.province_rankings")[0]
+    assert metadata["marts/province_rankings"]["dagster/row_count"].value == april < whole
+    staged = pipeline.query("SELECT count(*) FROM staging.dossiers "
+                            "WHERE received_month = DATE '2022-04-01'")[0][0]
+    assert metadata["staging/dossiers"]["dagster/row_count"].value == staged
+    # a table not by month is no partition's: its size is named for what it is
+    agencies = metadata["core/agencies"]
+    assert "dagster/row_count" not in agencies
+    (registry,) = pipeline.query("SELECT count(*) FROM core.agencies")[0]
+    assert agencies["table_rows"].value == registry

@@ -7,18 +7,51 @@ rows, shows in the Dagster UI and is kept in meta.check_results for marts.data_q
 """
 
 import dagster as dg
+import pandas as pd
 
 from dvctt_pipeline.defs.assets import table_key, window_of
 from dvctt_pipeline.defs.partitions import MONTHLY_PARTITIONS, WAREHOUSE_POOL
 from dvctt_pipeline.defs.resources import Warehouse
+from dvctt_pipeline.models.sql_models import Window
 from dvctt_pipeline.validate.quality_checks import (
     QUALITY_CHECKS,
     QualityCheck,
+    SuiteOutcome,
     record_results,
     run_check,
 )
 
 SHOWN_FAILURES = 50
+
+
+def checked_nothing(frame: pd.DataFrame) -> bool:
+    """No rows, or only months without a single staged dossier."""
+    return bool(frame.empty or ("dossiers" in frame.columns and frame["dossiers"].sum() == 0))
+
+
+def nothing_to_check(check: QualityCheck, window: Window) -> str:
+    months = window.months()
+    span = f"{months[0]:%Y-%m}" + (f" … {months[-1]:%Y-%m}" if len(months) > 1 else "")
+    return f"Nothing to check: {check.table} has no rows in {span}; passed vacuously."
+
+
+def check_metadata(
+    check: QualityCheck, frame: pd.DataFrame, outcome: SuiteOutcome
+) -> dict[str, object]:
+    """Counts named for what they count: months, report cells or rows, and the staged
+    dossiers behind the months where the check reads them."""
+    failures = outcome.failures
+    table = failures.head(SHOWN_FAILURES).to_markdown(index=False) if len(failures) else ""
+    metadata: dict[str, object] = {
+        f"{check.checks_each}_checked": len(frame),
+        f"{check.checks_each}_failing": len(failures),
+        "nothing_to_check": checked_nothing(frame),
+        "expectations": outcome.expectations,
+        "failures": dg.MetadataValue.md(table or "No failures."),
+    }
+    if "dossiers" in frame.columns:
+        metadata["dossiers_checked"] = int(frame["dossiers"].sum())
+    return metadata
 
 
 def quality_check(check: QualityCheck) -> dg.AssetChecksDefinition:
@@ -31,17 +64,11 @@ def quality_check(check: QualityCheck) -> dg.AssetChecksDefinition:
         with warehouse.connect() as con:
             frame, outcome = run_check(con, check, window.start, window.end)
             record_results(con, check, window.months(), frame, outcome)
-        failures = outcome.failures
-        table = failures.head(SHOWN_FAILURES).to_markdown(index=False) if len(failures) else ""
         return dg.AssetCheckResult(
             passed=outcome.success,
             severity=dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN,
-            metadata={
-                "rows_checked": len(frame),
-                "rows_failing": len(failures),
-                "expectations": outcome.expectations,
-                "failures": dg.MetadataValue.md(table or "No failures."),
-            },
+            description=nothing_to_check(check, window) if checked_nothing(frame) else None,
+            metadata=check_metadata(check, frame, outcome),
         )
 
     return _check

@@ -105,6 +105,8 @@ def build_group_tables(registry: pd.DataFrame, catalogue: Catalogue, addresses: 
     agencies = registry[registry["geography"] == geography]
     agency_groups = _group_index(agencies["province_code"], agencies["admin_level"], geography)
     workload = rng.lognormal(0.0, 0.6, len(agencies))
+    # agencies whose figures come from their reports alone are never drawn
+    workload[agencies["report_only"].to_numpy()] = 0.0
     offers = catalogue.offers[geography]
     popularity = catalogue.procedures["popularity"].to_numpy()[offers["proc_id"].to_numpy()]
     offer_groups = _group_index(offers["province_code"], offers["admin_level"], geography)

@@ -28,6 +28,12 @@ from dvctt_pipeline.sample.dossiers import (
 )
 from dvctt_pipeline.sample.export_writer import ExportWriter, vocabulary_sizes
 from dvctt_pipeline.sample.plan import FIRST_MONTH, LAST_MONTH, Planner, build_design
+from dvctt_pipeline.sample.report_writer import (
+    DossierTally,
+    plan_reports,
+    with_report_agencies,
+    write_month_reports,
+)
 
 ALL_GEOGRAPHIES = [admin_units.LEGACY, admin_units.GEOGRAPHY_2025]
 
@@ -39,6 +45,7 @@ class SampleSummary:
     dossiers: int  # distinct real dossiers (refused at intake included)
     snapshots: int  # valid snapshot lines written
     files: int  # dossier export files
+    report_files: int = 0  # monthly report workbooks (Biểu 06)
     bad_lines: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -88,7 +95,7 @@ def _propensity(registry: pd.DataFrame, seed: int) -> np.ndarray:
 
 def _build_context(months: list[date], scale: float, seed: int,
                    geographies: list[str]) -> Context:
-    registry = build_registry(geographies, seed)
+    registry = with_report_agencies(build_registry(geographies, seed))
     catalogue = build_catalogue(ALL_GEOGRAPHIES, seed)
     addresses = _addresses(geographies)
     return Context(
@@ -124,7 +131,9 @@ def generate_landing(landing_dir: Path, start: str, end: str, scale: float = 1.0
     writer = ExportWriter(landing_dir, ctx.registry, ctx.catalogue.procedures, ctx.addresses,
                           seed, ctx.end_day)
     bad_lines = dict.fromkeys(BAD_LINES_PER_MONTH, 0)
-    dossiers, next_id = 0, 0
+    dossiers, next_id, report_files = 0, 0, 0
+    report_plan = plan_reports(ctx.registry) if admin_units.LEGACY in geographies else None
+    tally = DossierTally(report_plan.agency_ids if report_plan else np.array([], dtype=int))
     try:
         for month in months:
             batch = generate_month(ctx, month, next_id, vocabulary_sizes())
@@ -135,10 +144,15 @@ def generate_landing(landing_dir: Path, start: str, end: str, scale: float = 1.0
                 bad_lines[reason] += count
             writer.add(batch)
             writer.write_days(month_days(month))
+            if report_plan is not None:
+                tally.add(batch)
+                report_files += len(write_month_reports(landing_dir, report_plan, tally, month,
+                                                        scale))
     finally:
         writer.close()
     return SampleSummary(
         months=len(months), agencies=len(ctx.registry), dossiers=dossiers,
-        snapshots=writer.snapshots_written, files=writer.files_written, bad_lines=bad_lines,
+        snapshots=writer.snapshots_written, files=writer.files_written,
+        report_files=report_files, bad_lines=bad_lines,
         seconds=round(time.perf_counter() - started, 2),
     )

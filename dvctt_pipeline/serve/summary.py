@@ -59,6 +59,31 @@ def compliance_lines(con: duckdb.DuckDBPyConnection, as_of_month: date) -> list[
     ] or ["  no target compliance figures"]
 
 
+def report_lines(con: duckdb.DuckDBPyConnection, period_end: date) -> list[str]:
+    """What the monthly reports (Biểu 06) bring in: their rows, and the agencies whose
+    figures come from a report alone, with their dossiers (year to date)."""
+    files, loaded, quarantined = con.execute(
+        "SELECT count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) "
+        "FROM marts.data_quality WHERE kind = 'reports' AND status = 'loaded'"
+    ).fetchone()
+    agencies = con.execute(
+        """
+        SELECT agency_name, received, received_online FROM marts.agency_period_rates
+        WHERE source = 'report' AND period_type = 'ytd' AND period_end = $end AND received > 0
+        ORDER BY agency_name
+        """,
+        {"end": period_end},
+    ).fetchall()
+    return [
+        f"Monthly reports (Biểu 06): {files} workbooks, {loaded} rows loaded, "
+        f"{quarantined} set aside",
+        f"Agencies with figures from reports only (no dossier records), year to date: "
+        f"{len(agencies)}",
+        *(f"  {name}: {received} dossiers received, {online} online"
+          for name, received, online in agencies),
+    ]
+
+
 def seed_report_text(serving: Path, period_end: date) -> str:
     """The national share and the top and bottom five, as the 2022 report states them."""
     with duckdb.connect(str(serving), read_only=True) as con:
@@ -77,5 +102,6 @@ def seed_report_text(serving: Path, period_end: date) -> str:
             + _format_provinces(ranked_provinces(con, "dvctt_uptake_rate", period_end, "bottom")),
             f"Target compliance, year to date {period_end:%Y-%m}:",
             *compliance_lines(con, period_end.replace(day=1)),
+            *report_lines(con, period_end),
         ]
     return "\n".join(lines)

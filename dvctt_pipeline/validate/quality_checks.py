@@ -34,6 +34,7 @@ class QualityCheck:
     description: str
     sql: str  # takes $window_start and $window_end, returns a bounded frame
     expectations: ExpectationFactory
+    checks_each: str = "months"  # what one row of the frame is, for the result's counts
 
 
 MONTHS_OF_WINDOW = """
@@ -170,6 +171,7 @@ QUALITY_CHECKS = (
         REPORT_TOTALS_SQL,
         lambda gxe: [gxe.ExpectColumnPairValuesToBeEqual(column_A="stated",
                                                          column_B="agency_rows_sum")],
+        checks_each="total_cells",
     ),
     QualityCheck(
         "report_rows_add_up", "raw.report_rows", False,
@@ -183,6 +185,7 @@ QUALITY_CHECKS = (
             gxe.ExpectColumnPairValuesToBeEqual(column_A="in_progress",
                                                 column_B="in_progress_parts"),
         ],
+        checks_each="agency_rows",
     ),
 )
 

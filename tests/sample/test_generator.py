@@ -12,6 +12,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -259,3 +260,47 @@ def test_targets_and_fee_policies_follow_the_report(seed_landing) -> None:
     assert (targets["agency_code"] != "").sum() == 1
     fees = pd.read_csv(landing / "fees" / "fee_policies.csv", dtype=str)
     assert fees["province_code"].value_counts().to_dict() == {"49": 13, "79": 6}
+
+
+def workbook_rows(path: Path) -> list[tuple]:
+    """The rows of a workbook's sheet as Excel shows them (openpyxl, not the project's reader)."""
+    return list(openpyxl.load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+
+
+def test_monthly_reports_are_laid_out_like_the_form_and_add_up(seed_landing) -> None:
+    landing, summary = seed_landing
+    workbooks = sorted((landing / "reports").glob("*/*.xlsx"))
+    assert summary.report_files == len(workbooks) == 8  # two a month
+    for path in workbooks:
+        rows = workbook_rows(path)
+        month = pd.Timestamp(path.parent.name + "-01")
+        assert rows[2][0] == (f"(Từ ngày 01/{month:%m/%Y} đến ngày "
+                              f"{month + pd.offsets.MonthEnd(0):%d/%m/%Y})")
+        assert rows[4][:3] == ("STT", "Đơn vị", "Số hồ sơ nhận giải quyết")
+        assert "E6:F6" in {str(r) for r in openpyxl.load_workbook(path).active.merged_cells}
+        agencies, total = rows[7:-1], rows[-1]
+        assert total[1] == "Tổng cộng"
+        assert [a[0] for a in agencies] == list(range(1, len(agencies) + 1))
+        counts = [[cell or 0 for cell in row[2:]] for row in agencies]
+        assert [sum(column) for column in zip(*counts, strict=True)] == [
+            cell or 0 for cell in total[2:]]
+        for c in counts:  # received = carried over + online + in person, and so on
+            assert c[0] == c[1] + c[2] + c[3] and c[4] == sum(c[5:8]) and c[8] == sum(c[9:11])
+
+
+def test_the_report_only_commune_has_a_report_and_no_dossier(seed_landing,
+                                                              seed_snapshots) -> None:
+    landing, _ = seed_landing
+    registry = read_registry(landing)
+    rows = workbook_rows(landing / "reports" / "2022-03" / "bieu06_cap_xa.xlsx")
+    units = {row[1]: row[2:] for row in rows[7:-1]}
+    # the report names each commune as one of its registry aliases, so it resolves
+    by_alias = registry.set_index("aliases")["agency_code"]
+    assert set(units) <= set(by_alias.index)
+    report_only = by_alias[rows[-2][1]]
+    assert units[rows[-2][1]][0] > 0
+    handled = set(seed_snapshots["MaHoSo"].str.split("-").str[0]) | set(
+        seed_snapshots["MaDonViXuLy"])
+    assert report_only not in handled
+    communes = registry[registry["aliases"].isin(units)]["agency_code"]
+    assert len(set(communes) & handled) > 0  # its neighbours do have dossiers

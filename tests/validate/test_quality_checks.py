@@ -117,3 +117,32 @@ def test_a_month_that_loses_more_than_half_of_its_dossiers_fails():
         assert [o.success for o in outcomes] == [True, True, False]
         # compared with the last load that passed: 2 of 6 kept
         assert outcomes[-1].failures["kept_share"].tolist() == [2 / 6]
+
+
+def test_a_check_with_nothing_to_check_says_so(folders):
+    """A month with dossiers and no monthly report: the report checks pass, but say they had
+    nothing to check; the dossier checks count the month and its dossiers by name."""
+    (folders.landing / "reference").mkdir(parents=True)
+    (folders.landing / "reference" / "agencies.csv").write_text(AGENCIES, encoding="utf-8")
+    export = folders.landing / "dossiers" / "2022-03-02" / "dvcqg.jsonl"
+    export.parent.mkdir(parents=True)
+    export.write_text("\n".join(json.dumps({
+        "MaHoSo": f"000.00.12.H17-{n}", "KenhThucHien": 2, "NgayTiepNhan": "20220302080000",
+        "TrangThaiHoSo": 4}) for n in range(3)) + "\n", encoding="utf-8")
+
+    result = materialize_months("2022-03", "2022-03")
+
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    for name, counted in (("report_rows_add_up", "agency_rows_checked"),
+                          ("report_totals_match_agency_rows", "total_cells_checked")):
+        evaluation = evaluations[name]
+        assert evaluation.passed
+        assert evaluation.metadata[counted].value == 0
+        assert evaluation.metadata["nothing_to_check"].value is True
+        assert evaluation.description == (
+            "Nothing to check: raw.report_rows has no rows in 2022-03; passed vacuously.")
+    resolved = evaluations["agencies_mostly_resolved"]
+    assert resolved.metadata["months_checked"].value == 1
+    assert resolved.metadata["dossiers_checked"].value == 3
+    assert resolved.metadata["nothing_to_check"].value is False
+    assert resolved.description is None

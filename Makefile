@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
-.PHONY: install demo test lint ui bench clean
+.PHONY: install demo test lint ui bench screenshots clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ bench: install  ## one month of ROWS dossier snapshots (default 10 million) vs D
 
 ui: install  ## the Dagster UI (webserver and daemon) on the same data as the CLI
 	$(BIN)/dagster dev -w workspace.yaml
+
+screenshots: install  ## the README's pictures (docs/img/) from the demo's data, via headless Chromium
+	$(BIN)/python docs/img/make_screenshots.py
 
 clean:
 	rm -rf data dagster_home/storage dagster_home/history dagster_home/schedules dagster_home/logs

@@ -29,6 +29,7 @@ import openpyxl
 import pandas as pd
 from openpyxl.styles import Alignment, Font
 
+from dvctt_pipeline.models.sql_models import next_month
 from dvctt_pipeline.reference import admin_units
 from dvctt_pipeline.sample import seed_2022
 from dvctt_pipeline.sample.dossiers import DAY, MonthBatch
@@ -122,6 +123,12 @@ class DossierTally:
                               & ~batch.dossiers["d_id"].isin(refused)]
         columns = ["agency_id", "received_s", "due_s", "finish_s", "kenh"]
         self.dossiers = pd.concat([self.dossiers, mine[columns]], ignore_index=True)
+
+    def forget_finished_before(self, month: date) -> None:
+        """Dossiers finished before the month count in none of its reports or later ones:
+        memory stays bounded by the open dossiers, whatever the range."""
+        finish = self.dossiers["finish_s"] if len(self.dossiers) else pd.Series(dtype=int)
+        self.dossiers = self.dossiers[(finish < 0) | (finish >= _seconds(month))]
 
     def counts(self, agency_id: int, month: date) -> list[int]:
         """The eleven counts of the form for the agency's dossiers in the month."""
@@ -221,4 +228,5 @@ def write_month_reports(landing_dir: Path, plan: ReportPlan, tally: DossierTally
     paths = [folder / "bieu06_hoa_binh_cap_huyen.xlsx", folder / "bieu06_cap_xa.xlsx"]
     write_bieu_06(paths[0], "UBND tỉnh Hòa Bình", month, district_rows)
     write_bieu_06(paths[1], plan.district_name, month, commune_rows)
+    tally.forget_finished_before(next_month(month))
     return paths

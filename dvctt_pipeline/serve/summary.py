@@ -75,8 +75,8 @@ def report_lines(con: duckdb.DuckDBPyConnection, period_end: date) -> list[str]:
         {"end": period_end},
     ).fetchall()
     return [
-        f"Monthly reports (Biểu 06): {files} workbooks, {loaded} rows loaded, "
-        f"{quarantined} set aside",
+        f"Monthly reports (Biểu 06): {files} workbooks, {loaded} rows loaded (agency and "
+        f"total rows), {quarantined} set aside",
         f"Agencies with figures from reports only (no dossier records), year to date: "
         f"{len(agencies)}",
         *(f"  {name}: {received} dossiers received, {online} online"

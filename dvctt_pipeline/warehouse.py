@@ -211,14 +211,15 @@ CREATE TABLE IF NOT EXISTS quarantine.fee_policies (
     row_values VARCHAR NOT NULL
 );
 
--- Biểu 06 report rows (reports/<YYYY-MM>/*.xlsx, DESIGN §3.3), one per agency row
+-- Biểu 06 report rows (reports/<YYYY-MM>/*.xlsx, DESIGN §3.3), one per agency row, the unit
+-- as written (matched to an agency by staging.report_rows at each run)
 CREATE TABLE IF NOT EXISTS raw.report_rows (
     file_id BIGINT,
     relative_path VARCHAR,
     row_no INTEGER,
     report_month DATE,
-    agency_code VARCHAR NOT NULL,
     agency_name_in_report VARCHAR,
+    unit_key VARCHAR,                 -- the unit's name key (reference.names), for matching
     received_total BIGINT,
     received_carried_over BIGINT,
     received_online BIGINT,
@@ -232,17 +233,30 @@ CREATE TABLE IF NOT EXISTS raw.report_rows (
     in_progress_late BIGINT
 );
 
--- the total rows of each report (Tổng cộng, Tổng số), one row per count column: what the
--- report states beside what its agency rows add up to (checked before publishing)
+-- the total rows (Tổng cộng, Tổng số) and subtotal rows (Cộng, a section row with counts) of
+-- each report, one row per count column: what the report states beside what the agency rows
+-- it covers add up to (NULL: one of them has an unreadable cell there; checked before
+-- publishing)
 CREATE TABLE IF NOT EXISTS raw.report_totals (
     file_id BIGINT NOT NULL,
     relative_path VARCHAR NOT NULL,
     row_no INTEGER NOT NULL,
     report_month DATE NOT NULL,
     label VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,            -- total | subtotal
     column_name VARCHAR NOT NULL,
     stated BIGINT NOT NULL,
-    agency_rows_sum BIGINT NOT NULL
+    agency_rows_sum BIGINT
+);
+
+-- where in each report the form was read: the sheet, its header rows, the sheets passed over
+CREATE TABLE IF NOT EXISTS raw.report_files (
+    file_id BIGINT NOT NULL,
+    relative_path VARCHAR NOT NULL,
+    report_month DATE NOT NULL,
+    sheet_name VARCHAR NOT NULL,
+    header_rows VARCHAR NOT NULL,
+    sheets_passed_over VARCHAR
 );
 
 -- report rows set aside: where, which unit (agency names are public, not personal) and why

@@ -18,6 +18,8 @@ columns:
   quarantined_by_reason: "Số dòng cách ly theo lý do / Rows set aside, by reason"
   dossiers_unknown_agency: "Hồ sơ (bản mới nhất từ tệp này) không xác định được đơn vị / Dossiers whose latest snapshot, from this file, has an unknown agency"
   channel_empty: "Hồ sơ để trống kênh (tính là trực tiếp) / Loaded rows with an empty channel"
+  report_rows_unmatched: "Dòng báo cáo chưa ghép được một đơn vị, theo lý do (sửa agencies.csv, tính ở lần chạy sau) / Report rows not matched to one agency, by reason (fix agencies.csv; they count from the next run)"
+  report_sheet: "Trang tính đã đọc của báo cáo, dòng tiêu đề, các trang bỏ qua / Report: the sheet read, its header rows, the sheets passed over"
   failed_checks: "Kiểm tra chất lượng không đạt với tệp này (mức, tháng): chi tiết / Data-quality checks failing on this file (severity, month): details"
   loaded_at: "Thời điểm nạp / Loaded at"
 */
@@ -50,6 +52,25 @@ empty_channels AS (
     GROUP BY ALL
 ),
 
+unmatched_report_rows AS (
+    SELECT file_id, string_agg(quarantine_reason || ': ' || rows, ', '
+                               ORDER BY quarantine_reason) AS report_rows_unmatched
+    FROM (
+        SELECT file_id, quarantine_reason, count(*) AS rows
+        FROM staging.report_rows
+        WHERE quarantine_reason IS NOT NULL
+        GROUP BY ALL
+    )
+    GROUP BY file_id
+),
+
+report_sheets AS (
+    SELECT file_id,
+           'sheet "' || sheet_name || '", header rows ' || header_rows
+           || coalesce('; passed over: ' || sheets_passed_over, '') AS report_sheet
+    FROM raw.report_files
+),
+
 -- the latest evaluation of each check on each month; a failure that belongs to one file
 -- (e.g. a report whose total row disagrees with its agency rows) is shown on that file
 latest_check_results AS (
@@ -79,10 +100,14 @@ SELECT
     reason_summary.quarantined_by_reason,
     coalesce(unknown_agencies.dossiers_unknown_agency, 0) AS dossiers_unknown_agency,
     coalesce(empty_channels.channel_empty, 0) AS channel_empty,
+    unmatched_report_rows.report_rows_unmatched,
+    report_sheets.report_sheet,
     failed_checks.failed_checks,
     source_file.loaded_at
 FROM meta.source_files AS source_file
 LEFT JOIN reason_summary USING (file_id)
 LEFT JOIN unknown_agencies USING (file_id)
 LEFT JOIN empty_channels USING (file_id)
+LEFT JOIN unmatched_report_rows USING (file_id)
+LEFT JOIN report_sheets USING (file_id)
 LEFT JOIN failed_checks USING (file_id)

@@ -14,6 +14,7 @@ from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.validate.quality_checks import (
     QUALITY_CHECKS,
     QualityCheck,
+    describe_failures,
     record_results,
     run_check,
 )
@@ -33,8 +34,11 @@ def quality_check(check: QualityCheck) -> dg.AssetChecksDefinition:
             record_results(con, check, window.months(), frame, outcome)
         failures = outcome.failures
         table = failures.head(SHOWN_FAILURES).to_markdown(index=False) if len(failures) else ""
+        if len(failures):
+            context.log.warning(f"{check.name} fails: {describe_failures(failures)}")
         return dg.AssetCheckResult(
             passed=outcome.success,
+            description=describe_failures(failures) if len(failures) else None,
             severity=dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN,
             metadata={
                 "rows_checked": len(frame),

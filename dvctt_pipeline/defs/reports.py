@@ -16,20 +16,24 @@ from dvctt_pipeline.ingest.reports import ingest_monthly_reports
 
 REPORT_TABLES = {
     "raw.report_rows": "One row per agency row of the monthly reports (Biểu 06, "
-    "reports/<YYYY-MM>/*.xlsx) that passes the row rules: the agency resolved by code or "
-    "name, the eleven counts as numbers. Loads the files not loaded yet (by content hash), "
-    "whatever the partition; a report whose period line is not its folder's month fails.",
-    "raw.report_totals": "The total rows of each report (Tổng cộng, Tổng số), per count "
-    "column: the stated total beside the sum of the report's agency rows.",
+    "reports/<YYYY-MM>/*.xlsx) that passes the row rules: the unit as written (matched to an "
+    "agency by staging.report_rows), the eleven counts as numbers. Loads the files not loaded "
+    "yet (by content hash), whatever the partition; a report whose period line is not its "
+    "folder's month fails.",
+    "raw.report_totals": "The total and subtotal rows of each report (Tổng cộng, Cộng, a "
+    "section row with counts), per count column: the stated figure beside the sum of the "
+    "agency rows it covers.",
+    "raw.report_files": "Where the form was read in each report: the sheet, its header rows "
+    "and the sheets passed over (an instructions sheet, a hidden template).",
     "quarantine.report_rows": "Report rows set aside by the row rules: file, Excel row, the "
-    "unit as written, reason (unknown_agency, negative_count, online_gt_total, ...).",
+    "unit as written, reason (bad_number, bad_count, merged_unit, negative_count, ...).",
 }
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(table_key(table), group_name="ingest", kinds={"duckdb", "excel"},
-                     description=description, deps=[table_key("core.agencies")])
+                     description=description)
         for table, description in REPORT_TABLES.items()
     ],
     **PARTITIONED,

@@ -101,7 +101,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
         month = date.fromisoformat(f"{MANIFEST['month']}-01")
         window = Window(month, date(month.year, month.month + 1, 1))
         for model in load_models():
-            if model.table in ("staging.dossiers", "quarantine.dossiers"):
+            if model.table in ("staging.dossiers", "quarantine.dossiers",
+                               "staging.report_rows"):
                 run_model(con, model, window, {})
         yield con
 
@@ -156,6 +157,15 @@ def rows_stored(con: duckdb.DuckDBPyConnection, row: dict) -> tuple[int, int]:
     return con.execute(sql, {"id": row["file_id"]}).fetchone()
 
 
+@pytest.mark.parametrize("case_id", [c for c in CASES if "unmatched" in CASES[c]["expect"]])
+def test_report_rows_of_no_single_agency_are_flagged_not_counted(warehouse, case_id):
+    row = registry_row(warehouse, CASES[case_id])
+    assert dict(warehouse.execute(
+        "SELECT row_no, quarantine_reason FROM staging.report_rows "
+        "WHERE file_id = $id AND quarantine_reason IS NOT NULL", {"id": row["file_id"]},
+    ).fetchall()) == CASES[case_id]["expect"]["unmatched"]
+
+
 STAGED = [(case_id, ma_ho_so, agency) for case_id, case in CASES.items()
           for ma_ho_so, agency in case["expect"].get("staged", {}).items()]
 
@@ -189,9 +199,11 @@ def test_values_are_loaded_as_typed_values(warehouse, case_id, key, values):
     row = registry_row(warehouse, CASES[case_id])
     table, key_column = (
         ("raw.dossier_snapshots", "ma_ho_so") if row["kind"] == "dossiers"
-        else ("raw.report_rows", "agency_code")
+        # report rows are matched to their agency by staging.report_rows
+        else ("raw.report_rows JOIN staging.report_rows USING (file_id, row_no)",
+              "agency_code")
     )
-    columns = ", ".join(f"{column}::VARCHAR" for column in values)
+    columns = ", ".join(f"{table.split()[0]}.{column}::VARCHAR" for column in values)
     (loaded,) = warehouse.execute(
         f"SELECT {columns} FROM {table} WHERE file_id = $id AND {key_column} = $key",
         {"id": row["file_id"], "key": key},

@@ -91,7 +91,7 @@ class HandMadeWarehouse:
                    on_time: int = 0) -> None:
         self.con.execute(
             """INSERT INTO raw.report_rows (file_id, relative_path, row_no, report_month,
-                   agency_code, received_total, received_carried_over, received_online,
+                   agency_name_in_report, received_total, received_carried_over, received_online,
                    received_in_person, finished, finished_early, finished_on_time)
                VALUES (1, 'reports/bieu06.xlsx', 7, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [_month(month), agency, carried_over + online + in_person, carried_over, online,

@@ -119,7 +119,8 @@ class FormLayout:
 
     sheet: SheetValues
     header_row: int  # the row naming the "Đơn vị" column
-    first_data_row: int  # the first row under the header (and its column-number row)
+    last_header_row: int
+    first_data_row: int  # the first row under the header and its column-number row
     unit_column: int
     columns: dict[str, tuple[int, ...]]  # count column -> the sheet columns that add up to it
 
@@ -177,7 +178,8 @@ def locate_form(sheet: SheetValues, path: Path) -> FormLayout:
             first_data_row = last_header_row + 1
             if _is_column_number_row(sheet, first_data_row, unit_column):
                 first_data_row += 1
-            return FormLayout(sheet, header_row, first_data_row, unit_column, columns)
+            return FormLayout(sheet, header_row, last_header_row, first_data_row, unit_column,
+                              columns)
         missing = missing if missing is not None else absent
     if missing is None:
         raise UnreadableFile(

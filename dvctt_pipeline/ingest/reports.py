@@ -109,7 +109,7 @@ def _file_frame(report: ParsedReport) -> pd.DataFrame:
     layout = report.layout
     return pd.DataFrame({
         "sheet_name": [layout.sheet.name],
-        "header_rows": [f"{layout.header_row}–{layout.first_data_row - 1}"],
+        "header_rows": [f"{layout.header_row}–{layout.last_header_row}"],
         "sheets_passed_over": [", ".join(report.sheets_passed_over) or None],
     })
 

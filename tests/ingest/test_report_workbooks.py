@@ -7,6 +7,11 @@ per file rows read = rows loaded + rows quarantined."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
 import unicodedata
 import zipfile
 from datetime import date
@@ -395,3 +400,112 @@ def test_no_report_row_is_dropped_without_a_trace(warehouse):
             "+ (SELECT count(*) FROM quarantine.report_rows WHERE file_id = $id)",
             {"id": record["file_id"]}).fetchone()
         assert stored == record["rows_read"], relative
+
+
+# ------------------------------------------------- end to end, as a user runs the pipeline
+
+REPO = Path(__file__).resolve().parents[2]
+COMMUNE, WARD = "000.31.25.H56", "000.32.26.H56"
+
+
+def dossier_lines(agency: str, channels: list[int]) -> str:
+    return "".join(json.dumps({
+        "MaHoSo": f"{agency}-220305-{number:04d}", "MaTTHC": "1.001", "KenhThucHien": channel,
+        "NgayTiepNhan": "20220305080000", "NgayHenTra": "20220315170000", "TrangThaiHoSo": 2,
+    }) + "\n" for number, channel in enumerate(channels))
+
+
+def khanh_hoa_landing(landing: Path, agencies: str) -> None:
+    """Dossiers of the province's departments and the district (not of the two communes),
+    the March report, a catalogue and the communes' 2022 target."""
+    for relative, text in {
+        "reference/agencies.csv": agencies,
+        "catalog/services_2022-01-01.csv":
+            "province_code,admin_level,MaTTHC,TenTTHC,MucDo,du_dieu_kien_toan_trinh\n"
+            "56,province,1.001,Cấp phiếu lý lịch tư pháp,toàn trình,1\n",
+        "targets/targets_2022.csv":
+            "year,province_code,admin_level,agency_code,metric,target_min,target_stretch,"
+            "decision_ref\n2022,56,commune,,online_share_all,50%,,QĐ 12/2022\n",
+        "dossiers/2022-03-06/dvcqg.jsonl":
+            dossier_lines("000.00.12.H56", [2, 2, 2, 1]) + dossier_lines("000.00.05.H56", [2, 1])
+            + dossier_lines("000.00.31.H56", [1, 1]),
+    }.items():
+        (landing / relative).parent.mkdir(parents=True, exist_ok=True)
+        (landing / relative).write_text(text, encoding="utf-8")
+    (landing / KHANH_HOA).parent.mkdir(parents=True, exist_ok=True)
+    khanh_hoa_march(landing / KHANH_HOA)
+
+
+def dvctt_materialize(root: Path) -> None:
+    """`dvctt materialize` for March 2022 in a new process, on a persistent Dagster home."""
+    env = {**os.environ, "DAGSTER_HOME": str(root / "dagster_home"),
+           "DVCTT_LANDING_DIR": str(root / "landing"),
+           "DVCTT_WAREHOUSE": str(root / "warehouse.duckdb"),
+           "DVCTT_SERVING": str(root / "serving" / "dvctt.duckdb")}
+    env.pop("DVCTT_REPORTS_DIR", None)
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "dvctt"), "materialize", "--from", "2022-03",
+         "--to", "2022-03"], env=env, cwd=REPO, capture_output=True, text=True, timeout=900,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+
+
+def serving(root: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(root / "serving" / "dvctt.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+MARCH_ROWS = "period_type = 'month' AND period_start = DATE '2022-03-01'"
+
+
+def march_agencies(root: Path) -> dict[str, list]:
+    return {code: rest for code, *rest in serving(
+        root, "SELECT agency_code, source, received, received_online "
+              f"FROM marts.agency_period_rates WHERE {MARCH_ROWS}")}
+
+
+def khanh_hoa_in_march(root: Path) -> tuple[int, int]:
+    (province,) = serving(root, "SELECT received, received_online FROM "
+                                "marts.province_period_rates WHERE province_code = '56' "
+                                f"AND geography = 'as_was' AND {MARCH_ROWS}")
+    return province
+
+
+def report_quality(root: Path) -> tuple[str | None, str]:
+    (row,) = serving(root, "SELECT report_rows_unmatched, report_sheet FROM "
+                           f"marts.data_quality WHERE relative_path = '{KHANH_HOA}'")
+    return row
+
+
+@pytest.mark.slow
+def test_a_report_only_commune_counts_and_a_later_alias_rescues_an_unknown_one(tmp_path):
+    """The issue's Khánh Hòa March workbook: the report-only commune appears in the agency
+    figures, the province's March total includes its 1,235 dossiers, its target is judged;
+    the ward whose spelling agencies.csv lacks counts once an alias is added."""
+    (tmp_path / "dagster_home").mkdir()
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", tmp_path / "dagster_home")
+    without_alias = AGENCIES.replace("UBND phường Vĩnh Hải", "Phường Vĩnh Hải")
+    khanh_hoa_landing(tmp_path / "landing", without_alias)
+    dvctt_materialize(tmp_path)
+
+    agencies = march_agencies(tmp_path)
+    assert agencies[COMMUNE] == ["report", 1235, 900]
+    assert agencies["000.00.12.H56"] == ["both", 4, 3]  # the dossiers count, not the report
+    assert WARD not in agencies
+    assert khanh_hoa_in_march(tmp_path) == (8 + 1235, 4 + 900)
+    (status,) = serving(tmp_path, "SELECT status FROM marts.target_compliance WHERE "
+                        f"agency_code = '{COMMUNE}' AND as_of_month = DATE '2022-03-01'")[0]
+    assert status == "met"  # 900 / 1,235 online against 50 %
+    unmatched, sheet = report_quality(tmp_path)
+    assert unmatched == "unknown_agency: 1"
+    assert sheet.startswith('sheet "Biểu 06", header rows 7–10; passed over: Mẫu cũ (hidden)')
+
+    with_alias = AGENCIES.replace("UBND phường Vĩnh Hải,commune,56,568,22336,,,",
+                                  "Phường Vĩnh Hải,commune,56,568,22336,,,UBND phường Vĩnh Hải")
+    (tmp_path / "landing" / "reference" / "agencies.csv").write_text(with_alias,
+                                                                     encoding="utf-8")
+    dvctt_materialize(tmp_path)
+
+    assert march_agencies(tmp_path)[WARD] == ["report", 90, 82]
+    assert khanh_hoa_in_march(tmp_path) == (8 + 1235 + 90, 4 + 900 + 82)
+    assert report_quality(tmp_path)[0] is None

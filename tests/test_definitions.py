@@ -26,6 +26,8 @@ EXPECTED_ASSET_KEYS = {
     "core/agency_procedure_period", "core/province_level_procedures", "marts/agency_rankings",
     "marts/target_compliance", "marts/target_compliance_summary",
     "marts/report_reconciliation",
+    # report rows matched to agencies at each run, and the sheet each report was read from
+    "staging/report_rows", "raw/report_files",
 }
 
 

@@ -227,6 +227,20 @@ def truncated_xml(path: Path) -> None:
     path.with_suffix(".whole.xlsx").unlink()
 
 
+# Saved by LibreOffice Calc 7.4 (`soffice --headless --convert-to xlsx`) from the Khánh Hòa
+# workbook above with the total and the communes' subtotal as formulas (=C13+C18+C22,
+# =SUM(C20:C21)), so LibreOffice wrote its own XML, shared strings and the formulas' values:
+# - with the commune's counts typed as numbers;
+# - as the office sent it, the commune's counts typed as text ("1.250"), which SUM skips.
+SAVED_BY_LIBREOFFICE = Path(__file__).parents[1] / "fixtures" / "reports"
+LIBREOFFICE = "reports/2022-03/bieu06-khanh-hoa-libreoffice.xlsx"
+LIBREOFFICE_TEXT_IN_SUM = "reports/2022-03/bieu06-tong-bo-qua-so-dang-chu-libreoffice.xlsx"
+
+
+def saved_by_libreoffice(path: Path) -> None:
+    shutil.copy(SAVED_BY_LIBREOFFICE / path.name, path)
+
+
 WORKBOOKS = {
     "reports/2022-03/Biểu 06 Khánh Hòa T3.xlsx": khanh_hoa_march,
     "reports/2022-03/bc-6-dong-tieu-de.xlsx": six_row_header_variants,
@@ -234,6 +248,8 @@ WORKBOOKS = {
     "reports/2022-03/so-qua-lon.xlsx": huge_count_and_wrong_subtotal,
     "reports/2022-03/thang-2-trong-thu-muc-3.xlsx": other_month_in_words,
     "reports/2022-03/cat-cut.xlsx": truncated_xml,
+    LIBREOFFICE: saved_by_libreoffice,
+    LIBREOFFICE_TEXT_IN_SUM: saved_by_libreoffice,
 }
 
 
@@ -386,6 +402,25 @@ def test_a_workbook_with_truncated_xml_fails_alone(warehouse):
     assert record["status"] == "failed"
     assert "is not a readable Excel workbook (.xlsx)" in record["message"]
     assert file_record(warehouse, KHANH_HOA)["status"] == "loaded"
+
+
+def test_a_workbook_saved_by_libreoffice_reads_like_the_one_typed_in(warehouse):
+    assert file_record(warehouse, LIBREOFFICE)["status"] == "loaded"
+    assert counted(warehouse, LIBREOFFICE) == counted(warehouse, KHANH_HOA)
+    assert totals(warehouse, LIBREOFFICE) == totals(warehouse, KHANH_HOA)
+
+
+def test_formula_totals_that_skipped_counts_typed_as_text_disagree(warehouse):
+    """The commune's counts are text: they load, but the spreadsheet's SUM skipped them, so
+    the total and the communes' subtotal the office's spreadsheet computed are short."""
+    assert counted(warehouse, LIBREOFFICE_TEXT_IN_SUM)["000.31.25.H56"][0] == 1250
+    assert {row: agree for row, (_, _, agree) in
+            totals(warehouse, LIBREOFFICE_TEXT_IN_SUM).items()} == {
+        12: False, 13: True, 18: True, 22: False}
+    assert warehouse.execute(
+        "SELECT stated, agency_rows_sum FROM raw.report_totals WHERE relative_path = $p "
+        "AND row_no = 12 AND column_name = 'received_total'",
+        {"p": LIBREOFFICE_TEXT_IN_SUM}).fetchone() == (1565 - 1250, 1565)
 
 
 def test_no_report_row_is_dropped_without_a_trace(warehouse):

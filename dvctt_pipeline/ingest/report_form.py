@@ -34,7 +34,13 @@ from pathlib import Path
 from unidecode import unidecode
 
 from dvctt_pipeline.ingest.guards import UnreadableFile
-from dvctt_pipeline.ingest.workbook import BadNumber, CountTooLarge, SheetValues, parse_count
+from dvctt_pipeline.ingest.workbook import (
+    BadNumber,
+    CountTooLarge,
+    Merge,
+    SheetValues,
+    parse_count,
+)
 from dvctt_pipeline.reference.names import name_key
 from dvctt_pipeline.validate.report_rules import REPORT_COLUMNS
 
@@ -365,9 +371,8 @@ def _form_row(layout: FormLayout, row: int) -> FormRow | None:
     label = _label(sheet, row, unit_column)
     if _COLUMN_NUMBER.match(plain(label)):
         return None
-    cells = {field: [sheet.value(row, column) for column in columns]
-             for field, columns in layout.columns.items()}
-    has_counts = any(_looks_numeric(cell) for values in cells.values() for cell in values)
+    cells = _count_cells(layout, row)
+    has_counts = _carries_counts(cells)
     kind, style = _kind(plain(label), plain(sheet.value(row, unit_column - 1))
                         if unit_column > 1 else "")
     if not has_counts:
@@ -376,11 +381,27 @@ def _form_row(layout: FormLayout, row: int) -> FormRow | None:
         return FormRow(row, label, kind, style, None, None) if kind == "section" else None
     counts, problem = _counts(cells)
     unit_merge = sheet.merge_at(row, unit_column)
-    if kind == "agency" and unit_merge and unit_merge.spans_rows:
+    if kind == "agency" and unit_merge and _counted_rows(layout, unit_merge) > 1:
+        # a person cannot tell which agency each row under one unit cell is
         problem = problem or "merged_unit"
     elif kind == "agency" and not label:
         problem = problem or "no_unit"
     return FormRow(row, label, kind, style, problem, counts)
+
+
+def _count_cells(layout: FormLayout, row: int) -> dict[str, list[object]]:
+    return {field: [layout.sheet.value(row, column) for column in columns]
+            for field, columns in layout.columns.items()}
+
+
+def _carries_counts(cells: dict[str, list[object]]) -> bool:
+    return any(_looks_numeric(cell) for values in cells.values() for cell in values)
+
+
+def _counted_rows(layout: FormLayout, merge: Merge) -> int:
+    """How many rows under a merged unit cell carry counts (one: that agency's row)."""
+    return sum(_carries_counts(_count_cells(layout, row))
+               for row in range(merge.first_row, merge.last_row + 1))
 
 
 def _label(sheet: SheetValues, row: int, unit_column: int) -> str:
@@ -471,7 +492,7 @@ def total_scopes(rows: list[FormRow]) -> dict[int, list[FormRow]]:
     no section is open. A section row with counts is a subtotal of its section, which runs
     until the next section row of the same numbering style (or of an enclosing one), a
     subtotal closing it, or a total."""
-    agencies = [row for row in rows if row.kind == "agency" and row.counts is not None]
+    agencies = [row for row in rows if row.kind == "agency"]  # agency rows carry counts
     position = {row.row_no: index for index, row in enumerate(agencies)}
     scopes: dict[int, list[FormRow]] = {}
     sections: list[_OpenSection] = []
@@ -483,7 +504,7 @@ def total_scopes(rows: list[FormRow]) -> dict[int, list[FormRow]]:
 
     for row in rows:
         if row.kind == "agency":
-            seen = position[row.row_no] + 1 if row.counts is not None else seen
+            seen = position[row.row_no] + 1
         elif row.kind == "total":
             scopes[row.row_no] = agencies
             _close_all(sections, close)

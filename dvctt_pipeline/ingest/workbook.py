@@ -89,10 +89,6 @@ class Merge:
     last_row: int
     last_column: int
 
-    @property
-    def spans_rows(self) -> bool:
-        return self.last_row > self.first_row
-
 
 @dataclass
 class SheetValues:

@@ -171,7 +171,8 @@ def six_row_header_variants(path: Path) -> None:
 
 
 def merged_unit_cell(path: Path) -> None:
-    """Two rows under one merged 'Đơn vị' cell (issue 18 item 3), a 2-row header."""
+    """Two rows with counts under one merged 'Đơn vị' cell (issue 18 item 3); a unit cell
+    merged over its row and an empty one; a 2-row header."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     put(sheet, {"A1": "(Từ ngày 01/03/2022 đến ngày 31/03/2022)",
@@ -184,7 +185,9 @@ def merged_unit_cell(path: Path) -> None:
     put_row(sheet, 6, [None, None, 20, 0, 10, 10, 16, 2, 12, 2, 4, 4, 0])
     sheet.merge_cells("B5:B6")
     put_row(sheet, 7, [2, "Sở Y tế tỉnh Khánh Hòa", 5, 0, 5, 0, 5, 5, 0, 0, 0, 0, 0])
-    put_row(sheet, 8, [None, "Tổng cộng", 35, 0, 20, 15, 29, 8, 18, 3, 6, 6, 0])
+    put_row(sheet, 8, [3, "UBND huyện Diên Khánh", 10, 0, 5, 5, 10, 5, 5, 0, 0, 0, 0])
+    sheet.merge_cells("B8:B9")
+    put_row(sheet, 10, [None, "Tổng cộng", 45, 0, 25, 20, 39, 13, 23, 3, 6, 6, 0])
     workbook.save(path)
 
 
@@ -358,10 +361,12 @@ def test_six_header_rows_other_wordings_and_postal_as_its_own_column(warehouse):
 def test_rows_under_a_merged_unit_cell_are_set_aside_together_not_dropped(warehouse):
     relative = "reports/2022-03/don-vi-gop-o.xlsx"
     record = file_record(warehouse, relative)
-    assert (record["rows_read"], record["rows_loaded"], record["rows_quarantined"]) == (4, 2, 2)
+    assert (record["rows_read"], record["rows_loaded"], record["rows_quarantined"]) == (5, 3, 2)
     assert set_aside(warehouse, relative) == {5: "merged_unit", 6: "merged_unit"}
+    # one row with counts under a merged cell is that agency's
+    assert counted(warehouse, relative)["000.00.31.H56"] == [10, 0, 5, 5, 10, 5, 5]
     # the set-aside rows still count in the total they are part of: the total agrees
-    assert totals(warehouse, relative) == {8: ("Tổng cộng", "total", True)}
+    assert totals(warehouse, relative) == {10: ("Tổng cộng", "total", True)}
 
 
 def test_a_count_too_large_is_set_aside_as_bad_count(warehouse):

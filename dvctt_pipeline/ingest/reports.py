@@ -50,16 +50,15 @@ class ParsedReport:
 
 def parse_report(path: Path, month: date) -> ParsedReport:
     sheets = open_sheets(path)
-    layout = choose_form(sheets, path, month)
     try:
+        layout = choose_form(sheets, path, month)
         rows = settle_sections(list(form_rows(layout)))
     except UnsupportedFormula as error:
         raise UnreadableFile(
             f"{path.name}: {error}, which cannot be computed without Excel; open and save the "
             "workbook in Excel (so values are stored) or write the numbers."
         ) from error
-    with_counts = [row for row in rows if row.counts is not None]
-    if not any(row.kind == "agency" for row in with_counts):
+    if not any(row.kind == "agency" for row in rows):
         raise UnreadableFile(
             f"{path.name} (sheet '{layout.sheet.name}') has no agency rows under its header."
         )

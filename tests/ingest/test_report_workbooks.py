@@ -218,6 +218,19 @@ def other_month_in_words(path: Path) -> None:
     workbook.save(path)
 
 
+def one_sheet_per_month(path: Path) -> None:
+    """The year's workbook, one visible sheet per month: the folder's month is read."""
+    workbook = openpyxl.Workbook()
+    for month, received in ((2, 40), (3, 10), (4, 70)):
+        sheet = workbook.create_sheet(f"T{month}")
+        put(sheet, {"A1": f"Kỳ báo cáo: Tháng {month} năm 2022"})
+        four_row_header(sheet, 3)
+        put_row(sheet, 7, [1, "Sở Tư pháp tỉnh Khánh Hòa", received, 0, received // 2,
+                           received // 2, 8, 1, 6, 1, 2, 2, 0])
+    workbook.remove(workbook["Sheet"])
+    workbook.save(path)
+
+
 def truncated_xml(path: Path) -> None:
     """A workbook whose sheet XML was cut short in the copy (zip intact)."""
     khanh_hoa_march(path.with_suffix(".whole.xlsx"))
@@ -251,6 +264,7 @@ WORKBOOKS = {
     "reports/2022-03/so-qua-lon.xlsx": huge_count_and_wrong_subtotal,
     "reports/2022-03/thang-2-trong-thu-muc-3.xlsx": other_month_in_words,
     "reports/2022-03/cat-cut.xlsx": truncated_xml,
+    "reports/2022-03/ca-nam.xlsx": one_sheet_per_month,
     LIBREOFFICE: saved_by_libreoffice,
     LIBREOFFICE_TEXT_IN_SUM: saved_by_libreoffice,
 }
@@ -400,6 +414,14 @@ def test_a_period_line_in_words_for_another_month_fails_the_file(warehouse):
     assert record["status"] == "failed"
     assert "reports the period 01/02/2022–28/02/2022 but lies in reports/2022-03/" in \
         record["message"]
+
+
+def test_the_sheet_of_the_folders_month_is_read(warehouse):
+    relative = "reports/2022-03/ca-nam.xlsx"
+    assert counted(warehouse, relative)["000.00.12.H56"][0] == 10
+    assert warehouse.execute("SELECT sheet_name, sheets_passed_over FROM raw.report_files "
+                             "WHERE relative_path = $p", {"p": relative}).fetchone() == (
+        "T3", "T2, T4")
 
 
 def test_a_workbook_with_truncated_xml_fails_alone(warehouse):

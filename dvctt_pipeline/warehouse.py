@@ -299,7 +299,25 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 def ensure_base_tables(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    _reload_reports_matched_at_load(con)
     con.execute(BASE_TABLES_DDL)
+
+
+def _reload_reports_matched_at_load(con: duckdb.DuckDBPyConnection) -> None:
+    """Report rows of a warehouse made before they were matched to agencies at each run (they
+    carried the agency_code found at load, and unmatched rows were set aside): their tables
+    are rebuilt and the reports forgotten by the registry, so the next run loads them again."""
+    (matched_at_load,) = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'raw' "
+        "AND table_name = 'report_rows' AND column_name = 'agency_code'"
+    ).fetchone()
+    if not matched_at_load:
+        return
+    con.execute("BEGIN")
+    for table in ("raw.report_rows", "raw.report_totals", "quarantine.report_rows"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute("DELETE FROM meta.source_files WHERE kind = 'reports'")
+    con.execute("COMMIT")
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:

@@ -571,3 +571,20 @@ def test_a_report_only_commune_counts_and_a_later_alias_rescues_an_unknown_one(t
     assert march_agencies(tmp_path)[WARD] == ["report", 90, 82]
     assert khanh_hoa_in_march(tmp_path) == (8 + 1235 + 90, 4 + 900 + 82)
     assert report_quality(tmp_path)[0] is None
+
+
+def test_a_warehouse_whose_report_rows_were_matched_at_load_loads_its_reports_again(tmp_path):
+    database = tmp_path / "warehouse.duckdb"
+    with connect(database) as con:
+        con.execute("DROP TABLE raw.report_rows")
+        # the table as it was when report rows were matched to agencies while loading
+        con.execute("CREATE TABLE raw.report_rows (file_id BIGINT, relative_path VARCHAR, "
+                    "row_no INTEGER, report_month DATE, agency_code VARCHAR NOT NULL)")
+        con.execute("INSERT INTO meta.source_files (file_id, relative_path, kind, status) "
+                    "VALUES (7, 'reports/2022-03/a.xlsx', 'reports', 'loaded'), "
+                    "(8, 'dossiers/2022-03-02/a.jsonl', 'dossiers', 'loaded')")
+    with connect(database) as con:
+        assert con.execute("SELECT kind FROM meta.source_files").fetchall() == [("dossiers",)]
+        assert "unit_key" in {c for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'report_rows' "
+            "AND schema_name = 'raw'").fetchall()}

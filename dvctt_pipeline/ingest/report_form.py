@@ -103,8 +103,14 @@ _FIELD_LABELS = {
     "in_progress_late": "Đang giải quyết › Quá hạn",
 }
 
-_TOTAL_LABEL = re.compile(r"^(tong cong|tong so|tong|toan tinh|toan thanh pho|toan quoc)\b")
-_SUBTOTAL_LABEL = re.compile(r"^cong\b")
+# "Tổng cộng", "TỔNG SỐ", "Tổng (A+B)", "Toàn tỉnh" — not "Tổng cục …", "Tổng công ty …"
+_TOTAL_LABEL = re.compile(
+    r"^(tong cong(?! ty)|tong so|toan (tinh|thanh pho|quoc))\b|^tong\s*($|[(:+])"
+)
+# "Cộng", "Cộng cấp huyện", "Cộng (I)" — not "Công an tỉnh …": told apart by the accent, or
+# by what follows when the label is typed without accents
+_SUBTOTAL_LABEL = re.compile(r"^cộng\b")
+_SUBTOTAL_UNACCENTED = re.compile(r"^cong\s*($|[(:]|cap\b)")
 _ROMAN = re.compile(r"^(x{0,3})(ix|iv|v?i{0,3})$")
 _SECTION_MARK = re.compile(r"^([ivx]+|[a-z])[.)]?$")
 _SECTION_LABEL = re.compile(r"^(?P<mark>[ivx]+|[a-z])\s*[.)/-]\s*\S|^(?P<word>cap|khoi|nhom)\b")
@@ -373,7 +379,7 @@ def _form_row(layout: FormLayout, row: int) -> FormRow | None:
         return None
     cells = _count_cells(layout, row)
     has_counts = _carries_counts(cells)
-    kind, style = _kind(plain(label), plain(sheet.value(row, unit_column - 1))
+    kind, style = _kind(label, plain(sheet.value(row, unit_column - 1))
                         if unit_column > 1 else "")
     if not has_counts:
         # headings matter (they delimit the sections subtotals cover); signature lines,
@@ -411,21 +417,18 @@ def _label(sheet: SheetValues, row: int, unit_column: int) -> str:
         value = sheet.shown(row, column)
         text = " ".join(str(value).split()) if value is not None else ""
         if text and (column == unit_column or not _NUMBER_LIKE.match(text)):
-            return text if column == unit_column or _is_heading(plain(text)) else ""
+            return text if column == unit_column or _kind(text, "")[0] != "agency" else ""
     return ""
 
 
-def _is_heading(text: str) -> bool:
-    return bool(_TOTAL_LABEL.match(text) or _SUBTOTAL_LABEL.match(text)
-                or _SECTION_LABEL.match(text))
-
-
-def _kind(label: str, number: str) -> tuple[str, str | None]:
-    """agency | total | subtotal | section (with its numbering style) from the label and the
-    STT cell."""
+def _kind(text: str, number: str) -> tuple[str, str | None]:
+    """agency | total | subtotal | section (with its numbering style) from the label as
+    written and the STT cell (plain)."""
+    label = plain(text)
     if _TOTAL_LABEL.match(label):
         return "total", None
-    if _SUBTOTAL_LABEL.match(label):
+    if (_SUBTOTAL_LABEL.match(unicodedata.normalize("NFC", text).lower())
+            or _SUBTOTAL_UNACCENTED.match(label)):
         return "subtotal", None
     if mark := _SECTION_MARK.match(number):
         return "section", _mark_style(mark[1])

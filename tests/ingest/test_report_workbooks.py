@@ -34,6 +34,7 @@ agency_code,agency_name,admin_level,province_code,district_code,commune_code,val
 aliases
 000.00.12.H56,Sở Tư pháp tỉnh Khánh Hòa,province,56,,,,,
 000.00.05.H56,Sở Y tế tỉnh Khánh Hòa,province,56,,,,,
+000.00.40.H56,Công an tỉnh Khánh Hòa,province,56,,,,,
 000.00.31.H56,UBND huyện Diên Khánh,district,56,568,,,,
 000.31.25.H56,UBND xã Ninh Ích,commune,56,572,22723,,,
 000.32.26.H56,UBND phường Vĩnh Hải,commune,56,568,22336,,,
@@ -218,6 +219,18 @@ def other_month_in_words(path: Path) -> None:
     workbook.save(path)
 
 
+def agencies_named_like_totals(path: Path) -> None:
+    """'Công an tỉnh' reads like 'Cộng' without accents; a subtotal typed without them."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    put(sheet, {"A1": "Kỳ báo cáo: Tháng 3 năm 2022"})
+    four_row_header(sheet, 3)
+    put_row(sheet, 7, [1, "CÔNG AN TỈNH KHÁNH HÒA", 30, 0, 20, 10, 30, 0, 30, 0, 0, 0, 0])
+    put_row(sheet, 8, [2, "Sở Tư pháp tỉnh Khánh Hòa", 10, 0, 5, 5, 8, 1, 6, 1, 2, 2, 0])
+    put_row(sheet, 9, [None, "Cong", 40, 0, 25, 15, 38, 1, 36, 1, 2, 2, 0])
+    workbook.save(path)
+
+
 def one_sheet_per_month(path: Path) -> None:
     """The year's workbook, one visible sheet per month: the folder's month is read."""
     workbook = openpyxl.Workbook()
@@ -265,6 +278,7 @@ WORKBOOKS = {
     "reports/2022-03/thang-2-trong-thu-muc-3.xlsx": other_month_in_words,
     "reports/2022-03/cat-cut.xlsx": truncated_xml,
     "reports/2022-03/ca-nam.xlsx": one_sheet_per_month,
+    "reports/2022-03/cong-an.xlsx": agencies_named_like_totals,
     LIBREOFFICE: saved_by_libreoffice,
     LIBREOFFICE_TEXT_IN_SUM: saved_by_libreoffice,
 }
@@ -414,6 +428,12 @@ def test_a_period_line_in_words_for_another_month_fails_the_file(warehouse):
     assert record["status"] == "failed"
     assert "reports the period 01/02/2022–28/02/2022 but lies in reports/2022-03/" in \
         record["message"]
+
+
+def test_an_agency_named_like_a_subtotal_is_an_agency(warehouse):
+    relative = "reports/2022-03/cong-an.xlsx"
+    assert set(counted(warehouse, relative)) == {"000.00.40.H56", "000.00.12.H56"}
+    assert totals(warehouse, relative) == {9: ("Cong", "subtotal", True)}
 
 
 def test_the_sheet_of_the_folders_month_is_read(warehouse):

@@ -215,12 +215,15 @@ def _unit_header_cells(sheet: SheetValues) -> Iterator[tuple[int, int]]:
 
 
 def _is_column_number_row(sheet: SheetValues, row: int, unit_column: int) -> bool:
-    """"(1) | (2) | (3)=(4)+(5)+(6) | …" (or 1 | 2 | 3 …, A | B | 1 …) under the header."""
+    """"(1) | (2) | (3)=(4)+(5)+(6) | …" (or 1 | 2 | 3 …, A | B | 1 …): column labels, each
+    number greater than the one before (a row of counts without a unit rarely is)."""
     texts = [plain(sheet.value(row, column)) for column in range(1, sheet.max_column + 1)]
-    numbers = [text for text in texts if text]
+    labels = [text for text in texts if text]
     unit = texts[unit_column - 1] if unit_column <= len(texts) else ""
-    return (len(numbers) >= 3 and (not unit or bool(_COLUMN_NUMBER.match(unit)))
-            and all(_COLUMN_NUMBER.match(text) for text in numbers))
+    numbers = [int(match[1]) for text in labels if (match := re.match(r"\(?(\d+)", text))]
+    return (len(labels) >= 3 and (not unit or bool(_COLUMN_NUMBER.match(unit)))
+            and all(_COLUMN_NUMBER.match(text) for text in labels)
+            and all(a < b for a, b in zip(numbers, numbers[1:], strict=False)))
 
 
 def _last_header_row(sheet: SheetValues, header_row: int, unit_column: int) -> int:
@@ -368,6 +371,8 @@ def check_period(layout: FormLayout, path: Path, month: date) -> None:
 def form_rows(layout: FormLayout) -> Iterator[FormRow]:
     """The rows under the header that carry counts, and the section rows."""
     for row in range(layout.first_data_row, layout.sheet.max_row + 1):
+        if _is_column_number_row(layout.sheet, row, layout.unit_column):
+            continue  # also when a blank row parts it from the header
         if parsed := _form_row(layout, row):
             yield parsed
 

@@ -231,6 +231,19 @@ def agencies_named_like_totals(path: Path) -> None:
     workbook.save(path)
 
 
+def row_without_unit(path: Path) -> None:
+    """Column numbers typed as plain numbers below a blank row, then a row of counts whose
+    unit was left blank."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    put(sheet, {"A1": "(Từ ngày 01/03/2022 đến ngày 31/03/2022)"})
+    four_row_header(sheet, 3)
+    put_row(sheet, 8, list(range(1, 15)))
+    put_row(sheet, 9, [1, "Sở Tư pháp tỉnh Khánh Hòa", 10, 0, 5, 5, 8, 1, 6, 1, 2, 2, 0])
+    put_row(sheet, 10, [2, None, 10, 0, 5, 5, 8, 1, 6, 1, 2, 2, 0])
+    workbook.save(path)
+
+
 def one_sheet_per_month(path: Path) -> None:
     """The year's workbook, one visible sheet per month: the folder's month is read."""
     workbook = openpyxl.Workbook()
@@ -279,6 +292,7 @@ WORKBOOKS = {
     "reports/2022-03/cat-cut.xlsx": truncated_xml,
     "reports/2022-03/ca-nam.xlsx": one_sheet_per_month,
     "reports/2022-03/cong-an.xlsx": agencies_named_like_totals,
+    "reports/2022-03/thieu-ten.xlsx": row_without_unit,
     LIBREOFFICE: saved_by_libreoffice,
     LIBREOFFICE_TEXT_IN_SUM: saved_by_libreoffice,
 }
@@ -434,6 +448,13 @@ def test_an_agency_named_like_a_subtotal_is_an_agency(warehouse):
     relative = "reports/2022-03/cong-an.xlsx"
     assert set(counted(warehouse, relative)) == {"000.00.40.H56", "000.00.12.H56"}
     assert totals(warehouse, relative) == {9: ("Cong", "subtotal", True)}
+
+
+def test_column_numbers_are_not_data_and_a_row_without_unit_is_set_aside(warehouse):
+    relative = "reports/2022-03/thieu-ten.xlsx"
+    record = file_record(warehouse, relative)
+    assert (record["rows_read"], record["rows_loaded"], record["rows_quarantined"]) == (2, 1, 1)
+    assert set_aside(warehouse, relative) == {10: "no_unit"}
 
 
 def test_the_sheet_of_the_folders_month_is_read(warehouse):

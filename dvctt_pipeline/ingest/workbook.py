@@ -174,7 +174,12 @@ class SheetValues:
 
     def _count_at(self, reference: str, visiting: frozenset[tuple[int, int]]) -> int:
         column, row = re.fullmatch(_CELL, reference).groups()
-        return parse_count(self._value(int(row), column_index_from_string(column), visiting)) or 0
+        value = self._value(int(row), column_index_from_string(column), visiting)
+        try:
+            return parse_count(value) or 0
+        except BadNumber as error:
+            raise UnsupportedFormula(f"a formula adds {reference} (not a count)") \
+                from error
 
 
 def _cells_of(argument: str) -> list[str] | None:

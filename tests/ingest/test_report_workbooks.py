@@ -244,6 +244,18 @@ def row_without_unit(path: Path) -> None:
     workbook.save(path)
 
 
+def formula_over_text(path: Path) -> None:
+    """A total written as a formula without a stored value (as non-Excel writers save it) over
+    a cell holding a word."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    put(sheet, {"A1": "Kỳ báo cáo: Tháng 3 năm 2022"})
+    four_row_header(sheet, 3)
+    put_row(sheet, 7, [1, "Sở Tư pháp tỉnh Khánh Hòa", "tám", 0, 5, 5, 8, 1, 6, 1, 2, 2, 0])
+    put_row(sheet, 8, [None, "Tổng cộng", "=SUM(C7:C7)", 0, 5, 5, 8, 1, 6, 1, 2, 2, 0])
+    workbook.save(path)
+
+
 def one_sheet_per_month(path: Path) -> None:
     """The year's workbook, one visible sheet per month: the folder's month is read."""
     workbook = openpyxl.Workbook()
@@ -293,6 +305,7 @@ WORKBOOKS = {
     "reports/2022-03/ca-nam.xlsx": one_sheet_per_month,
     "reports/2022-03/cong-an.xlsx": agencies_named_like_totals,
     "reports/2022-03/thieu-ten.xlsx": row_without_unit,
+    "reports/2022-03/cong-thuc.xlsx": formula_over_text,
     LIBREOFFICE: saved_by_libreoffice,
     LIBREOFFICE_TEXT_IN_SUM: saved_by_libreoffice,
 }
@@ -463,6 +476,12 @@ def test_the_sheet_of_the_folders_month_is_read(warehouse):
     assert warehouse.execute("SELECT sheet_name, sheets_passed_over FROM raw.report_files "
                              "WHERE relative_path = $p", {"p": relative}).fetchone() == (
         "T3", "T2, T4")
+
+
+def test_a_formula_over_a_word_fails_the_file_saying_which_cell(warehouse):
+    record = file_record(warehouse, "reports/2022-03/cong-thuc.xlsx")
+    assert record["status"] == "failed"
+    assert "a formula adds C7 (not a count)" in record["message"]
 
 
 def test_a_workbook_with_truncated_xml_fails_alone(warehouse):

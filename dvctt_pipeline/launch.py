@@ -44,7 +44,7 @@ POLL_SECONDS = 0.5
 HEALTH_CHECK_SECONDS = 5.0
 # how long a run may take to stop after Ctrl-C/SIGTERM before its worker is killed: a step
 # notices the cancellation when it returns from DuckDB
-STOP_GRACE_SECONDS = 10.0
+STOP_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)

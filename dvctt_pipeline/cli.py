@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -51,11 +52,14 @@ def dagster_instance() -> dg.DagsterInstance:
 
 def range_tags(first: str, last: str) -> dict[str, str]:
     """The tags a UI backfill of the month range gives its run (single-run backfill policy)."""
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
     start, end = month_range(first, last)
-    return {
-        "dagster/asset_partition_range_start": start.isoformat(),
-        "dagster/asset_partition_range_end": end.isoformat(),
-    }
+    return {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
+            ASSET_PARTITION_RANGE_END_TAG: end.isoformat()}
 
 
 # the console shows the assets' own messages; step-by-step events stay in the run's log,
@@ -203,6 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"dvctt: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before a run was launched, or in a command without one
+        print("dvctt: interrupted.", file=sys.stderr)
+        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":

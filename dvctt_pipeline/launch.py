@@ -31,6 +31,10 @@ from dagster._cli.job import _create_run
 from dagster._core.events import DagsterEventType, JobFailureData, RunFailureReason
 from dagster._core.launcher import WorkerStatus
 from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES, RunsFilter
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 from dagster._core.workspace.context import WorkspaceProcessContext, WorkspaceRequestContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 
@@ -98,8 +102,8 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
 
 
 def describe_range(tags: Mapping[str, str]) -> str:
-    start = tags.get("dagster/asset_partition_range_start", "?")[:7]
-    end = tags.get("dagster/asset_partition_range_end", "?")[:7]
+    start = tags.get(ASSET_PARTITION_RANGE_START_TAG, "?")[:7]
+    end = tags.get(ASSET_PARTITION_RANGE_END_TAG, "?")[:7]
     return f"months {start} … {end}"
 
 
@@ -124,6 +128,7 @@ class StopRequest:
 
     signal_number: int | None = None
     deadline: float = field(default=0.0)
+    cancel_requested: bool = False
 
     def handle(self, signal_number: int, _frame: FrameType | None) -> None:
         # a second signal does not wait for the grace period
@@ -144,7 +149,8 @@ def stop_on_signals() -> Iterator[StopRequest]:
 
 def stop_run(instance: dg.DagsterInstance, run: dg.DagsterRun, request: StopRequest) -> None:
     """Ask the worker to cancel the run; past the grace period kill it and record that."""
-    if run.status not in (dg.DagsterRunStatus.CANCELING, dg.DagsterRunStatus.CANCELED):
+    if not request.cancel_requested:
+        request.cancel_requested = True
         print(f"dvctt: stopping run {short(run.run_id)} "
               f"({signal.Signals(request.signal_number or 0).name}) …", flush=True)
         try:

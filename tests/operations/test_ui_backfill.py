@@ -243,6 +243,9 @@ def step_intervals(home: Path, run_ids: list[str]) -> list[tuple[float, float, s
 def test_two_backfills_from_the_ui_succeed_while_bi_holds_the_serving_file(
     instance: Instance, bi_reader: BiReader
 ):
+    # the bundled instance opens on the pipeline, without Dagster's newcomer dialog
+    assert instance.graphql("{ shouldShowNux }")["shouldShowNux"] is False
+
     backfills = {
         # everything for half a year, and an analyst re-running May–June's marts meanwhile
         launch_backfill(instance, "2022-01", "2022-06"): ("2022-01-01", "2022-06-01"),

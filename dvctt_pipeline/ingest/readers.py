@@ -56,6 +56,9 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 CSV_DELIMITERS = ",;\t|"
 # Stands in, in a copy of a JSON-lines file, for a line too long to read (MAX_LINE_BYTES).
 TOO_LONG_MARK = "\x1fline_too_long\x1f"
+# The csv module stops at a field over 128 kB; a checked copy keeps only the used fields, so a
+# long note or an embedded attachment is read past instead (up to 1 GB a field).
+csv.field_size_limit(1 << 30)
 
 
 # The used fields as one struct: from_json parses a record once, where one JSON function per
@@ -248,19 +251,20 @@ def _read_utf8_csv(
     or fewer fields than the header makes it fail (or sniff one column only): then the file is
     read again from a checked copy where such rows are marked `ragged_row`."""
     shown_as = shown_as or path
-    header = [
-        row[0] for row in con.execute(
-            "DESCRIBE SELECT * FROM read_csv($path, header = true, all_varchar = true)",
-            {"path": str(path)},
-        ).fetchall()
-    ]
-    if not _missing_columns(header):
-        try:
+    try:
+        header = [
+            row[0] for row in con.execute(
+                "DESCRIBE SELECT * FROM read_csv($path, header = true, all_varchar = true)",
+                {"path": str(path)},
+            ).fetchall()
+        ]
+        if not _missing_columns(header):
             judge_records(con, _csv_records(header), {"path": str(path)})
             return
-        except duckdb.InvalidInputException as error:
-            if _is_encoding_error(error):
-                raise
+    except duckdb.InvalidInputException as error:
+        # a ragged row, or a line longer than DuckDB's limit: the checked copy reads it
+        if _is_encoding_error(error):
+            raise
     with _csv_with_ragged_rows_marked(path, shown_as) as (checked_copy, checked_header):
         judge_records(con, _csv_records(checked_header, f", {CHECKED_COPY_DIALECT}"),
                       {"path": str(checked_copy)})
@@ -307,13 +311,21 @@ def _csv_with_ragged_rows_marked(
         with copy.open("w", encoding="utf-8", newline="") as target:
             writer = csv.writer(target)
             writer.writerow([READ_ERROR_COLUMN, *kept])
-            for record in csv.reader(source, delimiter=delimiter):
-                if not record:
-                    continue  # a blank line is no record, as DuckDB reads it
-                if len(record) != len(header):
-                    writer.writerow(["ragged_row"] + [""] * len(kept))
-                else:
-                    writer.writerow(["", *(record[positions[f.lower()]] for f in kept)])
+            records = csv.reader(source, delimiter=delimiter)
+            try:
+                for record in records:
+                    if not record:
+                        continue  # a blank line is no record, as DuckDB reads it
+                    if len(record) != len(header):
+                        writer.writerow(["ragged_row"] + [""] * len(kept))
+                    else:
+                        writer.writerow(["", *(record[positions[f.lower()]] for f in kept)])
+            except csv.Error as error:
+                # the message names the line, never its content
+                raise UnreadableFile(
+                    f"{shown_as.name} could not be read from line {records.line_num} on "
+                    f"({error}); check the quoting of that line or export it again."
+                ) from error
         yield copy, [READ_ERROR_COLUMN, *kept]
 
 

@@ -158,7 +158,7 @@ def _csv_records(columns_present: Sequence[str], dialect: str = "") -> str:
 
 
 def read_json_lines(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
-    """Files in one statement; a file with a line longer than MAX_LINE_BYTES is read again
+    """Files in one statement; a file with a line of MAX_LINE_BYTES or more is read again
     from a copy where that line is marked, so that it alone is set aside (`line_too_long`)."""
     try:
         judge_records(con, JSON_LINES, {"paths": [str(path) for path in paths]})
@@ -173,7 +173,7 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> No
 
 @contextmanager
 def _overlong_lines_marked(path: Path) -> Iterator[Path | None]:
-    """A temporary copy of a JSON-lines file whose lines longer than MAX_LINE_BYTES are
+    """A temporary copy of a JSON-lines file whose lines of MAX_LINE_BYTES or more are
     replaced by TOO_LONG_MARK, or None when it has no such line. Read in pieces: a long line
     never sits in memory whole."""
     marked = 0
@@ -182,7 +182,7 @@ def _overlong_lines_marked(path: Path) -> Iterator[Path | None]:
         try:
             with _open_bytes(path) as source, copy.open("wb") as target:
                 while line := source.readline(MAX_LINE_BYTES + 1):
-                    if len(line.rstrip(b"\r\n")) <= MAX_LINE_BYTES:
+                    if len(line.rstrip(b"\r\n")) < MAX_LINE_BYTES:
                         target.write(line)
                         continue
                     marked += 1

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import duckdb
 
-# The longest line of a JSON-lines export the pipeline reads (DuckDB's default line limit): a
-# dossier record is a few kilobytes, so a longer line is set aside rather than read.
+# A line of a JSON-lines export this long or longer is not read (DuckDB's default line limit):
+# a dossier record is a few kilobytes, so such a line is set aside rather than read.
 MAX_LINE_BYTES = 2 * 1024 * 1024
 
 # Reason codes, as they appear in quarantine tables and marts.data_quality.
@@ -21,8 +21,8 @@ REASONS = {
     "not_an_object": "the record is valid JSON but not an object",
     "missing_ma_ho_so": "MaHoSo is empty or missing",
     "missing_ngay_tiep_nhan": "NgayTiepNhan is empty or missing",
-    "line_too_long": f"the line is longer than {MAX_LINE_BYTES:,} bytes, the longest line the "
-                     "pipeline reads (a limit of the pipeline, not of the format)",
+    "line_too_long": f"the line has {MAX_LINE_BYTES:,} bytes or more, more than the pipeline "
+                     "reads (a limit of the pipeline, not of the format)",
     "ragged_row": "the CSV row has more or fewer fields than the header",
     "bad_date": "a date is not yyyyMMddHHmmss or ISO 8601, or does not exist",
     "implausible_date": "a date lies outside the accepted range (2000-01-01 to the end of the "

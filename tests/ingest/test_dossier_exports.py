@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
+from dvctt_pipeline.validate.dossier_rules import MAX_LINE_BYTES
 from dvctt_pipeline.warehouse import connect
 
 PERSONAL = {
@@ -197,3 +198,19 @@ def test_a_gzipped_export_with_an_over_long_line_keeps_its_line_numbers(tmp_path
     assert con.execute("SELECT line_no FROM raw.dossier_snapshots ORDER BY 1").fetchall() == [
         (1,), (4,)]
 
+
+
+def padded_to(ma_ho_so: str, size: int) -> str:
+    """A record whose JSON line has exactly `size` bytes."""
+    line = json.dumps(record(ma_ho_so, GhiChu=""), ensure_ascii=False)
+    return json.dumps(record(ma_ho_so, GhiChu="x" * (size - len(line.encode()))),
+                      ensure_ascii=False)
+
+
+def test_the_line_limit_is_exact(tmp_path, con):
+    write_export(tmp_path, "2022-01-05", "edge.jsonl", [
+        padded_to("A-1", MAX_LINE_BYTES - 1), padded_to("A-2", MAX_LINE_BYTES)])
+    (outcome,) = ingest_dossier_exports(con, tmp_path)
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (2, 1, 1)
+    assert con.execute("SELECT line_no, reason FROM quarantine.dossier_snapshots").fetchall() == [
+        (2, "line_too_long")]

@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS meta.source_files (
     mtime_ns BIGINT,
     content_sha256 VARCHAR,
     export_date DATE,
-    status VARCHAR NOT NULL,          -- loaded | failed | duplicate | superseded
+    status VARCHAR NOT NULL,          -- loaded | failed | duplicate | skipped | superseded
     message VARCHAR,
     rows_read BIGINT,
     rows_loaded BIGINT,

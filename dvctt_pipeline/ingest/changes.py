@@ -12,6 +12,7 @@ file triggers one refresh, not two.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from dvctt_pipeline.ingest.readers import UnreadableFile, reader_for
 
 # relative path -> "size:mtime_ns"; a file whose fingerprint changed is read again.
 Fingerprints = dict[str, str]
+
+log = logging.getLogger(__name__)
 
 MONTHS_OF_RECORDS_SQL = """
 SELECT DISTINCT CAST(date_trunc('month', moment) AS DATE)
@@ -90,6 +93,12 @@ def landing_changes(landing: Path, seen: Mapping[str, str]) -> LandingChanges:
         # a big export takes seconds: no progress bar in the daemon's log
         con.execute("SET enable_progress_bar = false")
         for landing_file in fresh:
+            if landing_file.not_read:
+                # a badly named folder or file, a named pipe...: the ingest records it
+                log.warning("%s is not read: %s", landing_file.relative_path,
+                            landing_file.not_read.message)
+                unreadable.append(landing_file.relative_path)
+                continue
             try:
                 months |= months_in_file(con, landing_file)
             except (UnreadableFile, duckdb.Error):

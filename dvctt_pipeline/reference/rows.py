@@ -93,11 +93,11 @@ def _header_key(name: str) -> str:
     return name.strip().casefold()
 
 
-def _delimiter(first_line: str, columns: Sequence[str]) -> str:
+def _delimiter(header_line: str, columns: Sequence[str]) -> str:
     """The delimiter that splits the header into the most expected column names."""
     expected = {_header_key(column) for column in columns}
     return max(DELIMITERS, key=lambda delimiter: len(
-        expected & {_header_key(name) for name in first_line.split(delimiter)}))
+        expected & {_header_key(name) for name in header_line.split(delimiter)}))
 
 
 def _records(text: str, relative: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -135,8 +135,8 @@ def read_reference_csv(path: Path, landing: Path, kind: ReferenceFileKind) -> pd
     the file), one row per non-empty record."""
     relative = relative_name(path, landing)
     text = _decode(path, relative)
-    first_line = text.split("\n", 1)[0]
-    delimiter = _delimiter(first_line, kind.columns)
+    header_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = _delimiter(header_line, kind.columns)
     records = list(_records(text, relative, delimiter))
     header = [_header_key(name) for name in (records[0][1] if records else [])]
     missing = [column for column in kind.columns if _header_key(column) not in header]
@@ -234,15 +234,20 @@ def _require_csv(path: Path, relative: str) -> None:
         )
 
 
+def _stacked(frames: Iterable[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
+    """Frames one under the other, leaving out empty ones (which would make every column's
+    dtype object); an empty frame of `columns` for none."""
+    frames = [frame for frame in frames if len(frame)]
+    return (pd.concat(frames, ignore_index=True) if frames
+            else pd.DataFrame(columns=list(columns)))
+
+
 def concat_checked(parts: list[CheckedRows], columns: Sequence[str]) -> CheckedRows:
     """The checked rows of several files of one source (empty tables for no file)."""
-    empty = pd.DataFrame(columns=list(columns))
     return CheckedRows(
-        loaded=pd.concat([empty, *(part.loaded for part in parts)], ignore_index=True),
-        quarantined=pd.concat([pd.DataFrame(columns=QUARANTINE_COLUMNS),
-                               *(part.quarantined for part in parts)], ignore_index=True),
-        files=pd.concat([pd.DataFrame(columns=FILE_COLUMNS),
-                         *(part.files for part in parts)], ignore_index=True),
+        loaded=_stacked((part.loaded for part in parts), columns),
+        quarantined=_stacked((part.quarantined for part in parts), QUARANTINE_COLUMNS),
+        files=_stacked((part.files for part in parts), FILE_COLUMNS),
     )
 
 
@@ -256,19 +261,13 @@ def store_checked(
         table: replace_table(con, table, rows.loaded),
         quarantine_table: replace_table(con, quarantine_table, rows.quarantined),
     }
-    files = rows.files.assign(kind=kind.name, loaded_at=datetime.now(UTC))
-    con.register("reference_file_outcomes", files)
-    try:
-        con.execute("BEGIN")
-        con.execute("DELETE FROM meta.reference_files WHERE kind = $kind", {"kind": kind.name})
-        con.execute(
-            "INSERT INTO meta.reference_files BY NAME SELECT * FROM reference_file_outcomes")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("reference_file_outcomes")
+    # no transaction needed: a load cut short here is not marked done, so it runs again
+    outcomes = rows.files.assign(kind=kind.name, loaded_at=datetime.now(UTC))
+    con.execute("DELETE FROM meta.reference_files WHERE kind = $kind", {"kind": kind.name})
+    con.register("reference_file_outcomes", outcomes)
+    con.execute(
+        "INSERT INTO meta.reference_files BY NAME SELECT * FROM reference_file_outcomes")
+    con.unregister("reference_file_outcomes")
     return counts
 
 

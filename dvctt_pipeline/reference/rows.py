@@ -282,9 +282,14 @@ def file_messages(con: duckdb.DuckDBPyConnection, kind_name: str) -> list[str]:
             for path, status, message in rows]
 
 
+def gso_codes(text: pd.Series, digits: int) -> pd.Series:
+    """GSO codes with the leading zeros Excel drops from a number-looking cell ('1' is '01',
+    Hà Nội; a district has 3 digits, a commune 5)."""
+    return text.where(~text.str.isdigit(), text.str.zfill(digits))
+
+
 def province_codes(text: pd.Series) -> pd.Series:
-    """GSO province codes as 2-digit text ('1' and '01' are Hà Nội)."""
-    return text.where(~text.str.isdigit(), text.str.zfill(2))
+    return gso_codes(text, 2)
 
 
 def known_province_codes(geographies: Iterable[str]) -> set[str]:

@@ -38,13 +38,13 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def monthly(warehouse: Path, table: str, key: str) -> dict[tuple, dict]:
-    """The month rows of a marts table by (key, month), every column by name."""
+def monthly(warehouse: Path, table: str, *key: str) -> dict[tuple, dict]:
+    """The month rows of a marts table by (key..., month), every column by name."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         cursor = con.execute(f"SELECT * FROM {table} WHERE period_type = 'month'")
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-    return {(row[key], row["period_start"]): row for row in rows}
+    return {(*(row[column] for column in key), row["period_start"]): row for row in rows}
 
 
 def unknown_agency_dossiers(warehouse: Path) -> set[str]:
@@ -116,7 +116,8 @@ def test_hand_edited_reference_files_are_named_line_by_line_and_change_no_other_
     env, landing, warehouse = pipeline
     dvctt_materialize(env)
     agencies_before = monthly(warehouse, "marts.agency_period_rates", "agency_code")
-    provinces_before = monthly(warehouse, "marts.province_period_rates", "province_code")
+    provinces_before = monthly(warehouse, "marts.province_period_rates", "province_code",
+                            "geography")
     rejected, province = busiest_agency(warehouse)
     its_dossiers = unknown_agency_dossiers(warehouse) | {ma_ho_so for (ma_ho_so,) in query(
         warehouse, f"SELECT ma_ho_so FROM staging.dossiers WHERE agency_code = '{rejected}'")}
@@ -156,10 +157,15 @@ def test_hand_edited_reference_files_are_named_line_by_line_and_change_no_other_
     agencies_after = monthly(warehouse, "marts.agency_period_rates", "agency_code")
     assert agencies_after == {key: row for key, row in agencies_before.items()
                               if key[0] != rejected}
-    provinces_after = monthly(warehouse, "marts.province_period_rates", "province_code")
+    provinces_after = monthly(warehouse, "marts.province_period_rates", "province_code",
+                            "geography")
     assert set(provinces_after) == set(provinces_before)
-    assert {key: row for key, row in provinces_after.items() if key[0] != province} == {
-        key: row for key, row in provinces_before.items() if key[0] != province}
-    assert {month: provinces_before[(province, month)]["received"] - row["received"]
-            for (code, month), row in provinces_after.items() if code == province} == {
-        month: lost.get(month, 0) for (code, month) in provinces_after if code == province}
+    # the agency's province as it was, and the province it is part of since July 2025
+    (merged_into,) = query(warehouse, "SELECT new_province_code FROM core.province_mapping_2025 "
+                                      f"WHERE old_province_code = '{province}'")[0]
+    affected = {(province, "as_was"), (merged_into, "current")}
+    assert {key: row for key, row in provinces_after.items() if key[:2] not in affected} == {
+        key: row for key, row in provinces_before.items() if key[:2] not in affected}
+    assert {key: provinces_before[key]["received"] - row["received"]
+            for key, row in provinces_after.items() if key[:2] in affected} == {
+        key: lost.get(key[2], 0) for key in provinces_after if key[:2] in affected}

@@ -252,7 +252,7 @@ def test_a_rejected_agency_is_named_with_its_line_and_its_row_kept(tmp_path):
         load_agencies(connection, tmp_path)
         assert connection.execute(
             "SELECT agency_code FROM core.agencies ORDER BY ALL").fetchall() == [
-            ("000.00.05.H17",), ("000.00.12.H17",)]
+            ("000.00.05.H17",), ("000.00.12.H17",), ("000.01.02.H01",)]
         (row_values,) = connection.execute(
             "SELECT row_values FROM quarantine.agencies WHERE row_no = 5").fetchone()
         assert json.loads(row_values)["agency_name"] == "UBND huyện Lạc Sơn"

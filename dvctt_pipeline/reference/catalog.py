@@ -77,6 +77,7 @@ def _check_snapshot(path: Path, landing: Path) -> CheckedRows:
     geography = admin_units.geography_on(effective.date())
     frame = read_reference_csv(path, landing, CATALOG)
     frame["province_code"] = province_codes(frame["province_code"])
+    frame["admin_level"] = frame["admin_level"].str.lower()
     frame["service_level"] = frame["MucDo"].map(service_level)
     key = ["province_code", "admin_level", "MaTTHC"]
     reasons = first_failing_rule(frame, [

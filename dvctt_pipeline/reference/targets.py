@@ -77,6 +77,7 @@ def _check_year(path: Path, landing: Path, registry: pd.DataFrame) -> CheckedRow
                    for month in (1, 12)}
     frame = read_reference_csv(path, landing, TARGETS)
     frame["province_code"] = province_codes(frame["province_code"])
+    frame["admin_level"] = frame["admin_level"].str.lower()
     frame["min_value"] = parse_fraction(frame["target_min"])
     frame["stretch_value"] = parse_fraction(frame["target_stretch"])
     frame = frame.merge(registry, on="agency_code", how="left").set_index(frame.index)

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 from office_files import windows_1258
 
@@ -25,12 +26,13 @@ RUN_TIMEOUT_SECONDS = 1200
 DECISION_WITH_COMMA = "Quyết định số 2785/QĐ-UBND, ngày 30/12/2021, của UBND tỉnh"
 
 
-def dvctt_materialize(env: dict[str, str]) -> subprocess.CompletedProcess:
+def dvctt_materialize(env: dict[str, str], status: int = 0) -> str:
+    """The command's output, once it ended with `status`."""
     run = subprocess.run(
         [str(Path(sys.executable).parent / "dvctt"), "materialize", "--from", FIRST,
          "--to", LAST], env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return run
+    assert run.returncode == status, run.stderr[-3000:]
+    return run.stdout + run.stderr
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:
@@ -127,9 +129,8 @@ def test_hand_edited_reference_files_are_named_line_by_line_and_change_no_other_
     target_line = with_unquoted_comma(landing)
     catalog = landing / "catalog"
     shutil.copy(catalog / "services_2022-01-01.csv", catalog / "services_latest.csv")
-    run = dvctt_materialize(env)
+    output = dvctt_materialize(env)
 
-    output = run.stdout + run.stderr
     assert "Traceback" not in output
     assert (f"reference/agencies.csv loaded, rows set aside: line {rejected_line} "
             f"(agency_code {rejected}): missing_province_code") in output
@@ -169,3 +170,21 @@ def test_hand_edited_reference_files_are_named_line_by_line_and_change_no_other_
     assert {key: provinces_before[key]["received"] - row["received"]
             for key, row in provinces_after.items() if key[:2] in affected} == {
         key: lost.get(key[2], 0) for key in provinces_after if key[:2] in affected}
+
+
+@pytest.mark.slow
+def test_a_registry_saved_as_a_workbook_stops_the_run_saying_what_to_fix(pipeline):
+    env, landing, warehouse = pipeline
+    path = landing / "reference" / "agencies.csv"
+    workbook = openpyxl.Workbook()  # Excel's "Save As" keeping the name, not the type
+    for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8"))):
+        workbook.active.append(row)
+    workbook.save(path)
+
+    output = dvctt_materialize(env, status=1)
+    assert ("reference/agencies.csv is neither UTF-8 nor Windows-1258 text: save it from "
+            "Excel as 'CSV UTF-8 (Comma delimited)'") in output
+    assert "Traceback (most recent call last)" not in output
+    assert "UnicodeDecodeError" not in output
+    assert not warehouse.exists() or query(warehouse, "SELECT count(*) FROM core.agencies") == [
+        (0,)]

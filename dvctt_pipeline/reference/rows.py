@@ -35,6 +35,8 @@ FILE_COLUMNS = ["relative_path", "status", "message", "rows_read", "rows_loaded"
 # Windows-1258 is what Vietnamese Excel versions save "CSV (Comma delimited)" in (DESIGN §7).
 ENCODINGS = ("utf-8-sig", "cp1258")
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# .xlsx (a zip) and .xls (an OLE2 compound file) saved under a .csv name
+WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 # Vietnamese Windows has ';' as its list separator, so Excel saves CSV with semicolons there.
 DELIMITERS = (",", ";", "\t")
 # ISO dates, the dd/mm/yyyy of Vietnamese documents, and a date cell saved with its time.
@@ -77,6 +79,11 @@ def relative_name(path: Path, landing: Path) -> str:
 
 def _decode(path: Path, relative: str) -> str:
     data = path.read_bytes()
+    if data.startswith(WORKBOOK_SIGNATURES):
+        raise ReferenceFileError(
+            f"{relative} is an Excel workbook, not CSV text: save it from Excel as "
+            "'CSV UTF-8 (Comma delimited)'."
+        )
     encodings = ("utf-16",) if data.startswith(UTF16_BOMS) else ENCODINGS
     for encoding in encodings:
         try:

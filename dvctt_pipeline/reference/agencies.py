@@ -89,12 +89,12 @@ def _check_registry(path: Path, landing: Path) -> CheckedRows:
         ("bad_valid_to", has_bad_date(frame["valid_to"], frame["to_date"])),
         ("valid_to_before_valid_from", frame["to_date"] < frame["from_date"]),
     ]
-    usable = first_failing_rule(frame, row_rules).isna()
+    usable = first_failing_rule(frame, row_rules, AGENCIES).isna()
     # of the usable rows with one code, the first is used: a bad row does not hide a good one
     repeated = usable & frame["agency_code"].where(usable).duplicated()
-    checked = set_aside(
-        frame, first_failing_rule(frame, [*row_rules, ("duplicate_agency_code", repeated)]),
-        AGENCIES)
+    reasons = first_failing_rule(
+        frame, [*row_rules, ("duplicate_agency_code", repeated)], AGENCIES)
+    checked = set_aside(frame, reasons, AGENCIES)
     good = checked.loaded
     registry = pd.DataFrame({
         "agency_code": good["agency_code"],

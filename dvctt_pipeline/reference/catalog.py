@@ -90,7 +90,7 @@ def _check_snapshot(path: Path, landing: Path) -> CheckedRows:
         ("unknown_muc_do", frame["service_level"].isna()),
         ("bad_du_dieu_kien_toan_trinh", ~frame["du_dieu_kien_toan_trinh"].isin(ELIGIBILITY)),
         ("duplicate_row", frame.duplicated(key)),
-    ])
+    ], CATALOG)
     checked = set_aside(frame, reasons, CATALOG)
     good = checked.loaded
     loaded = pd.DataFrame({

@@ -61,7 +61,7 @@ def _check_policies(path: Path, landing: Path) -> CheckedRows:
         ("bad_valid_from", frame["from_date"].isna()),
         ("bad_valid_to", has_bad_date(frame["valid_to"], frame["to_date"])),
         ("valid_to_before_valid_from", frame["to_date"] < frame["from_date"]),
-    ])
+    ], FEES)
     checked = set_aside(frame, reasons, FEES)
     good = checked.loaded
     loaded = pd.DataFrame({

@@ -162,8 +162,15 @@ def read_reference_csv(path: Path, landing: Path, kind: ReferenceFileKind) -> pd
     return frame
 
 
-def first_failing_rule(frame: pd.DataFrame, rules: Iterable[tuple[str, pd.Series]]) -> pd.Series:
-    """Per row, the reason code of the first rule (reason, mask of breaking rows) it breaks."""
+def first_failing_rule(
+    frame: pd.DataFrame, rules: Sequence[tuple[str, pd.Series]], kind: ReferenceFileKind
+) -> pd.Series:
+    """Per row, the reason code of the first rule (reason, mask of breaking rows) it breaks.
+    Each reason needs its fix in kind.fixes, checked on every load (a bug of ours otherwise
+    shows only once a row breaks that rule)."""
+    unexplained = [reason for reason, _ in rules if reason not in kind.fixes]
+    if unexplained:
+        raise LookupError(f"{kind.name}: no fix written for the reasons {unexplained}")
     reasons = pd.Series(None, index=frame.index, dtype=object)
     for reason, breaks in rules:
         reasons = reasons.mask(reasons.isna() & breaks.fillna(True), reason)

@@ -96,7 +96,7 @@ def _check_year(path: Path, landing: Path, registry: pd.DataFrame) -> CheckedRow
          has_agency & (frame["agency_province"] != frame["province_code"])),
         ("duplicate_target",
          frame.duplicated(["province_code", "admin_level", "agency_code", "metric"])),
-    ])
+    ], TARGETS)
     checked = set_aside(frame, reasons, TARGETS)
     good = checked.loaded
     loaded = pd.DataFrame({

@@ -192,6 +192,12 @@ CREATE TABLE IF NOT EXISTS core.fee_policies (
 );
 
 -- rows of the reference files above set aside: the row as read (JSON) and why
+CREATE TABLE IF NOT EXISTS quarantine.agencies (
+    relative_path VARCHAR NOT NULL,
+    row_no INTEGER NOT NULL,
+    reason VARCHAR NOT NULL,
+    row_values VARCHAR NOT NULL
+);
 CREATE TABLE IF NOT EXISTS quarantine.service_catalog (
     relative_path VARCHAR NOT NULL,
     row_no INTEGER NOT NULL,
@@ -209,6 +215,20 @@ CREATE TABLE IF NOT EXISTS quarantine.fee_policies (
     row_no INTEGER NOT NULL,
     reason VARCHAR NOT NULL,
     row_values VARCHAR NOT NULL
+);
+
+-- each reference file's outcome at its last load: loaded (its bad rows named in message) or
+-- failed (message: what to fix); kind is the source (agencies, service_catalog, targets,
+-- fee_policies)
+CREATE TABLE IF NOT EXISTS meta.reference_files (
+    kind VARCHAR NOT NULL,
+    relative_path VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,          -- loaded | failed
+    message VARCHAR,
+    rows_read BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    loaded_at TIMESTAMPTZ NOT NULL
 );
 
 -- Biểu 06 report rows (reports/<YYYY-MM>/*.xlsx, DESIGN §3.3), one per agency row, the unit

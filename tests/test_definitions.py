@@ -21,7 +21,7 @@ EXPECTED_ASSET_KEYS = {
     "monthly_report",
     # reference files of DESIGN §3.4–3.6 and the report's figures (issue 4)
     "core/service_catalog", "quarantine/service_catalog", "core/targets", "quarantine/targets",
-    "core/fee_policies", "quarantine/fee_policies", "core/agency_provinces",
+    "core/fee_policies", "quarantine/fee_policies", "quarantine/agencies", "core/agency_provinces",
     "core/agency_report_month", "core/agency_month", "core/catalog_in_force",
     "core/agency_procedure_period", "core/province_level_procedures", "marts/agency_rankings",
     "marts/target_compliance", "marts/target_compliance_summary",

@@ -8,7 +8,7 @@ description: >
 replace: all
 columns:
   relative_path: "Đường dẫn tệp trong thư mục landing / File path in the landing folder"
-  kind: "Loại tệp: dossiers | reports / Kind of file: dossiers | reports"
+  kind: "Loại tệp: dossiers | reports | agencies | service_catalog | targets | fee_policies / Kind of file: dossier export, Biểu 06 report or reference file"
   export_date: "Ngày xuất dữ liệu (thư mục) / Export date (folder)"
   status: "Trạng thái: loaded | failed | duplicate | skipped | superseded / Status"
   message: "Thông báo: cần sửa gì, vì sao không đọc / What to fix, for a failed file; why a skipped entry is not read"
@@ -86,6 +86,44 @@ failed_checks AS (
     FROM latest_check_results
     WHERE NOT passed AND file_id IS NOT NULL
     GROUP BY file_id
+),
+
+-- the reference files (agencies, catalogue, targets, fee policies) at their last load
+reference_reasons AS (
+    SELECT relative_path, string_agg(reason || ': ' || rows, ', ' ORDER BY reason) AS quarantined_by_reason
+    FROM (
+        SELECT relative_path, reason, count(*) AS rows
+        FROM (
+            SELECT relative_path, reason FROM quarantine.agencies
+            UNION ALL
+            SELECT relative_path, reason FROM quarantine.service_catalog
+            UNION ALL
+            SELECT relative_path, reason FROM quarantine.targets
+            UNION ALL
+            SELECT relative_path, reason FROM quarantine.fee_policies
+        )
+        GROUP BY ALL
+    )
+    GROUP BY relative_path
+),
+
+reference_files AS (
+    SELECT
+        reference_file.relative_path,
+        reference_file.kind,
+        NULL::DATE AS export_date,
+        reference_file.status,
+        reference_file.message,
+        reference_file.rows_read,
+        reference_file.rows_loaded,
+        reference_file.rows_quarantined,
+        reference_reasons.quarantined_by_reason,
+        0 AS dossiers_unknown_agency,
+        0 AS channel_empty,
+        NULL AS failed_checks,
+        reference_file.loaded_at
+    FROM meta.reference_files AS reference_file
+    LEFT JOIN reference_reasons USING (relative_path)
 )
 
 SELECT
@@ -111,3 +149,7 @@ LEFT JOIN empty_channels USING (file_id)
 LEFT JOIN unmatched_report_rows USING (file_id)
 LEFT JOIN report_sheets USING (file_id)
 LEFT JOIN failed_checks USING (file_id)
+
+UNION ALL
+
+SELECT * FROM reference_files

@@ -18,11 +18,12 @@ from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
 from dvctt_pipeline.ingest.registry import FileOutcome, run_counts
 from dvctt_pipeline.models.sql_models import SqlModel, Window, load_models, run_model
-from dvctt_pipeline.reference.agencies import load_agencies
+from dvctt_pipeline.reference.agencies import ReferenceFileError, load_agencies
 from dvctt_pipeline.reference.catalog import load_catalog
 from dvctt_pipeline.reference.fees import load_fee_policies
 from dvctt_pipeline.reference.freshness import load_when_changed
 from dvctt_pipeline.reference.geography import load_admin_units
+from dvctt_pipeline.reference.rows import file_messages
 from dvctt_pipeline.reference.targets import load_targets
 from dvctt_pipeline.serve.publish import publish_serving_file
 
@@ -102,20 +103,6 @@ def admin_units(warehouse: Warehouse) -> Iterator[dg.MaterializeResult]:
             )
 
 
-@dg.asset(
-    key=table_key("core.agencies"), group_name="reference", kinds={"duckdb"},
-    description="The agency registry, reference/agencies.csv of the landing folder, with the "
-    "normalised spellings of each agency's name used to match export names.",
-    **PARTITIONED,
-)
-def agencies(warehouse: Warehouse) -> dg.MaterializeResult:
-    with warehouse.connect() as con:
-        loaded = load_when_changed(con, "agencies", warehouse.landing,
-                                   lambda: load_agencies(con, warehouse.landing))
-        return dg.MaterializeResult(metadata={**table_metadata(con, "core.agencies"),
-                                              "reloaded": loaded is not None})
-
-
 @dataclass(frozen=True)
 class ReferenceFileSource:
     """A reference CSV source of the landing folder: its table and its quarantine table."""
@@ -132,6 +119,12 @@ class ReferenceFileSource:
 
 
 REFERENCE_FILE_SOURCES = (
+    ReferenceFileSource(
+        "agencies", "core.agencies",
+        "The agency registry, reference/agencies.csv of the landing folder, with the "
+        "normalised spellings of each agency's name used to match export names.",
+        load_agencies,
+    ),
     ReferenceFileSource(
         "service_catalog", "core.service_catalog",
         "Service-catalogue snapshots, catalog/services_<YYYY-MM-DD>.csv: per province, level "
@@ -173,11 +166,16 @@ def reference_file_asset(source: ReferenceFileSource) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: Warehouse
     ) -> Iterator[dg.MaterializeResult]:
         with warehouse.connect() as con:
-            rows = load_when_changed(con, source.name, warehouse.landing,
-                                     lambda: source.load(con, warehouse.landing))
-            if rows and (quarantined := rows[source.quarantine_table]):
-                context.log.warning(f"{quarantined} rows of {source.table}'s files set aside; "
-                                    f"see {source.quarantine_table}.")
+            try:
+                rows = load_when_changed(con, source.name, warehouse.landing,
+                                         lambda: source.load(con, warehouse.landing))
+            except ReferenceFileError as error:
+                # only an unusable agencies.csv stops the run: say what to fix, in the log's
+                # own line and as the step's failure, not as a traceback of our code
+                context.log.error(str(error))
+                raise dg.Failure(description=str(error), allow_retries=False) from None
+            for message in file_messages(con, source.name):
+                context.log.warning(message)
             for table in (source.table, source.quarantine_table):
                 yield dg.MaterializeResult(
                     asset_key=table_key(table),
@@ -251,6 +249,9 @@ TABLE_WRITERS = {
     "meta.source_files": table_key("raw.dossier_snapshots"),
     # written by the asset checks of defs/checks.py on the staged dossiers
     "meta.check_results": table_key("staging.dossiers"),
+    # written by every reference-file asset; a model reading it reads their quarantine
+    # tables too, which puts it after all of them
+    "meta.reference_files": table_key("core.agencies"),
 }
 
 

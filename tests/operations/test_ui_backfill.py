@@ -143,12 +143,8 @@ def wait_until_loaded(instance: Instance, servers: list[subprocess.Popen]) -> No
 
 
 @pytest.fixture
-def instance(tmp_path: Path, sample_landing: Path) -> Iterator[Instance]:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    # create the instance's storage once, before two servers race to create it
-    dg.DagsterInstance.from_config(str(home)).dispose()
+def instance(tmp_path: Path, sample_landing: Path, dagster_home: Path) -> Iterator[Instance]:
+    home = dagster_home
     landing = tmp_path / "landing"
     shutil.copytree(sample_landing, landing)
     serving = tmp_path / "serving" / "dvctt.duckdb"

@@ -4,13 +4,9 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from dvctt_pipeline.defs.assets import (
-    PARTITIONED,
-    files_markdown,
-    log_ingest_run,
-    table_key,
-    table_metadata,
-)
+from dvctt_pipeline.defs.assets import files_markdown, log_ingest_run, table_metadata
+from dvctt_pipeline.defs.keys import table_key
+from dvctt_pipeline.defs.partitions import WAREHOUSE_POOL
 from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.ingest.reports import ingest_monthly_reports
 
@@ -18,7 +14,7 @@ REPORT_TABLES = {
     "raw.report_rows": "One row per agency row of the monthly reports (Biểu 06, "
     "reports/<YYYY-MM>/*.xlsx) that passes the row rules: the agency resolved by code or "
     "name, the eleven counts as numbers. Loads the files not loaded yet (by content hash), "
-    "whatever the partition; a report whose period line is not its folder's month fails.",
+    "whatever months they hold; a report whose period line is not its folder's month fails.",
     "raw.report_totals": "The total rows of each report (Tổng cộng, Tổng số), per count "
     "column: the stated total beside the sum of the report's agency rows.",
     "quarantine.report_rows": "Report rows set aside by the row rules: file, Excel row, the "
@@ -32,7 +28,7 @@ REPORT_TABLES = {
                      description=description, deps=[table_key("core.agencies")])
         for table, description in REPORT_TABLES.items()
     ],
-    **PARTITIONED,
+    pool=WAREHOUSE_POOL,
 )
 def report_rows(
     context: dg.AssetExecutionContext, warehouse: Warehouse

@@ -49,16 +49,14 @@ def materialize_months(first: str, last: str) -> dg.ExecuteInProcessResult:
     """Run the whole asset graph for the months [first, last] as one run, like a UI backfill."""
     from dvctt_pipeline.definitions import defs
     from dvctt_pipeline.defs.jobs import REFRESH_JOB_NAME
+    from dvctt_pipeline.defs.partitions import range_tags
 
     start, end = month_range(first, last)
     job = defs().resolve_job_def(REFRESH_JOB_NAME)
     with dagster_instance() as instance:
         return job.execute_in_process(
             instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": start.isoformat(),
-                "dagster/asset_partition_range_end": end.isoformat(),
-            },
+            tags=range_tags(start, end),
             # the console shows the assets' own messages; step-by-step events stay in the
             # run's log, visible in the Dagster UI
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
@@ -88,7 +86,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from dvctt_pipeline.serve.report.data import last_day
+    from dvctt_pipeline.months import last_day
     from dvctt_pipeline.serve.summary import seed_report_text
 
     args.first, args.last = DEMO_FIRST, DEMO_LAST

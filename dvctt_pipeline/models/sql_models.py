@@ -33,18 +33,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cache
 from graphlib import TopologicalSorter
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import sqlglot
 import yaml
 from sqlglot import exp
 
-from dvctt_pipeline.settings import TIMEZONE
+from dvctt_pipeline.months import months_between, running_month
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql"
 # Definitions shared by models (DuckDB macros), created on the connection before a model runs.
@@ -167,10 +166,6 @@ def define_macros(con: duckdb.DuckDBPyConnection, macros_dir: Path = MACROS_DIR)
         con.execute(path.read_text(encoding="utf-8"))
 
 
-def next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
 @dataclass(frozen=True)
 class Window:
     """Months [start, end): the partition range a run covers."""
@@ -180,11 +175,7 @@ class Window:
 
     def months(self) -> list[date]:
         """The first day of each month of the window."""
-        months, month = [], self.start
-        while month < self.end:
-            months.append(month)
-            month = next_month(month)
-        return months
+        return [month for month in months_between(self.start, self.end) if month < self.end]
 
 
 def _quote(text: str) -> str:
@@ -236,17 +227,6 @@ def _document(con: duckdb.DuckDBPyConnection, model: SqlModel, columns: list[str
         con.execute(
             f"COMMENT ON COLUMN {model.table}.{column} IS {_quote(model.columns[column])}"
         )
-
-
-def month_of(moment: datetime) -> date:
-    """The first day of the month, in Vietnam time, that a moment falls in."""
-    local = moment.astimezone(ZoneInfo(TIMEZONE))
-    return date(local.year, local.month, 1)
-
-
-def running_month() -> date:
-    """The month in progress; the months before it are closed."""
-    return month_of(datetime.now(UTC))
 
 
 _NUMERIC_TYPES = {

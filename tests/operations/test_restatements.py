@@ -13,8 +13,8 @@ from dvctt_pipeline.models.sql_models import (
     Window,
     load_models,
     run_model,
-    running_month,
 )
+from dvctt_pipeline.months import running_month
 from dvctt_pipeline.warehouse import ensure_base_tables
 
 MARCH = Window(date(2022, 3, 1), date(2022, 4, 1))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -12,9 +11,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from dvctt_pipeline import months
 from dvctt_pipeline.settings import FIRST_MONTH, paths_from_env
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 DEMO_FIRST, DEMO_LAST = "2022-01", "2022-04"
 
 
@@ -23,10 +22,10 @@ class UsageError(ValueError):
 
 
 def parse_month(text: str) -> date:
-    match = _MONTH.match(text)
-    if not match or not 1 <= int(match[2]) <= 12:
-        raise UsageError(f"{text!r} is not a month: write it as YYYY-MM, e.g. 2022-04.")
-    return date(int(match[1]), int(match[2]), 1)
+    try:
+        return months.parse_month(text)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def month_range(first: str, last: str) -> tuple[date, date]:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from dvctt_pipeline.settings import TIMEZONE
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(text: str) -> date:
+    """A month written YYYY-MM; ValueError saying how to write it otherwise."""
+    match = _MONTH.match(text)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ValueError(f"{text!r} is not a month: write it as YYYY-MM, e.g. 2022-04.")
+    return date(int(match[1]), int(match[2]), 1)
 
 
 def next_month(month: date) -> date:

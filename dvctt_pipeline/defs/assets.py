@@ -23,7 +23,13 @@ from dvctt_pipeline.defs.partitions import MONTHLY_PARTITIONS, SINGLE_RUN_BACKFI
 from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
 from dvctt_pipeline.ingest.registry import FileOutcome, run_counts
-from dvctt_pipeline.models.sql_models import SqlModel, Window, load_models, run_model
+from dvctt_pipeline.models.sql_models import (
+    FULL_REFRESH_TAG,
+    SqlModel,
+    Window,
+    load_models,
+    run_model,
+)
 from dvctt_pipeline.reference.agencies import load_agencies
 from dvctt_pipeline.reference.catalog import load_catalog
 from dvctt_pipeline.reference.fees import load_fee_policies
@@ -299,6 +305,7 @@ def sql_models(
     still run) and fails the step."""
     window, selected = window_of(context), context.selected_asset_keys
     checks = set(context.selected_asset_check_keys)
+    full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
     blocked: set[dg.AssetKey] = set()
     with warehouse.connect() as con:
         written_here = {table_key(model.table) for model in SQL_MODELS} & selected
@@ -313,7 +320,7 @@ def sql_models(
                 blocked.add(key)
                 continue
             written = run_model(con, model, window, warehouse.model_settings(),
-                                run_id=context.run_id)
+                                run_id=context.run_id, full_refresh=full_refresh)
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={"rows_written": written, **table_metadata(con, model.table)},

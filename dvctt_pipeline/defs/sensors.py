@@ -89,16 +89,24 @@ def run_outcome(instance: dg.DagsterInstance, month: date, since: float) -> str:
     return outcome
 
 
-def describe(changes: LandingChanges, reference: list[str], due: set[date]) -> str:
-    touched = ", ".join(f"{month:%Y-%m}" for month in sorted(changes.months)) or "none"
-    text = f"{len(changes.new_files)} new or changed dossier exports; months touched: {touched}."
+def month_list(months: Iterable[date]) -> str:
+    return ", ".join(f"{month:%Y-%m}" for month in sorted(months)) or "none"
+
+
+def describe(
+    changes: LandingChanges, reference: list[str], due: set[date], waiting: set[date]
+) -> str:
+    text = (f"{len(changes.new_files)} new or changed dossier exports; months touched: "
+            f"{month_list(changes.months)}.")
     if reference:
         text += (f" Reference sources changed: {', '.join(reference)} (every month with data "
                  "depends on them).")
     if changes.unreadable:
         text += f" Unreadable (the ingest will record why): {', '.join(changes.unreadable)}."
-    requested = ", ".join(f"{month:%Y-%m}" for month in sorted(due)) or "none"
-    return f"{text} Months to refresh now: {requested}."
+    text += f" Months to refresh now: {month_list(due)}."
+    if waiting:
+        text += f" Waiting for the runs under way of: {month_list(waiting)}."
+    return text
 
 
 @dg.sensor(
@@ -138,7 +146,9 @@ def landing_files(
                       tags=range_tags(start, end))
         for start, end in contiguous_ranges(due)
     ]
-    message = describe(changes, reference, due)
+    waiting = {date.fromisoformat(month) for month, outcome in outcomes.items()
+               if outcome == "running"}
+    message = describe(changes, reference, due, waiting)
     if requests:
         context.log.info(message)
     return dg.SensorResult(run_requests=requests, cursor=new_state.to_cursor(),

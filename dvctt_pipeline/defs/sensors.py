@@ -72,15 +72,21 @@ def changed_reference(state: LandingState, versions: dict[str, str]) -> list[str
             if state.reference and state.reference.get(name) != version]
 
 
-def run_outcome(instance: dg.DagsterInstance, month: date, since: float) -> str:
+def refresh_runs(instance: dg.DagsterInstance, since: float) -> list[dg.RunRecord]:
+    """The runs of refresh_months created after a moment, read once per tick."""
+    return list(instance.get_run_records(dg.RunsFilter(
+        job_name=REFRESH_JOB_NAME, created_after=datetime.fromtimestamp(since, UTC))))
+
+
+def run_outcome(records: list[dg.RunRecord], month: date, since: float) -> str:
     """'done' when a refresh run created after `since` and covering the month succeeded,
     'running' while one is under way (or failed and is being retried), else 'due'."""
-    runs = instance.get_runs(dg.RunsFilter(
-        job_name=REFRESH_JOB_NAME, created_after=datetime.fromtimestamp(since, UTC)))
     outcome = "due"
-    for run in runs:
-        covered = months_of_run(run.tags)
-        if covered is None or not covered[0] <= month <= covered[1]:
+    for record in records:
+        run, covered = record.dagster_run, months_of_run(record.dagster_run.tags)
+        if record.create_timestamp.timestamp() < since or covered is None:
+            continue
+        if not covered[0] <= month <= covered[1]:
             continue
         if run.status == dg.DagsterRunStatus.SUCCESS:
             return "done"
@@ -133,7 +139,8 @@ def landing_files(
     if reference:
         touched = with_data
     pending = {**state.pending, **{month.isoformat(): now for month in touched}}
-    outcomes = {month: run_outcome(context.instance, date.fromisoformat(month), since)
+    records = refresh_runs(context.instance, min(pending.values())) if pending else []
+    outcomes = {month: run_outcome(records, date.fromisoformat(month), since)
                 for month, since in pending.items()}
     due = {date.fromisoformat(month) for month, outcome in outcomes.items() if outcome == "due"}
     new_state = LandingState(

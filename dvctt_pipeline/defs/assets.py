@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from dvctt_pipeline.defs.checks import QUALITY_CHECK_SPECS, check_key, evaluate_check
-from dvctt_pipeline.defs.keys import table_key, window_of
+from dvctt_pipeline.defs.keys import checked_window, table_key
 from dvctt_pipeline.defs.partitions import MONTHLY_PARTITIONS, SINGLE_RUN_BACKFILL, WAREHOUSE_POOL
 from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
@@ -303,7 +303,7 @@ def sql_models(
     """The selected models of dbt_like_sql/ in dependency order, each table's checks right
     after it. A failing blocking check stops the models downstream of its table (the others
     still run) and fails the step."""
-    window, selected = window_of(context), context.selected_asset_keys
+    window, selected = checked_window(context), context.selected_asset_keys
     checks = set(context.selected_asset_check_keys)
     full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
     blocked: set[dg.AssetKey] = set()

@@ -9,6 +9,8 @@ figures are not published; the result, with a table of the failing rows, shows i
 Dagster UI and is kept in meta.check_results for marts.data_quality.
 """
 
+import time
+
 import dagster as dg
 import duckdb
 
@@ -38,6 +40,7 @@ def evaluate_check(
     con: duckdb.DuckDBPyConnection, check: QualityCheck, window: Window
 ) -> dg.AssetCheckResult:
     """Run a check on the window's months, record its result per month and return it."""
+    started = time.perf_counter()
     frame, outcome = run_check(con, check, window.start, window.end)
     record_results(con, check, window.months(), frame, outcome)
     failures = outcome.failures
@@ -52,6 +55,7 @@ def evaluate_check(
             "rows_checked": len(frame),
             "rows_failing": len(failures),
             "expectations": outcome.expectations,
+            "seconds": round(time.perf_counter() - started, 2),
             "failures": dg.MetadataValue.md(table or "No failures."),
         },
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -14,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from dvctt_pipeline import months
 from dvctt_pipeline.settings import FIRST_MONTH, paths_from_env
 
 if TYPE_CHECKING:
     from dvctt_pipeline.launch import RunOutcome
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 DEMO_FIRST, DEMO_LAST = "2022-01", "2022-04"
 
 
@@ -28,10 +27,10 @@ class UsageError(ValueError):
 
 
 def parse_month(text: str) -> date:
-    match = _MONTH.match(text)
-    if not match or not 1 <= int(match[2]) <= 12:
-        raise UsageError(f"{text!r} is not a month: write it as YYYY-MM, e.g. 2022-04.")
-    return date(int(match[1]), int(match[2]), 1)
+    try:
+        return months.parse_month(text)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def month_range(first: str, last: str) -> tuple[date, date]:
@@ -50,18 +49,6 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def range_tags(first: str, last: str) -> dict[str, str]:
-    """The tags a UI backfill of the month range gives its run (single-run backfill policy)."""
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
-
-    start, end = month_range(first, last)
-    return {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
-            ASSET_PARTITION_RANGE_END_TAG: end.isoformat()}
-
-
 # the console shows the assets' own messages; step-by-step events stay in the run's log,
 # visible in the Dagster UI
 CONSOLE_AT_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -74,8 +61,9 @@ def materialize_months(first: str, last: str) -> dg.ExecuteInProcessResult:
     through the instance instead (launch_months)."""
     from dvctt_pipeline.definitions import defs
     from dvctt_pipeline.defs.jobs import REFRESH_JOB_NAME
+    from dvctt_pipeline.defs.partitions import range_tags
 
-    tags = range_tags(first, last)
+    tags = range_tags(*month_range(first, last))
     job = defs().resolve_job_def(REFRESH_JOB_NAME)
     with dagster_instance() as instance:
         return job.execute_in_process(instance=instance, tags=tags, run_config=CONSOLE_AT_INFO,
@@ -100,9 +88,10 @@ def pin_paths_in_environment() -> None:
 def launch_months(first: str, last: str) -> RunOutcome:
     """The months [first, last] as a run of the workspace's code location, followed to its end
     (on the ephemeral instance, without DAGSTER_HOME, the run executes in this process)."""
+    from dvctt_pipeline.defs.partitions import range_tags
     from dvctt_pipeline.launch import RunOutcome, launch_and_follow
 
-    tags = range_tags(first, last)
+    tags = range_tags(*month_range(first, last))
     if not os.environ.get("DAGSTER_HOME"):
         result = materialize_months(first, last)
         return RunOutcome(
@@ -142,7 +131,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from dvctt_pipeline.serve.report.data import last_day
+    from dvctt_pipeline.months import last_day
     from dvctt_pipeline.serve.summary import seed_report_text
 
     args.first, args.last = DEMO_FIRST, DEMO_LAST

@@ -57,16 +57,6 @@ COMMENT ON COLUMN meta.restatements.new_value IS
 COMMENT ON COLUMN meta.restatements.run_id IS 'Lần chạy Dagster / The Dagster run';
 COMMENT ON COLUMN meta.restatements.restated_at IS 'Thời điểm thay đổi / When it changed';
 
-CREATE TABLE IF NOT EXISTS meta.reference_loads (
-    source VARCHAR NOT NULL,
-    fingerprint VARCHAR NOT NULL,
-    loaded_at TIMESTAMPTZ NOT NULL
-);
-COMMENT ON TABLE meta.reference_loads IS 'Lần nạp dữ liệu tham chiếu gần nhất / '
-    'The inputs each reference asset last loaded its tables from';
-COMMENT ON COLUMN meta.reference_loads.fingerprint IS
-    'Dấu vân tay các tệp tham chiếu / Fingerprint of the reference files and code';
-
 CREATE TABLE IF NOT EXISTS meta.incremental_state (
     table_name VARCHAR NOT NULL,
     month DATE NOT NULL,

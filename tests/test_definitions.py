@@ -40,14 +40,33 @@ def test_asset_keys_are_pinned():
     assert keys == EXPECTED_ASSET_KEYS
 
 
-def test_every_asset_is_documented_grouped_and_monthly():
+def test_every_asset_is_documented_grouped_and_monthly_only_if_it_holds_months():
     for node in _asset_nodes():
         name = node.key.to_user_string()
         assert node.description, f"{name} has no description"
         assert node.group_name != "default", f"{name} has no group"
-        assert node.partitions_def == MONTHLY_PARTITIONS, name
-        assert node.backfill_policy == dg.BackfillPolicy.single_run(), name
         assert node.pools == {WAREHOUSE_POOL}, name
+        if node.group_name in ("reference", "ingest"):
+            # no monthly data: the reference files and whatever exports have landed
+            assert node.partitions_def is None, name
+        else:
+            assert node.partitions_def == MONTHLY_PARTITIONS, name
+            assert node.backfill_policy == dg.BackfillPolicy.single_run(), name
+
+
+def test_reference_assets_carry_a_code_version():
+    for node in _asset_nodes():
+        if node.group_name == "reference":
+            assert node.code_version, node.key.to_user_string()
+
+
+def test_a_refresh_run_is_a_few_steps_and_the_sql_models_one_subsettable_step():
+    job = defs().resolve_job_def(REFRESH_JOB_NAME)
+    steps = list(job.graph.iterate_op_defs())
+    assert len(steps) <= 10, [op.name for op in steps]
+    sql = defs().resolve_assets_def(dg.AssetKey(["marts", "province_rankings"]))
+    assert sql.can_subset
+    assert dg.AssetKey(["staging", "dossiers"]) in sql.keys
 
 
 def test_partitions_start_in_2021_in_vietnam_time_and_include_the_running_month():

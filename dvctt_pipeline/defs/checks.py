@@ -1,16 +1,21 @@
-"""Great Expectations suites as Dagster asset checks on the staged assets.
+"""Great Expectations suites as Dagster asset checks, evaluated in the SQL models' step.
 
-Each check of validate.quality_checks runs on the months of the run's partition range, in the
-warehouse pool (it opens the DuckDB file). Blocking checks stop the assets downstream of a
-failing table, so wrong figures are not published; the result, with a table of the failing
-rows, shows in the Dagster UI and is kept in meta.check_results for marts.data_quality.
+Each check of validate.quality_checks runs on the months of the run's partition range, right
+after the table it checks is written (a check on a table written before the step, the
+report rows, runs first). The checks are not partitioned: the UI shows the latest result of
+each, for the months the run covered (in its metadata), instead of one "Skipped" status per
+month of a range. Blocking checks stop the models downstream of a failing table, so wrong
+figures are not published; the result, with a table of the failing rows, shows in the
+Dagster UI and is kept in meta.check_results for marts.data_quality.
 """
 
-import dagster as dg
+import time
 
-from dvctt_pipeline.defs.assets import table_key, window_of
-from dvctt_pipeline.defs.partitions import MONTHLY_PARTITIONS, WAREHOUSE_POOL
-from dvctt_pipeline.defs.resources import Warehouse
+import dagster as dg
+import duckdb
+
+from dvctt_pipeline.defs.keys import table_key
+from dvctt_pipeline.models.sql_models import Window
 from dvctt_pipeline.validate.quality_checks import (
     QUALITY_CHECKS,
     QualityCheck,
@@ -21,34 +26,41 @@ from dvctt_pipeline.validate.quality_checks import (
 
 SHOWN_FAILURES = 50
 
+QUALITY_CHECK_SPECS = [
+    dg.AssetCheckSpec(check.name, asset=table_key(check.table), description=check.description,
+                      blocking=check.blocking)
+    for check in QUALITY_CHECKS
+]
 
-def quality_check(check: QualityCheck) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=table_key(check.table), name=check.name, description=check.description,
-        blocking=check.blocking, pool=WAREHOUSE_POOL, partitions_def=MONTHLY_PARTITIONS,
+
+def check_key(check: QualityCheck) -> dg.AssetCheckKey:
+    return dg.AssetCheckKey(table_key(check.table), check.name)
+
+
+def evaluate_check(
+    con: duckdb.DuckDBPyConnection, check: QualityCheck, window: Window
+) -> dg.AssetCheckResult:
+    """Run a check on the window's months, record its result per month and return it."""
+    started = time.perf_counter()
+    frame, outcome = run_check(con, check, window.start, window.end)
+    record_results(con, check, window.months(), frame, outcome)
+    failures = outcome.failures
+    table = failures.head(SHOWN_FAILURES).to_markdown(index=False) if len(failures) else ""
+    described = describe_failures(failures) if len(failures) else None
+    if described:
+        dg.get_dagster_logger().warning(f"{check.name} fails: {described}")
+    return dg.AssetCheckResult(
+        asset_key=table_key(check.table),
+        check_name=check.name,
+        passed=outcome.success,
+        description=described,
+        severity=dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "months": f"{window.start:%Y-%m} … {window.months()[-1]:%Y-%m}",
+            "rows_checked": len(frame),
+            "rows_failing": len(failures),
+            "expectations": outcome.expectations,
+            "seconds": round(time.perf_counter() - started, 2),
+            "failures": dg.MetadataValue.md(table or "No failures."),
+        },
     )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-        window = window_of(context.op_execution_context)
-        with warehouse.connect() as con:
-            frame, outcome = run_check(con, check, window.start, window.end)
-            record_results(con, check, window.months(), frame, outcome)
-        failures = outcome.failures
-        table = failures.head(SHOWN_FAILURES).to_markdown(index=False) if len(failures) else ""
-        if len(failures):
-            context.log.warning(f"{check.name} fails: {describe_failures(failures)}")
-        return dg.AssetCheckResult(
-            passed=outcome.success,
-            description=describe_failures(failures) if len(failures) else None,
-            severity=dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN,
-            metadata={
-                "rows_checked": len(frame),
-                "rows_failing": len(failures),
-                "expectations": outcome.expectations,
-                "failures": dg.MetadataValue.md(table or "No failures."),
-            },
-        )
-
-    return _check
-
-
-QUALITY_ASSET_CHECKS = [quality_check(check) for check in QUALITY_CHECKS]

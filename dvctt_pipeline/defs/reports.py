@@ -4,13 +4,9 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from dvctt_pipeline.defs.assets import (
-    PARTITIONED,
-    files_markdown,
-    log_ingest_run,
-    table_key,
-    table_metadata,
-)
+from dvctt_pipeline.defs.assets import files_markdown, log_ingest_run, table_metadata
+from dvctt_pipeline.defs.keys import table_key
+from dvctt_pipeline.defs.partitions import WAREHOUSE_POOL
 from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.ingest.reports import ingest_monthly_reports
 
@@ -18,7 +14,7 @@ REPORT_TABLES = {
     "raw.report_rows": "One row per agency row of the monthly reports (Biểu 06, "
     "reports/<YYYY-MM>/*.xlsx) that passes the row rules: the unit as written (matched to an "
     "agency by staging.report_rows), the eleven counts as numbers. Loads the files not loaded "
-    "yet (by content hash), whatever the partition; a report whose period line is not its "
+    "yet (by content hash), whatever months they hold; a report whose period line is not its "
     "folder's month fails.",
     "raw.report_totals": "The total and subtotal rows of each report (Tổng cộng, Cộng, a "
     "section row with counts), per count column: the stated figure beside the sum of the "
@@ -36,7 +32,7 @@ REPORT_TABLES = {
                      description=description)
         for table, description in REPORT_TABLES.items()
     ],
-    **PARTITIONED,
+    pool=WAREHOUSE_POOL,
 )
 def report_rows(
     context: dg.AssetExecutionContext, warehouse: Warehouse

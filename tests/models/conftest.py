@@ -15,7 +15,8 @@ from itertools import count
 import duckdb
 import pytest
 
-from dvctt_pipeline.models.sql_models import Window, load_models, next_month, run_model
+from dvctt_pipeline.models.sql_models import Window, load_models, run_model
+from dvctt_pipeline.months import next_month
 from dvctt_pipeline.reference.geography import load_admin_units
 from dvctt_pipeline.reference.names import name_key
 from dvctt_pipeline.warehouse import ensure_base_tables

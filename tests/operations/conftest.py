@@ -3,16 +3,14 @@ that run the pipeline for real (the daemon, the webserver, a killed run)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import dagster as dg
 import pytest
+from operations import servers
 
 from dvctt_pipeline.sample.generator import generate_landing
 
 SAMPLE_FIRST, SAMPLE_LAST = "2022-01", "2022-06"
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -25,10 +23,5 @@ def sample_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def dagster_home(tmp_path: Path) -> Path:
-    """A persistent Dagster instance set up as the project's dagster_home/ is, its storage
-    created once, before several processes race to create it."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    dg.DagsterInstance.from_config(str(home)).dispose()
-    return home
+    """A persistent Dagster instance set up as the project's dagster_home/ is."""
+    return servers.dagster_home(tmp_path)

@@ -120,7 +120,6 @@ reference_files AS (
         reference_reasons.quarantined_by_reason,
         0 AS dossiers_unknown_agency,
         0 AS channel_empty,
-        NULL AS failed_checks,
         reference_file.loaded_at
     FROM meta.reference_files AS reference_file
     LEFT JOIN reference_reasons USING (relative_path)
@@ -150,6 +149,7 @@ LEFT JOIN unmatched_report_rows USING (file_id)
 LEFT JOIN report_sheets USING (file_id)
 LEFT JOIN failed_checks USING (file_id)
 
-UNION ALL
+-- by name: a reference file has no report sheet, unmatched report rows or failing checks
+UNION ALL BY NAME
 
 SELECT * FROM reference_files

@@ -10,7 +10,7 @@ import os
 from datetime import date
 from pathlib import Path
 
-from dvctt_pipeline.ingest.changes import landing_changes, save_seen
+from dvctt_pipeline.ingest.changes import landing_changes
 
 RECORD = {"MaHoSo": "000.00.12.H17-1", "MaDonViXuLy": "000.00.12.H17", "KenhThucHien": 2,
           "NgayTiepNhan": "20220305080000", "NgayKetThucXuLy": "20220407100000",
@@ -46,8 +46,7 @@ def test_the_schedule_reads_the_good_exports_and_passes_over_the_bad_names(tmp_p
     warned = " ".join(record.getMessage() for record in caplog.records)
     assert "dossiers/2022-13-45 is not read: the folder name is not a real date" in warned
     assert "is not valid UTF-8" in warned
-    # what was seen is remembered, so the next look warns no more
-    save_seen(tmp_path / "seen.json", changes.fingerprints)
+    # what was seen is remembered (in the landing sensor's cursor), so the next look warns no more
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         again = landing_changes(landing, changes.fingerprints)

@@ -8,7 +8,7 @@
    instance, exactly as `dvctt materialize` runs it: per stage rows, seconds, rows/s, peak
    memory of the process tree.
 4. The row rules alone on the same records, for the share of validation in the pipeline.
-5. The daily run: the held-back day lands, the daily schedule is evaluated and its runs
+5. The daily run: the held-back day lands, the landing sensor is evaluated and its runs
    executed each in a new process, as the daemon launches them, timed end to end (Python
    start, imports and Dagster run start included).
 """
@@ -26,10 +26,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
@@ -38,10 +36,9 @@ import psutil
 from benchmarks.landing import BenchLanding, describe, prepare_landing
 from benchmarks.memory import MemorySampler
 from benchmarks.stages import run_stages, stage_of_node
-from dvctt_pipeline.ingest.changes import fingerprint, save_seen, seen_state_path
+from dvctt_pipeline.ingest.changes import fingerprint
 from dvctt_pipeline.ingest.landing import DOSSIER_DIR, dossier_exports
 from dvctt_pipeline.ingest.readers import USED_FIELDS
-from dvctt_pipeline.settings import TIMEZONE
 from dvctt_pipeline.validate.dossier_rules import judge_records
 
 GB = 1024**3
@@ -191,31 +188,28 @@ def _run_figures(run_id: str, sampler: MemorySampler, start: float, end: float
     return {"seconds": end - start, "stages": [asdict(stage) for stage in stages]}
 
 
-def daily_tick_time(day_folder: str) -> datetime:
-    """06:00 in Vietnam on the export day: the schedule's tick after that day's files land."""
-    return datetime.fromisoformat(f"{day_folder}T06:00").replace(tzinfo=ZoneInfo(TIMEZONE))
-
-
 def run_daily(bench: BenchLanding, sampler: MemorySampler) -> dict[str, Any]:
-    """The previous tick saw every file so far; the held-back day lands; the schedule's tick
-    and the runs it requests are timed together."""
+    """The sensor's previous tick saw every file so far; the held-back day lands; the
+    sensor's tick and the runs it requests are timed together."""
+    from dvctt_pipeline.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
     from dvctt_pipeline.defs.resources import warehouse_from_env
-    from dvctt_pipeline.defs.schedules import RANGE_END_TAG, RANGE_START_TAG, daily_refresh
+    from dvctt_pipeline.defs.sensors import LandingState, landing_files
 
     warehouse = warehouse_from_env()
-    save_seen(seen_state_path(Path(warehouse.database)),
-              {f.relative_path: fingerprint(f) for f in dossier_exports(bench.landing)})
+    seen = {f.relative_path: fingerprint(f) for f in dossier_exports(bench.landing)}
     bench.land_last_day()
     day_files = list((bench.landing / DOSSIER_DIR / bench.held_day.name).iterdir())
     rows = sum(1 for path in day_files for _ in path.open("rb"))
 
     def tick_and_runs() -> list[dict[str, Any]]:
-        context = dg.build_schedule_context(
-            scheduled_execution_time=daily_tick_time(bench.held_day.name),
-            resources={"warehouse": warehouse})
+        with dg.DagsterInstance.ephemeral() as instance:
+            context = dg.build_sensor_context(
+                instance=instance, cursor=LandingState(seen=seen).to_cursor(),
+                resources={"warehouse": warehouse})
+            requests = landing_files.evaluate_tick(context).run_requests or []
         return [measured_run_in_new_process(request.tags[RANGE_START_TAG][:7],
                                             request.tags[RANGE_END_TAG][:7], sampler)
-                for request in daily_refresh.evaluate_tick(context).run_requests or []]
+                for request in requests]
 
     runs, start, end = timed(tick_and_runs)
     return {**asdict(Timed(end - start, sampler.peak(start, end), rows)), "runs": runs}

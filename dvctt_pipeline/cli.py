@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from dvctt_pipeline import months
 from dvctt_pipeline.settings import FIRST_MONTH, paths_from_env
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+if TYPE_CHECKING:
+    from dvctt_pipeline.launch import RunOutcome
+
 DEMO_FIRST, DEMO_LAST = "2022-01", "2022-04"
 
 
@@ -23,10 +27,10 @@ class UsageError(ValueError):
 
 
 def parse_month(text: str) -> date:
-    match = _MONTH.match(text)
-    if not match or not 1 <= int(match[2]) <= 12:
-        raise UsageError(f"{text!r} is not a month: write it as YYYY-MM, e.g. 2022-04.")
-    return date(int(match[1]), int(match[2]), 1)
+    try:
+        return months.parse_month(text)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def month_range(first: str, last: str) -> tuple[date, date]:
@@ -45,25 +49,59 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
+# the console shows the assets' own messages; step-by-step events stay in the run's log,
+# visible in the Dagster UI
+CONSOLE_AT_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
 def materialize_months(first: str, last: str) -> dg.ExecuteInProcessResult:
-    """Run the whole asset graph for the months [first, last] as one run, like a UI backfill."""
+    """Run the whole asset graph for the months [first, last] as one run in this process.
+
+    For programs and tests; `dvctt materialize` on a persistent instance launches the run
+    through the instance instead (launch_months)."""
     from dvctt_pipeline.definitions import defs
     from dvctt_pipeline.defs.jobs import REFRESH_JOB_NAME
+    from dvctt_pipeline.defs.partitions import range_tags
 
-    start, end = month_range(first, last)
+    tags = range_tags(*month_range(first, last))
     job = defs().resolve_job_def(REFRESH_JOB_NAME)
     with dagster_instance() as instance:
-        return job.execute_in_process(
-            instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": start.isoformat(),
-                "dagster/asset_partition_range_end": end.isoformat(),
-            },
-            # the console shows the assets' own messages; step-by-step events stay in the
-            # run's log, visible in the Dagster UI
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            raise_on_error=False,
+        return job.execute_in_process(instance=instance, tags=tags, run_config=CONSOLE_AT_INFO,
+                                      raise_on_error=False)
+
+
+def pin_paths_in_environment() -> None:
+    """The run worker starts in the repository folder: give it absolute paths, as this
+    command resolves them from the current folder."""
+    from dvctt_pipeline.serve.monthly_report import REPORTS_DIR_ENV
+
+    paths = paths_from_env()
+    os.environ.update({
+        "DVCTT_LANDING_DIR": str(paths.landing.resolve()),
+        "DVCTT_WAREHOUSE": str(paths.warehouse.resolve()),
+        "DVCTT_SERVING": str(paths.serving.resolve()),
+    })
+    if reports := os.environ.get(REPORTS_DIR_ENV):
+        os.environ[REPORTS_DIR_ENV] = str(Path(reports).resolve())
+
+
+def launch_months(first: str, last: str) -> RunOutcome:
+    """The months [first, last] as a run of the workspace's code location, followed to its end
+    (on the ephemeral instance, without DAGSTER_HOME, the run executes in this process)."""
+    from dvctt_pipeline.defs.partitions import range_tags
+    from dvctt_pipeline.launch import RunOutcome, launch_and_follow
+
+    tags = range_tags(*month_range(first, last))
+    if not os.environ.get("DAGSTER_HOME"):
+        result = materialize_months(first, last)
+        return RunOutcome(
+            result.run_id,
+            dg.DagsterRunStatus.SUCCESS if result.success else dg.DagsterRunStatus.FAILURE,
+            [event.step_key or "?" for event in result.get_step_failure_events()],
         )
+    pin_paths_in_environment()
+    with dg.DagsterInstance.get() as instance:
+        return launch_and_follow(instance, tags, CONSOLE_AT_INFO)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -77,18 +115,23 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
-    result = materialize_months(args.first, args.last)
-    if not result.success:
-        failed = [event.step_key for event in result.get_step_failure_events()]
-        print(f"The run failed in: {', '.join(failed)}; see the Dagster logs above.",
-              file=sys.stderr)
+    outcome = launch_months(args.first, args.last)
+    if outcome.stopped_by:
+        print(f"Run {outcome.run_id} stopped ({outcome.status.value}): the warehouse keeps "
+              "what its completed steps wrote, the serving file its last published version; "
+              "run the same command again to finish.", file=sys.stderr)
+        return 128 + outcome.stopped_by
+    if not outcome.success:
+        where = ", ".join(outcome.failed_steps) or "no step (the run itself)"
+        print(f"Run {outcome.run_id} ended {outcome.status.value}; it failed in: {where}; see "
+              "the Dagster logs above or the run's page in the Dagster UI.", file=sys.stderr)
         return 1
     print(f"Materialized {args.first} … {args.last}; serving file: {paths_from_env().serving}")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from dvctt_pipeline.serve.report.data import last_day
+    from dvctt_pipeline.months import last_day
     from dvctt_pipeline.serve.summary import seed_report_text
 
     args.first, args.last = DEMO_FIRST, DEMO_LAST
@@ -153,6 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"dvctt: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before a run was launched, or in a command without one
+        print("dvctt: interrupted.", file=sys.stderr)
+        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":

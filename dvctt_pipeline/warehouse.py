@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS meta.source_files (
     mtime_ns BIGINT,
     content_sha256 VARCHAR,
     export_date DATE,
-    status VARCHAR NOT NULL,          -- loaded | failed | duplicate | superseded
+    status VARCHAR NOT NULL,          -- loaded | failed | duplicate | skipped | superseded
     message VARCHAR,
     rows_read BIGINT,
     rows_loaded BIGINT,
@@ -56,16 +56,6 @@ COMMENT ON COLUMN meta.restatements.new_value IS
     'Giá trị mới (NULL: dòng không còn) / The new value (NULL: the row is gone)';
 COMMENT ON COLUMN meta.restatements.run_id IS 'Lần chạy Dagster / The Dagster run';
 COMMENT ON COLUMN meta.restatements.restated_at IS 'Thời điểm thay đổi / When it changed';
-
-CREATE TABLE IF NOT EXISTS meta.reference_loads (
-    source VARCHAR NOT NULL,
-    fingerprint VARCHAR NOT NULL,
-    loaded_at TIMESTAMPTZ NOT NULL
-);
-COMMENT ON TABLE meta.reference_loads IS 'Lần nạp dữ liệu tham chiếu gần nhất / '
-    'The inputs each reference asset last loaded its tables from';
-COMMENT ON COLUMN meta.reference_loads.fingerprint IS
-    'Dấu vân tay các tệp tham chiếu / Fingerprint of the reference files and code';
 
 CREATE TABLE IF NOT EXISTS meta.incremental_state (
     table_name VARCHAR NOT NULL,
@@ -192,6 +182,12 @@ CREATE TABLE IF NOT EXISTS core.fee_policies (
 );
 
 -- rows of the reference files above set aside: the row as read (JSON) and why
+CREATE TABLE IF NOT EXISTS quarantine.agencies (
+    relative_path VARCHAR NOT NULL,
+    row_no INTEGER NOT NULL,
+    reason VARCHAR NOT NULL,
+    row_values VARCHAR NOT NULL
+);
 CREATE TABLE IF NOT EXISTS quarantine.service_catalog (
     relative_path VARCHAR NOT NULL,
     row_no INTEGER NOT NULL,
@@ -211,14 +207,29 @@ CREATE TABLE IF NOT EXISTS quarantine.fee_policies (
     row_values VARCHAR NOT NULL
 );
 
--- Biểu 06 report rows (reports/<YYYY-MM>/*.xlsx, DESIGN §3.3), one per agency row
+-- each reference file's outcome at its last load: loaded (its bad rows named in message) or
+-- failed (message: what to fix); kind is the source (agencies, service_catalog, targets,
+-- fee_policies)
+CREATE TABLE IF NOT EXISTS meta.reference_files (
+    kind VARCHAR NOT NULL,
+    relative_path VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,          -- loaded | failed
+    message VARCHAR,
+    rows_read BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    loaded_at TIMESTAMPTZ NOT NULL
+);
+
+-- Biểu 06 report rows (reports/<YYYY-MM>/*.xlsx, DESIGN §3.3), one per agency row, the unit
+-- as written (matched to an agency by staging.report_rows at each run)
 CREATE TABLE IF NOT EXISTS raw.report_rows (
     file_id BIGINT,
     relative_path VARCHAR,
     row_no INTEGER,
     report_month DATE,
-    agency_code VARCHAR NOT NULL,
     agency_name_in_report VARCHAR,
+    unit_key VARCHAR,                 -- the unit's name key (reference.names), for matching
     received_total BIGINT,
     received_carried_over BIGINT,
     received_online BIGINT,
@@ -232,17 +243,30 @@ CREATE TABLE IF NOT EXISTS raw.report_rows (
     in_progress_late BIGINT
 );
 
--- the total rows of each report (Tổng cộng, Tổng số), one row per count column: what the
--- report states beside what its agency rows add up to (checked before publishing)
+-- the total rows (Tổng cộng, Tổng số) and subtotal rows (Cộng, a section row with counts) of
+-- each report, one row per count column: what the report states beside what the agency rows
+-- it covers add up to (NULL: one of them has an unreadable cell there; checked before
+-- publishing)
 CREATE TABLE IF NOT EXISTS raw.report_totals (
     file_id BIGINT NOT NULL,
     relative_path VARCHAR NOT NULL,
     row_no INTEGER NOT NULL,
     report_month DATE NOT NULL,
     label VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,            -- total | subtotal
     column_name VARCHAR NOT NULL,
     stated BIGINT NOT NULL,
-    agency_rows_sum BIGINT NOT NULL
+    agency_rows_sum BIGINT
+);
+
+-- where in each report the form was read: the sheet, its header rows, the sheets passed over
+CREATE TABLE IF NOT EXISTS raw.report_files (
+    file_id BIGINT NOT NULL,
+    relative_path VARCHAR NOT NULL,
+    report_month DATE NOT NULL,
+    sheet_name VARCHAR NOT NULL,
+    header_rows VARCHAR NOT NULL,
+    sheets_passed_over VARCHAR
 );
 
 -- report rows set aside: where, which unit (agency names are public, not personal) and why
@@ -285,7 +309,25 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 def ensure_base_tables(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    _reload_reports_matched_at_load(con)
     con.execute(BASE_TABLES_DDL)
+
+
+def _reload_reports_matched_at_load(con: duckdb.DuckDBPyConnection) -> None:
+    """Report rows of a warehouse made before they were matched to agencies at each run (they
+    carried the agency_code found at load, and unmatched rows were set aside): their tables
+    are rebuilt and the reports forgotten by the registry, so the next run loads them again."""
+    (matched_at_load,) = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'raw' "
+        "AND table_name = 'report_rows' AND column_name = 'agency_code'"
+    ).fetchone()
+    if not matched_at_load:
+        return
+    con.execute("BEGIN")
+    for table in ("raw.report_rows", "raw.report_totals", "quarantine.report_rows"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute("DELETE FROM meta.source_files WHERE kind = 'reports'")
+    con.execute("COMMIT")
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:

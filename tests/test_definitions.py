@@ -24,11 +24,13 @@ EXPECTED_ASSET_KEYS = {
     # reference files of DESIGN §3.4–3.6 and the report's figures (issue 4)
     "core/service_catalog", "quarantine/service_catalog_rejected", "core/targets",
     "quarantine/targets_rejected", "core/fee_policies", "quarantine/fee_policies_rejected",
-    "core/agency_provinces",
+    "quarantine/agencies_rejected", "core/agency_provinces",
     "core/agency_report_month", "core/agency_month", "core/catalog_in_force",
     "core/agency_procedure_period", "core/province_level_procedures", "marts/agency_rankings",
     "marts/target_compliance", "marts/target_compliance_summary",
     "marts/report_reconciliation",
+    # report rows matched to agencies at each run, and the sheet each report was read from
+    "staging/report_rows_matched", "raw/report_files",
 }
 
 
@@ -53,14 +55,33 @@ def test_descriptions_hold_no_text_the_ui_takes_for_html():
         assert not re.search(r"<[A-Za-z]", node.description), node.key.to_user_string()
 
 
-def test_every_asset_is_documented_grouped_and_monthly():
+def test_every_asset_is_documented_grouped_and_monthly_only_if_it_holds_months():
     for node in _asset_nodes():
         name = node.key.to_user_string()
         assert node.description, f"{name} has no description"
         assert node.group_name != "default", f"{name} has no group"
-        assert node.partitions_def == MONTHLY_PARTITIONS, name
-        assert node.backfill_policy == dg.BackfillPolicy.single_run(), name
         assert node.pools == {WAREHOUSE_POOL}, name
+        if node.group_name in ("reference", "ingest"):
+            # no monthly data: the reference files and whatever exports have landed
+            assert node.partitions_def is None, name
+        else:
+            assert node.partitions_def == MONTHLY_PARTITIONS, name
+            assert node.backfill_policy == dg.BackfillPolicy.single_run(), name
+
+
+def test_reference_assets_carry_a_code_version():
+    for node in _asset_nodes():
+        if node.group_name == "reference":
+            assert node.code_version, node.key.to_user_string()
+
+
+def test_a_refresh_run_is_a_few_steps_and_the_sql_models_one_subsettable_step():
+    job = defs().resolve_job_def(REFRESH_JOB_NAME)
+    steps = list(job.graph.iterate_op_defs())
+    assert len(steps) <= 10, [op.name for op in steps]
+    sql = defs().resolve_assets_def(dg.AssetKey(["marts", "province_rankings"]))
+    assert sql.can_subset
+    assert dg.AssetKey(["staging", "dossiers"]) in sql.keys
 
 
 def test_partitions_start_in_2021_in_vietnam_time_and_include_the_running_month():

@@ -212,6 +212,11 @@ def test_the_report_only_commune_counts_from_its_reports(pipeline: PipelineFolde
     assert (received, received_online) == (online + in_person, online)
     assert name == workbook_rows(path)[-2][1].split(",")[0]
     assert pipeline.query("SELECT count(*) FROM quarantine.report_rows") == [(0,)]
+    # every unit of the workbooks is matched to its agency, the communes' repeated names too
+    assert pipeline.query("SELECT count(*) FROM staging.report_rows "
+                          "WHERE agency_code IS NULL OR quarantine_reason IS NOT NULL") == [(0,)]
+    assert pipeline.query("SELECT count(*) FROM marts.data_quality "
+                          "WHERE kind = 'reports' AND report_rows_unmatched IS NOT NULL") == [(0,)]
     # the other agencies' rows are their dossiers' figures: nothing to reconcile
     assert pipeline.query(
         "SELECT count(*), count(*) FILTER (WHERE received_diff <> 0 OR finished_diff <> 0) "
@@ -233,8 +238,11 @@ def test_a_month_records_its_own_rows_not_the_whole_tables(pipeline: PipelineFol
     staged = pipeline.query("SELECT count(*) FROM staging.dossiers "
                             "WHERE received_month = DATE '2022-04-01'")[0][0]
     assert metadata["staging/dossiers"]["dagster/row_count"].value == staged
-    # a table not by month is no partition's: its size is named for what it is
-    agencies = metadata["core/agencies"]
-    assert "dagster/row_count" not in agencies
+    # an unpartitioned reference table records the whole of it
     (registry,) = pipeline.query("SELECT count(*) FROM core.agencies")[0]
-    assert agencies["table_rows"].value == registry
+    assert metadata["core/agencies"]["dagster/row_count"].value == registry
+    # a model rewritten whole at every run is no month's: its size is named for what it is
+    periods = metadata["core/reporting_periods"]
+    assert "dagster/row_count" not in periods
+    (every_period,) = pipeline.query("SELECT count(*) FROM core.reporting_periods")[0]
+    assert periods["table_rows"].value == every_period

@@ -4,10 +4,12 @@ group: core
 description: >
   Số liệu báo cáo (Biểu 06) theo đơn vị × tháng, quy về các chỉ số của §4: tiếp nhận = trực
   tuyến + trực tiếp/bưu chính trong kỳ (không tính kỳ trước chuyển sang), đúng hạn = trước
-  hạn + đúng hạn. Nếu một đơn vị có nhiều dòng trong tháng, lấy dòng của tệp nạp sau cùng. /
+  hạn + đúng hạn. Chỉ các dòng đã ghép được một đơn vị (staging.report_rows). Nếu một đơn vị
+  có nhiều dòng trong tháng, lấy dòng của tệp nạp sau cùng. /
   Report (Biểu 06) figures per agency × month in the terms of §4: received = in-period online
-  + in person/postal (carried-over excluded), finished on time = early + on time. When an
-  agency has several rows in a month, the row of the file loaded last counts.
+  + in person/postal (carried-over excluded), finished on time = early + on time. Only rows
+  matched to one agency (staging.report_rows). When an agency has several rows in a month,
+  the row of the file loaded last counts.
 replace: months of month
 columns:
   agency_code: "Mã đơn vị / Agency code"
@@ -20,9 +22,10 @@ columns:
   finished_on_time: "Hồ sơ giải quyết trước và đúng hạn / Dossiers finished early or on time"
 */
 WITH report_rows_in_window AS (
-    SELECT *, date_trunc('month', report_month)::DATE AS month
-    FROM raw.report_rows
-    WHERE report_month >= $window_start AND report_month < $window_end
+    SELECT *
+    FROM staging.report_rows
+    WHERE month >= $window_start AND month < $window_end
+      AND quarantine_reason IS NULL
 )
 
 SELECT

@@ -10,6 +10,7 @@ description: >
   are NULL. Catalogue-based metrics use the catalogue in force for the agency's province and
   level.
 replace: periods
+grain: [province_code, admin_level, agency_code, period_type, period_start, period_end]
 columns:
   agency_code: "Mã đơn vị / Agency code"
   agency_name: "Tên đơn vị / Agency name"

@@ -9,6 +9,7 @@ description: >
   agencies with fewer than 10 received dossiers in the period are listed but not ranked), so
   that a provincial office sees its own top and bottom five.
 replace: periods
+grain: [metric, province_code, admin_level, agency_code, period_type, period_start, period_end]
 columns:
   metric: "Chỉ số / Metric"
   period_type: "Loại kỳ: month | ytd | year / Period type"

@@ -7,6 +7,7 @@ description: >
   per period: ratios of the provinces' summed counts (geography of the time); procedure
   counts are sums of the provinces' distinct counts.
 replace: periods
+grain: [period_type, period_start, period_end]
 columns:
   period_type: "Loại kỳ: month | ytd | year / Period type"
   period_start: "Ngày đầu kỳ / First day of the period"

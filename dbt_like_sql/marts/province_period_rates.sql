@@ -10,6 +10,7 @@ description: >
   Procedure counts (DVCTT with online dossiers, end-to-end provision) are distinct per
   province × level × procedure, then summed over levels.
 replace: periods
+grain: [geography, province_code, period_type, period_start, period_end]
 columns:
   province_code: "Mã tỉnh (GSO) / Province code (GSO)"
   province_name: "Tên tỉnh / Province name"

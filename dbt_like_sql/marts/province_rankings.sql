@@ -9,6 +9,7 @@ description: >
   dossiers are listed but not ranked). Before 2025-07-01 among the 63 provinces of the time,
   from then on among 34 (as_was); current ranks the 34 provinces for every period.
 replace: periods
+grain: [metric, geography, province_code, period_type, period_start, period_end]
 columns:
   metric: "Chỉ số / Metric"
   period_type: "Loại kỳ: month | ytd | year / Period type"

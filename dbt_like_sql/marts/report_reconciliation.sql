@@ -7,6 +7,7 @@ description: >
   Reports (Biểu 06) against synced dossiers per agency × month, where both exist; the dossier
   figures are the ones the rate tables use. Difference = report − dossiers.
 replace: months of month
+grain: [province_code, admin_level, agency_code, month]
 columns:
   agency_code: "Mã đơn vị / Agency code"
   agency_name: "Tên đơn vị / Agency name"

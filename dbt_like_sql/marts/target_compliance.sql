@@ -9,6 +9,7 @@ description: >
   against target_min and target_stretch. A target for the agency itself overrides its
   level's, and a level's overrides the every-level ('*') one. Equality meets the target.
 replace: periods
+grain: [metric, province_code, admin_level, agency_code, period_start, period_end, year, as_of_month]
 columns:
   agency_code: "Mã đơn vị / Agency code"
   agency_name: "Tên đơn vị / Agency name"

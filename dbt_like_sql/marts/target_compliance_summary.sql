@@ -8,6 +8,7 @@ description: >
   metric (year to date); meeting = met or exceeds_stretch; the share is over every agency
   with a target, those without data included.
 replace: periods
+grain: [metric, province_code, admin_level, period_start, period_end, year, as_of_month]
 columns:
   province_code: "Mã tỉnh / Province code"
   province_name: "Tên tỉnh / Province name"

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from dvctt_pipeline.defs.assets import MARTS_KEYS, PARTITIONED, table_key, window_of
+from dvctt_pipeline.defs.assets import MARTS_KEYS, PARTITIONED
+from dvctt_pipeline.defs.keys import table_key, window_of
 from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.serve.monthly_report import (
     REPORTS_DIR_ENV,

@@ -4,16 +4,14 @@ A dossier belongs to the month of its NgayTiepNhan, and its completion counts in
 of its NgayKetThucXuLy (DESIGN §4), so a status update for a March dossier that finishes in
 May touches March and May. Only the new files are read, in an in-memory DuckDB connection:
 the working warehouse may be locked by a running writer, and the schedule and the sensor
-must not wait for it. What was already seen is a small JSON file beside the warehouse
-(relative path -> size and modification time), shared by the schedule and the sensor so a
-file triggers one refresh, not two.
+must not wait for it. What was already seen (relative path -> size and modification time)
+is kept by Dagster, in the landing sensor's cursor (defs/sensors.py).
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,6 +23,8 @@ from dvctt_pipeline.ingest.readers import UnreadableFile, reader_for
 
 # relative path -> "size:mtime_ns"; a file whose fingerprint changed is read again.
 Fingerprints = dict[str, str]
+
+log = logging.getLogger(__name__)
 
 MONTHS_OF_RECORDS_SQL = """
 SELECT DISTINCT CAST(date_trunc('month', moment) AS DATE)
@@ -39,7 +39,7 @@ WHERE moment IS NOT NULL
 
 @dataclass(frozen=True)
 class LandingChanges:
-    """Files landed since the last look, the months they touch, and the new memory."""
+    """Files landed since the last look, the months they touch, and what is seen now."""
 
     new_files: list[str]
     months: set[date]
@@ -49,28 +49,6 @@ class LandingChanges:
 
 def fingerprint(landing_file: LandingFile) -> str:
     return f"{landing_file.size_bytes}:{landing_file.mtime_ns}"
-
-
-def seen_state_path(warehouse: Path) -> Path:
-    """Beside the warehouse, so that starting from an empty warehouse starts from scratch."""
-    return warehouse.with_name(f"{warehouse.stem}.landing_seen.json")
-
-
-def load_seen(state_path: Path) -> Fingerprints:
-    if not state_path.exists():
-        return {}
-    return json.loads(state_path.read_text(encoding="utf-8"))["dossier_exports"]
-
-
-def save_seen(state_path: Path, fingerprints: Mapping[str, str]) -> None:
-    """Write the new memory atomically: a crash leaves the old one, never half a file."""
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = state_path.with_name(f".{state_path.name}.{os.getpid()}.partial")
-    partial.write_text(
-        json.dumps({"dossier_exports": dict(fingerprints)}, indent=1, sort_keys=True),
-        encoding="utf-8",
-    )
-    os.replace(partial, state_path)
 
 
 def months_in_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile) -> set[date]:
@@ -90,6 +68,12 @@ def landing_changes(landing: Path, seen: Mapping[str, str]) -> LandingChanges:
         # a big export takes seconds: no progress bar in the daemon's log
         con.execute("SET enable_progress_bar = false")
         for landing_file in fresh:
+            if landing_file.not_read:
+                # a badly named folder or file, a named pipe...: the ingest records it
+                log.warning("%s is not read: %s", landing_file.relative_path,
+                            landing_file.not_read.message)
+                unreadable.append(landing_file.relative_path)
+                continue
             try:
                 months |= months_in_file(con, landing_file)
             except (UnreadableFile, duckdb.Error):
@@ -101,18 +85,3 @@ def landing_changes(landing: Path, seen: Mapping[str, str]) -> LandingChanges:
         unreadable=unreadable,
         fingerprints={f.relative_path: fingerprint(f) for f in exports},
     )
-
-
-def contiguous_ranges(months: Iterable[date]) -> list[tuple[date, date]]:
-    """Months grouped into runs of consecutive months: [Mar, May, Jun] -> [Mar–Mar, May–Jun]."""
-    ranges: list[tuple[date, date]] = []
-    for month in sorted(set(months)):
-        if ranges and month_index(month) == month_index(ranges[-1][1]) + 1:
-            ranges[-1] = (ranges[-1][0], month)
-        else:
-            ranges.append((month, month))
-    return ranges
-
-
-def month_index(month: date) -> int:
-    return month.year * 12 + month.month - 1

@@ -70,10 +70,12 @@ def check_gzip(path: Path, limit: int) -> None:
         ) from error
 
 
-def not_a_workbook(path: Path) -> UnreadableFile:
+def not_a_workbook(path: Path, error: Exception | None = None) -> UnreadableFile:
+    """The message for a file that is no .xlsx or a damaged one (e.g. its XML cut short)."""
+    what = f" ({type(error).__name__})" if error else ""
     return UnreadableFile(
-        f"{path.name} is not an Excel workbook (.xlsx); open it in Excel and save it as "
-        "'Excel Workbook (.xlsx)'."
+        f"{path.name} is not a readable Excel workbook (.xlsx){what}; open it in Excel and "
+        "save it as 'Excel Workbook (.xlsx)', or copy it again if it was cut short."
     )
 
 

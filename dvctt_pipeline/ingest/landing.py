@@ -8,6 +8,7 @@ copy of a file already loaded, or a changed version that supersedes the earlier 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,25 +19,37 @@ import duckdb
 
 DOSSIER_DIR = "dossiers"
 REPORT_DIR = "reports"
-DOSSIER_SUFFIXES = (".jsonl", ".json", ".csv")
+DOSSIER_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
 _EXPORT_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _REPORT_MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 
 @dataclass(frozen=True)
+class NotRead:
+    """Why an entry of the landing folder is not read, and how it is recorded."""
+
+    status: str  # failed: meant as an input but badly named; skipped: not an input at all
+    message: str
+
+
+@dataclass(frozen=True)
 class LandingFile:
     path: Path
+    # as text even when the name is not valid UTF-8 (its bad bytes written as \xNN)
     relative_path: str
     # the date its folder names: the export date of dossiers, the first day of a report's month
-    export_date: date
+    # (None for an entry of a folder that names no date)
+    export_date: date | None
     size_bytes: int
     mtime_ns: int
     # a symbolic link whose target lies outside the landing folder is never read
     outside_landing: bool = False
+    # an entry that is recorded with why it is not read, and never opened
+    not_read: NotRead | None = None
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return Path(self.relative_path).name
 
     def sha256(self) -> str:
         digest = hashlib.sha256()
@@ -51,47 +64,105 @@ def is_dossier_export(path: Path) -> bool:
     return name.endswith(DOSSIER_SUFFIXES)
 
 
-def is_report_candidate(path: Path) -> bool:
-    """Every file of a report folder but Excel's lock files (~$...) and hidden files: a report
-    saved in the wrong format is reported as failed rather than ignored."""
-    return not path.name.startswith(("~$", "."))
+def is_tool_artefact(path: Path) -> bool:
+    """Hidden files (.DS_Store, editors' swap files) and Office lock files (~$...) are
+    ignored without a word: nobody sends them."""
+    return path.name.startswith(("~$", "."))
 
 
-def _landing_file(landing: Path, path: Path, folder_date: date) -> LandingFile:
-    stat = path.lstat() if path.is_symlink() else path.stat()
+def as_text(path: Path) -> str:
+    """A path as text: bytes of a name that is not valid UTF-8 are written as \\xNN."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
+def _landing_file(landing: Path, path: Path, folder_date: date | None,
+                  not_read: NotRead | None = None) -> LandingFile:
+    stat = path.lstat() if not_read or path.is_symlink() else path.stat()
     return LandingFile(
         path=path,
-        relative_path=path.relative_to(landing).as_posix(),
+        relative_path=as_text(path.relative_to(landing)),
         export_date=folder_date,
         size_bytes=stat.st_size,
         mtime_ns=stat.st_mtime_ns,
-        outside_landing=not path.resolve().is_relative_to(landing.resolve()),
+        outside_landing=not not_read and not path.resolve().is_relative_to(landing.resolve()),
+        not_read=not_read,
     )
+
+
+def _why_not_read(path: Path, where: str, wanted: Callable[[Path], bool]) -> NotRead | None:
+    """None for a file to read; otherwise what the entry is and what to do."""
+    if path.is_symlink() and not path.exists():
+        return NotRead("skipped", "a symbolic link that leads nowhere (a loop or a missing "
+                                  "target); replace it with the file itself")
+    if path.is_dir():
+        return NotRead("skipped", f"a folder inside {where}, which is not read; put its files "
+                                  f"directly in {where}")
+    if not path.is_file():
+        return NotRead("skipped", "not a regular file (a named pipe, socket or device); copy "
+                                  "the export itself into the landing folder")
+    if not wanted(path):
+        return NotRead("skipped", "not a dossier export: exports are .jsonl, .ndjson, .json "
+                                  "or .csv, optionally .gz")
+    if as_text(path) != str(path):
+        return NotRead("failed", "its name is not valid UTF-8 text (the bytes shown as \\xNN); "
+                                 "rename the file")
+    return None
+
+
+def _folder_date(name: str, shape: re.Pattern[str], parse: Callable[[str], date]
+                 ) -> date | NotRead:
+    """The date a dated folder names, or why its files are not read."""
+    if not shape.match(name):
+        return NotRead("skipped", "the folder does not name a date; its files are not read: "
+                                  "move them into a dated folder")
+    try:
+        return parse(name)
+    except ValueError as error:
+        return NotRead("failed", f"the folder name is not a real date ({error}); its files are "
+                                 "not read: move them into the folder of their date")
 
 
 def _dated_files(
     landing: Path, subdir: str, folder_pattern: re.Pattern[str],
     folder_date: Callable[[str], date], wanted: Callable[[Path], bool],
 ) -> Iterator[LandingFile]:
-    """Files of landing/<subdir>/<dated folder>/, by folder then file name."""
+    """Files of landing/<subdir>/<dated folder>/, by folder then file name; every other entry
+    of those folders is given with why it is not read (a badly named folder as one entry)."""
     root = landing / subdir
     if not root.is_dir():
         return
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and folder_pattern.match(p.name)):
-        for path in sorted(p for p in folder.iterdir() if p.is_file() and wanted(p)):
-            yield _landing_file(landing, path, folder_date(folder.name))
+    for folder in sorted(root.iterdir()):
+        if is_tool_artefact(folder):
+            continue
+        if not folder.is_dir():
+            reason = (_why_not_read(folder, f"{subdir}/", wanted) if not folder.is_file()
+                      else NotRead("skipped", f"a file directly in {subdir}/, which is not read; "
+                                              f"move it into its dated folder {subdir}/<date>/"))
+            yield _landing_file(landing, folder, None, reason)
+            continue
+        day = _folder_date(folder.name, folder_pattern, folder_date)
+        if isinstance(day, NotRead):
+            yield _landing_file(landing, folder, None, day)
+            continue
+        for path in sorted(p for p in folder.iterdir() if not is_tool_artefact(p)):
+            where = f"{subdir}/{folder.name}/"
+            yield _landing_file(landing, path, day, _why_not_read(path, where, wanted))
 
 
 def dossier_exports(landing: Path) -> Iterator[LandingFile]:
-    """Dossier export files in load order: export folder date, then file name (DESIGN §3.2)."""
+    """Dossier export files in load order: export folder date, then file name (DESIGN §3.2),
+    and the entries of the dossier folders that are not read, with why."""
     return _dated_files(landing, DOSSIER_DIR, _EXPORT_DATE, date.fromisoformat, is_dossier_export)
 
 
 def monthly_reports(landing: Path) -> Iterator[LandingFile]:
-    """Report workbooks, reports/<YYYY-MM>/<name>.xlsx (DESIGN §3.3), by month then name."""
+    """Report workbooks, reports/<YYYY-MM>/<name>.xlsx (DESIGN §3.3), by month then name, and
+    the entries of the report folders that are not read, with why."""
+    # every file of a report folder is a candidate: a report saved in the wrong format is
+    # reported as failed rather than ignored
     return _dated_files(
         landing, REPORT_DIR, _REPORT_MONTH, lambda month: date.fromisoformat(f"{month}-01"),
-        is_report_candidate,
+        lambda _: True,
     )
 
 
@@ -108,7 +179,7 @@ def registered_version(con: duckdb.DuckDBPyConnection, relative_path: str) -> Re
     row = con.execute(
         """
         SELECT file_id, size_bytes, mtime_ns, content_sha256 FROM meta.source_files
-        WHERE relative_path = $path AND status IN ('loaded', 'failed', 'duplicate')
+        WHERE relative_path = $path AND status IN ('loaded', 'failed', 'duplicate', 'skipped')
         """,
         {"path": relative_path},
     ).fetchone()

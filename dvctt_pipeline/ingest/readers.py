@@ -10,11 +10,14 @@ query parameters, never spliced into SQL text; DuckDB reads .gz files as streams
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
 import re
 import tempfile
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +27,7 @@ from typing import IO
 import duckdb
 
 from dvctt_pipeline.ingest.guards import UnreadableFile
-from dvctt_pipeline.validate.dossier_rules import judge_records
+from dvctt_pipeline.validate.dossier_rules import MAX_LINE_BYTES, judge_records
 
 # DVCQG sync field -> column of a reader's records. Only these fields are ever read.
 USED_FIELDS: dict[str, str] = {
@@ -47,6 +50,15 @@ REQUIRED_CSV_COLUMNS = ("MaHoSo", "NgayTiepNhan", "KenhThucHien", "TrangThaiHoSo
 CSV_FEE_COLUMN = "Gia"
 # Legacy Vietnamese Windows code page; its text uses combining tone marks, hence NFC after.
 LEGACY_ENCODING = "cp1258"
+# Excel's "Unicode text" and some "CSV (UTF-16)" exports start with a UTF-16 byte-order mark.
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Delimiters a spreadsheet export uses; the header line tells which one a file has.
+CSV_DELIMITERS = ",;\t|"
+# Stands in, in a copy of a JSON-lines file, for a line too long to read (MAX_LINE_BYTES).
+TOO_LONG_MARK = "\x1fline_too_long\x1f"
+# The csv module stops at a field over 128 kB; a checked copy keeps only the used fields, so a
+# long note or an embedded attachment is read past instead (up to 1 GB a field).
+csv.field_size_limit(1 << 30)
 
 
 # The used fields as one struct: from_json parses a record once, where one JSON function per
@@ -71,6 +83,7 @@ def _json_records(lines: str) -> str:
         blank,
         -- json_valid runs on the few records that are not objects, to tell the reason
         CASE WHEN blank OR record IS NOT NULL THEN NULL
+             WHEN line = '{TOO_LONG_MARK}' THEN 'line_too_long'
              WHEN is_object OR NOT json_valid(line) THEN 'invalid_json'
              ELSE 'not_an_object' END AS read_error,
         {columns},
@@ -98,13 +111,14 @@ def _json_records(lines: str) -> str:
 
 # One row per physical line, blank ones included so that positions are line numbers: NUL
 # never occurs in text, and quoting is off.
-JSON_LINES = _json_records("""
+JSON_LINES = _json_records(f"""
     SELECT file_index,
-           CASE WHEN starts_with(line, '{') THEN false ELSE coalesce(trim(line) = '', true) END
+           CASE WHEN starts_with(line, '{{') THEN false ELSE coalesce(trim(line) = '', true) END
                AS blank,
            line
-    FROM read_csv($paths, columns = {'line': 'VARCHAR'}, header = false, delim = '\\0',
-                  quote = '', escape = '', auto_detect = false, strict_mode = false)
+    FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, header = false, delim = '\\0',
+                  quote = '', escape = '', auto_detect = false, strict_mode = false,
+                  max_line_size = {MAX_LINE_BYTES})
 """)
 
 # Each element of a file's top-level array is one record, kept as JSON text so that elements
@@ -115,7 +129,14 @@ JSON_ARRAYS = _json_records("""
 """)
 
 
-def _csv_records(columns_present: set[str]) -> str:
+# The column of a checked copy of a CSV export (_csv_with_ragged_rows_marked) that says why a
+# row cannot be read.
+READ_ERROR_COLUMN = "_dvctt_read_error"
+# How a checked copy is written, and read back.
+CHECKED_COPY_DIALECT = "delim = ',', quote = '\"', escape = '\"'"
+
+
+def _csv_records(columns_present: Sequence[str], dialect: str = "") -> str:
     """Column names in this SQL are the constants of USED_FIELDS, never the file's own text."""
     present = {name.lower() for name in columns_present}
 
@@ -129,15 +150,48 @@ def _csv_records(columns_present: set[str]) -> str:
     SELECT
         0 AS file_index,
         false AS blank,
-        NULL::VARCHAR AS read_error,
+        {column(READ_ERROR_COLUMN)} AS read_error,
         {fields},
         try_cast(nullif(trim({column(CSV_FEE_COLUMN)}), '') AS DECIMAL(18, 2)) AS fee_total
-    FROM read_csv($path, header = true, all_varchar = true)
+    FROM read_csv($path, header = true, all_varchar = true{dialect})
     """
 
 
 def read_json_lines(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
-    judge_records(con, JSON_LINES, {"paths": [str(path) for path in paths]})
+    """Files in one statement; a file with a line of MAX_LINE_BYTES or more is read again
+    from a copy where that line is marked, so that it alone is set aside (`line_too_long`)."""
+    try:
+        judge_records(con, JSON_LINES, {"paths": [str(path) for path in paths]})
+    except duckdb.Error:
+        if len(paths) > 1:
+            raise  # the registry reads each file of the batch alone
+        with _overlong_lines_marked(paths[0]) as copy:
+            if copy is None:
+                raise
+            judge_records(con, JSON_LINES, {"paths": [str(copy)]})
+
+
+@contextmanager
+def _overlong_lines_marked(path: Path) -> Iterator[Path | None]:
+    """A temporary copy of a JSON-lines file whose lines of MAX_LINE_BYTES or more are
+    replaced by TOO_LONG_MARK, or None when it has no such line. Read in pieces: a long line
+    never sits in memory whole."""
+    marked = 0
+    with tempfile.TemporaryDirectory(prefix="dvctt-lines-") as folder:
+        copy = Path(folder) / "export.jsonl"
+        try:
+            with _open_bytes(path) as source, copy.open("wb") as target:
+                while line := source.readline(MAX_LINE_BYTES + 1):
+                    if len(line.rstrip(b"\r\n")) < MAX_LINE_BYTES:
+                        target.write(line)
+                        continue
+                    marked += 1
+                    while not line.endswith(b"\n") and (line := source.readline(1 << 20)):
+                        pass  # the rest of the long line
+                    target.write(TOO_LONG_MARK.encode() + b"\n")
+        except (OSError, EOFError, zlib.error):
+            marked = 0  # a damaged gzip: DuckDB's own error says what is wrong
+        yield copy if marked else None
 
 
 def read_json_arrays(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
@@ -155,42 +209,128 @@ def read_json_arrays(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> N
 
 
 def read_csv_export(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
-    """UTF-8 (with or without BOM) is read directly; otherwise the file is taken as
-    Windows-1258, the legacy Vietnamese code page, and transcoded first. One file at a time:
-    each export has its own header."""
+    """UTF-16 with a byte-order mark (Excel's "Unicode text") is transcoded first; UTF-8
+    (with or without BOM) is read directly; otherwise the file is taken as Windows-1258, the
+    legacy Vietnamese code page, and transcoded first. One file at a time: each export has its
+    own header."""
     (path,) = paths
+    if _starts_with_utf16_bom(path):
+        with _transcoded(path, "utf-16") as utf8_copy:
+            _read_utf8_csv(con, utf8_copy, shown_as=path)
+        return
     try:
         _read_utf8_csv(con, path)
-    except duckdb.InvalidInputException as error:
-        if "unicode" not in str(error).lower():
+    except (duckdb.InvalidInputException, UnicodeDecodeError) as error:
+        if not _is_encoding_error(error):
             raise
-        with _transcoded_from_legacy(path) as utf8_copy:
+        with _transcoded(path, LEGACY_ENCODING) as utf8_copy:
             _read_utf8_csv(con, utf8_copy, shown_as=path)
+
+
+def _is_encoding_error(error: Exception) -> bool:
+    return isinstance(error, UnicodeDecodeError) or "unicode" in str(error).lower()
+
+
+def _starts_with_utf16_bom(path: Path) -> bool:
+    try:
+        with _open_bytes(path) as stream:
+            return stream.read(2) in UTF16_BOMS
+    except (OSError, EOFError):
+        return False  # a damaged gzip: DuckDB's read says so
+
+
+def _open_bytes(path: Path) -> IO[bytes]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    return opener(path, "rb")
 
 
 def _read_utf8_csv(
     con: duckdb.DuckDBPyConnection, path: Path, shown_as: Path | None = None
 ) -> None:
+    """DuckDB reads a well-formed export in one statement, its dialect sniffed. A row with more
+    or fewer fields than the header makes it fail (or sniff one column only): then the file is
+    read again from a checked copy where such rows are marked `ragged_row`."""
     shown_as = shown_as or path
-    header = [
-        row[0] for row in con.execute(
-            "DESCRIBE SELECT * FROM read_csv($path, header = true, all_varchar = true)",
-            {"path": str(path)},
-        ).fetchall()
-    ]
-    present = {name.lower() for name in header}
-    missing = [name for name in REQUIRED_CSV_COLUMNS if name.lower() not in present]
-    if missing:
+    try:
+        header = [
+            row[0] for row in con.execute(
+                "DESCRIBE SELECT * FROM read_csv($path, header = true, all_varchar = true)",
+                {"path": str(path)},
+            ).fetchall()
+        ]
+        if not _missing_columns(header):
+            judge_records(con, _csv_records(header), {"path": str(path)})
+            return
+    except duckdb.InvalidInputException as error:
+        # a ragged row, or a line longer than DuckDB's limit: the checked copy reads it
+        if _is_encoding_error(error):
+            raise
+    with _csv_with_ragged_rows_marked(path, shown_as) as (checked_copy, checked_header):
+        judge_records(con, _csv_records(checked_header, f", {CHECKED_COPY_DIALECT}"),
+                      {"path": str(checked_copy)})
+
+
+def _missing_columns(header: Sequence[str]) -> list[str]:
+    present = {name.strip().lower() for name in header}
+    return [name for name in REQUIRED_CSV_COLUMNS if name.lower() not in present]
+
+
+def _header_and_delimiter(first_line: str, shown_as: Path) -> tuple[list[str], str]:
+    """The header of an export and its delimiter: the one that splits out the most of the
+    required columns."""
+    def split(delimiter: str) -> list[str]:
+        return next(csv.reader([first_line], delimiter=delimiter))
+
+    delimiter = min(CSV_DELIMITERS, key=lambda d: len(_missing_columns(split(d))))
+    header = split(delimiter)
+    if missing := _missing_columns(header):
         raise UnreadableFile(
             f"{shown_as.name} lacks the columns {', '.join(missing)}; export the dossiers with "
-            f"the DVCQG field names in the first line (at least {', '.join(REQUIRED_CSV_COLUMNS)})."
+            f"the DVCQG field names in the first line (at least {', '.join(REQUIRED_CSV_COLUMNS)})"
+            + ("; it looks like UTF-16 text without a byte-order mark: save it as UTF-8 "
+               "(or as Unicode text, which has one)." if "\x00" in first_line else ".")
         )
-    judge_records(con, _csv_records(set(header)), {"path": str(path)})
+    return header, delimiter
+
+
+@contextmanager
+def _csv_with_ragged_rows_marked(
+    path: Path, shown_as: Path
+) -> Iterator[tuple[Path, list[str]]]:
+    """A temporary, well-formed CSV copy of an export with only the fields the metrics use,
+    one row per record in the same order; a record whose number of fields differs from the
+    header's keeps its place as a row with READ_ERROR_COLUMN = 'ragged_row' and nothing else
+    (its fields cannot be trusted to be where the header says). Personal data is not copied."""
+    with _open_text(path, "utf-8-sig") as source, tempfile.TemporaryDirectory(
+        prefix="dvctt-csv-"
+    ) as folder:
+        header, delimiter = _header_and_delimiter(source.readline(), shown_as)
+        positions = {name.strip().lower(): index for index, name in enumerate(header)}
+        kept = [field for field in (*USED_FIELDS, CSV_FEE_COLUMN) if field.lower() in positions]
+        copy = Path(folder) / "export.csv"
+        with copy.open("w", encoding="utf-8", newline="") as target:
+            writer = csv.writer(target)
+            writer.writerow([READ_ERROR_COLUMN, *kept])
+            records = csv.reader(source, delimiter=delimiter)
+            try:
+                for record in records:
+                    if not record:
+                        continue  # a blank line is no record, as DuckDB reads it
+                    if len(record) != len(header):
+                        writer.writerow(["ragged_row"] + [""] * len(kept))
+                    else:
+                        writer.writerow(["", *(record[positions[f.lower()]] for f in kept)])
+            except csv.Error as error:
+                # the message names the line, never its content
+                raise UnreadableFile(
+                    f"{shown_as.name} could not be read from line {records.line_num} on "
+                    f"({error}); check the quoting of that line or export it again."
+                ) from error
+        yield copy, [READ_ERROR_COLUMN, *kept]
 
 
 def _open_text(path: Path, encoding: str) -> IO[str]:
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    return opener(path, "rt", encoding=encoding, newline="")
+    return io.TextIOWrapper(_open_bytes(path), encoding=encoding, newline="")
 
 
 def _nfc_lines(stream: IO[str]) -> Iterator[str]:
@@ -199,12 +339,12 @@ def _nfc_lines(stream: IO[str]) -> Iterator[str]:
 
 
 @contextmanager
-def _transcoded_from_legacy(path: Path) -> Iterator[Path]:
-    """A temporary UTF-8, NFC copy of a Windows-1258 file, written line by line."""
-    with tempfile.TemporaryDirectory(prefix="dvctt-cp1258-") as folder:
+def _transcoded(path: Path, encoding: str) -> Iterator[Path]:
+    """A temporary UTF-8, NFC copy of a UTF-16 or Windows-1258 file, written line by line."""
+    with tempfile.TemporaryDirectory(prefix="dvctt-transcoded-") as folder:
         copy = Path(folder) / "export.csv"
         try:
-            with _open_text(path, LEGACY_ENCODING) as source, copy.open(
+            with _open_text(path, encoding) as source, copy.open(
                 "w", encoding="utf-8", newline=""
             ) as target:
                 target.writelines(_nfc_lines(source))
@@ -212,6 +352,9 @@ def _transcoded_from_legacy(path: Path) -> Iterator[Path]:
             raise UnreadableFile(
                 f"{path.name} is neither UTF-8 nor Windows-1258 text (it has bytes neither "
                 "can decode); export it again as UTF-8."
+                if encoding == LEGACY_ENCODING else
+                f"{path.name} starts as UTF-16 text but has bytes UTF-16 cannot decode; "
+                "export it again (as UTF-8, or as Unicode text)."
             ) from error
         yield copy
 
@@ -227,13 +370,15 @@ class Reader:
 
 READERS: dict[str, Reader] = {
     ".jsonl": Reader(read_json_lines, batches=True),
+    # "newline-delimited JSON", the other name of JSON lines
+    ".ndjson": Reader(read_json_lines, batches=True),
     ".json": Reader(read_json_arrays, batches=True),
     ".csv": Reader(read_csv_export, batches=False),
 }
 
 
 def export_format(path: Path) -> str:
-    """.jsonl, .json or .csv, whether gzipped or not."""
+    """.jsonl, .ndjson, .json or .csv, whether gzipped or not."""
     return Path(path.name.lower().removesuffix(".gz")).suffix
 
 
@@ -241,6 +386,6 @@ def reader_for(path: Path) -> Reader:
     suffix = export_format(path)
     if suffix not in READERS:
         raise UnreadableFile(
-            f"{path.name}: dossier exports must be .jsonl, .json or .csv, optionally .gz."
+            f"{path.name}: dossier exports must be .jsonl, .ndjson, .json or .csv, optionally .gz."
         )
     return READERS[suffix]

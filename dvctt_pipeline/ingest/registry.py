@@ -5,7 +5,10 @@ A file that cannot be read is recorded as failed with a message saying what to f
 other files still load: when a batch read in one statement fails, its files are read again
 one at a time. A file already loaded (same content hash) is not loaded twice; a changed file
 with the same name supersedes its earlier version: the old rows go, the old registry entry
-stays, marked superseded. Per file, rows read = rows loaded + rows quarantined.
+stays, marked superseded. Per file, rows read = rows loaded + rows quarantined. An entry of
+the landing folder that is not read (a badly named folder or file, a named pipe, a link that
+leads nowhere, a file of another kind) is recorded too, failed or skipped with why, and never
+opened.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class RowCounts:
 @dataclass(frozen=True)
 class FileOutcome:
     relative_path: str
-    status: str  # loaded | unchanged | duplicate | failed
+    status: str  # loaded | unchanged | duplicate | failed | skipped
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -160,8 +163,10 @@ def ingest_files(
 
 
 def _content_hash(landing_file: LandingFile) -> str | None:
-    # a link leaving the landing folder is refused unread, so it has no hash
-    return None if landing_file.outside_landing else landing_file.sha256()
+    # a link leaving the landing folder, a named pipe... are refused unread, so have no hash
+    if landing_file.outside_landing or landing_file.not_read:
+        return None
+    return landing_file.sha256()
 
 
 def _not_to_load(
@@ -169,6 +174,9 @@ def _not_to_load(
 ) -> FileOutcome | None:
     """The outcome of a file that is not to be read: unchanged, a copy, or refused."""
     landing_file, sha256 = candidate.landing_file, candidate.sha256
+    if landing_file.not_read:
+        return _record(con, kind, candidate, landing_file.not_read.status,
+                       f"{landing_file.name}: {landing_file.not_read.message}.")
     if candidate.registered and sha256 and candidate.registered.content_sha256 == sha256:
         return FileOutcome(landing_file.relative_path, "unchanged")
     if sha256 and (twin := loaded_elsewhere(con, sha256, landing_file.relative_path)):
@@ -301,6 +309,7 @@ def run_counts(outcomes: list[FileOutcome]) -> dict[str, int]:
         "files_loaded": sum(o.status == "loaded" for o in outcomes),
         "files_failed": sum(o.status == "failed" for o in outcomes),
         "files_duplicate": sum(o.status == "duplicate" for o in outcomes),
+        "files_skipped": sum(o.status == "skipped" for o in outcomes),
         "rows_read": sum(o.rows_read for o in outcomes),
         "rows_loaded": sum(o.rows_loaded for o in outcomes),
         "rows_quarantined": sum(o.rows_quarantined for o in outcomes),

@@ -1,28 +1,25 @@
 """Load monthly reports (Biểu 06, reports/<YYYY-MM>/<name>.xlsx, DESIGN §3.3) into
-`raw.report_rows`, their total rows into `raw.report_totals`, bad rows into
+`raw.report_rows` (agency rows), `raw.report_totals` (total and subtotal rows beside what
+their agency rows add up to), `raw.report_files` (which sheet was read) and bad rows into
 `quarantine.report_rows` (registry semantics: ingest.registry).
 
-The sheet is read as Vietnamese provinces fill the form in: title lines, a period line
-"(Từ ngày 01/03/2022 đến ngày 31/03/2022)" that must cover exactly the folder's month, a
-header of 2–3 merged rows whose first row names the "Đơn vị" column, an optional row of
-column numbers, then one row per agency (by name or code) and total rows ("Tổng cộng",
-"Tổng số"). A blank count cell in an agency row counts 0, as forms leave zeros blank. Rows
-with a unit but no count at all (section headings, signatures, notes) are not data.
-Reports are a few hundred rows, so they are parsed in Python; the rules run in DuckDB.
+The form is found by what its cells say (ingest.report_form). Agency rows are stored with
+the unit as written; they are matched to agencies.csv by the SQL model staging.report_rows,
+so that an agency added or aliased later is matched at the next run. Rows that carry counts
+are read: agency rows, totals, subtotals and section rows with counts; section headings
+without counts, signature lines and notes are not data. A blank count cell counts 0, as
+forms leave zeros blank. Reports are a few hundred rows, so they are parsed in Python; the
+row rules run in DuckDB.
 """
 
 from __future__ import annotations
 
-import calendar
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
-from unidecode import unidecode
 
 from dvctt_pipeline.ingest.guards import UnreadableFile, check_zip, max_uncompressed_bytes
 from dvctt_pipeline.ingest.landing import LandingFile, monthly_reports
@@ -32,186 +29,106 @@ from dvctt_pipeline.ingest.registry import (
     ingest_files,
     one_file_at_a_time,
 )
-from dvctt_pipeline.ingest.workbook import (
-    BadNumber,
-    SheetValues,
-    UnsupportedFormula,
-    open_first_sheet,
-    parse_count,
+from dvctt_pipeline.ingest.report_form import (
+    FormLayout,
+    FormRow,
+    choose_form,
+    form_rows,
+    settle_sections,
+    total_scopes,
 )
-from dvctt_pipeline.reference.names import name_key
+from dvctt_pipeline.ingest.workbook import UnsupportedFormula, open_sheets
 from dvctt_pipeline.validate.report_rules import REPORT_COLUMNS, judge_incoming_report_rows
-
-_PERIOD = re.compile(
-    r"tu ngay\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})\s*den ngay\s*(\d{1,2})\s*/\s*(\d{1,2})"
-    r"\s*/\s*(\d{4})"
-)
-_UNIT_HEADER = re.compile(r"^(ten )?(co quan[ ,/]*)?don vi")
-_COLUMN_NUMBER = re.compile(r"^\(?[0-9a-z]{1,2}\)?$")
-_TOTAL_PREFIXES = ("tongcong", "tongso")
-# The three column groups of the form, as they read without accents.
-_HEADER_GROUPS = {
-    "da giai quyet": "Đã giải quyết",
-    "dang giai quyet": "Đang giải quyết",
-    "truc tuyen": "Trực tuyến",
-}
-_HEADER_SEARCH_ROWS = 40
-_HEADER_DEPTH = 3
 
 
 @dataclass(frozen=True)
-class ReportRow:
-    row_no: int
-    agency_name_in_report: str
-    unit_key: str | None
-    is_total: bool
-    bad_number: str | None
-    counts: tuple[int | None, ...]
+class ParsedReport:
+    layout: FormLayout
+    rows: list[FormRow]  # rows carrying counts: agencies, totals, subtotals
+    sheets_passed_over: list[str]
 
 
-def plain(value: object) -> str:
-    """Lower-case text without accents or repeated spaces, for recognising form labels."""
-    if value is None:
-        return ""
-    text = unidecode(unicodedata.normalize("NFC", str(value))).lower()
-    return " ".join(text.split())
-
-
-def _find_period(sheet: SheetValues, last_row: int) -> tuple[date, date] | None:
-    for row in range(1, last_row + 1):
-        for column in range(1, sheet.cached.max_column + 1):
-            if match := _PERIOD.search(plain(sheet.value(row, column))):
-                day1, month1, year1, day2, month2, year2 = map(int, match.groups())
-                try:
-                    return date(year1, month1, day1), date(year2, month2, day2)
-                except ValueError:
-                    return None
-    return None
-
-
-def check_period(sheet: SheetValues, header_row: int, path: Path, month: date) -> None:
-    """The period line must cover exactly the month of the file's folder."""
-    period = _find_period(sheet, header_row)
-    folder = f"reports/{month:%Y-%m}/"
-    if period is None:
-        raise UnreadableFile(
-            f"{path.name} has no readable period line above its header; add one like "
-            f"'(Từ ngày 01/{month:%m/%Y} đến ngày "
-            f"{calendar.monthrange(month.year, month.month)[1]}/{month:%m/%Y})'."
-        )
-    start, end = period
-    month_end = date(month.year, month.month, calendar.monthrange(month.year, month.month)[1])
-    if (start, end) != (month, month_end):
-        raise UnreadableFile(
-            f"{path.name} reports the period {start:%d/%m/%Y}–{end:%d/%m/%Y} but lies in "
-            f"{folder}, whose month runs {month:%d/%m/%Y}–{month_end:%d/%m/%Y}; move it to the "
-            "folder of its month or correct its period line."
-        )
-
-
-def find_unit_column(sheet: SheetValues, path: Path) -> tuple[int, int]:
-    """(header row, column) of the 'Đơn vị' header cell."""
-    for row in range(1, min(sheet.cached.max_row, _HEADER_SEARCH_ROWS) + 1):
-        for column in range(1, sheet.cached.max_column + 1):
-            if _UNIT_HEADER.match(plain(sheet.value(row, column))):
-                return row, column
-    raise UnreadableFile(
-        f"{path.name} has no header with an 'Đơn vị' column; use the Biểu 06 layout: STT | Đơn "
-        "vị | 11 count columns (received, finished, in progress)."
-    )
-
-
-def check_count_columns(sheet: SheetValues, header_row: int, unit_column: int, path: Path) -> None:
-    """Eleven count columns must follow 'Đơn vị', each with a label in the header rows."""
-    header_rows = range(header_row, header_row + _HEADER_DEPTH)
-    header_text = " ".join(
-        plain(sheet.value(row, column))
-        for row in header_rows for column in range(unit_column, sheet.cached.max_column + 1)
-    )
-    absent_groups = [label for words, label in _HEADER_GROUPS.items() if words not in header_text]
-    unlabelled = [
-        name for offset, name in enumerate(REPORT_COLUMNS, start=1)
-        if not any(plain(sheet.value(row, unit_column + offset)) for row in header_rows)
-    ]
-    if absent_groups or unlabelled:
-        missing = ", ".join(absent_groups + unlabelled)
-        raise UnreadableFile(
-            f"{path.name} lacks the columns {missing}; the Biểu 06 form has, after 'Đơn vị', "
-            "Số hồ sơ nhận giải quyết (Tổng số, Từ kỳ trước, Trực tuyến, Trực tiếp/bưu chính), "
-            "Đã giải quyết (Tổng số, Trước hạn, Đúng hạn, Quá hạn) and Đang giải quyết "
-            "(Tổng số, Trong hạn, Quá hạn)."
-        )
-
-
-def is_total_label(key: str | None) -> bool:
-    """'Tổng cộng', 'Tổng số', 'TỔNG CỘNG (A+B)', 'Cộng': a total row, not an agency."""
-    return bool(key) and (key == "cong" or key.startswith(_TOTAL_PREFIXES))
-
-
-def _report_row(sheet: SheetValues, row: int, unit_column: int) -> ReportRow | None:
-    unit = sheet.value(row, unit_column)
-    unit_text = " ".join(str(unit).split()) if unit is not None else ""
-    if not unit_text or _COLUMN_NUMBER.match(plain(unit_text)):
-        return None
-    cells = [sheet.value(row, unit_column + offset) for offset in range(1, 12)]
-    if all(cell is None or not str(cell).strip() for cell in cells):
-        return None
-    counts: list[int | None] = []
-    bad_number = None
-    for name, cell in zip(REPORT_COLUMNS, cells, strict=True):
-        try:
-            counts.append(parse_count(cell) or 0)
-        except BadNumber:
-            bad_number = bad_number or name
-            counts.append(None)
-    key = name_key(unit_text)
-    return ReportRow(row, unit_text, key, is_total_label(key), bad_number, tuple(counts))
-
-
-def parse_report(path: Path, month: date) -> list[ReportRow]:
-    sheet = open_first_sheet(path)
-    header_row, unit_column = find_unit_column(sheet, path)
-    check_period(sheet, header_row, path, month)
-    check_count_columns(sheet, header_row, unit_column, path)
+def parse_report(path: Path, month: date) -> ParsedReport:
+    sheets = open_sheets(path)
     try:
-        rows = [
-            parsed for row in range(header_row + 1, sheet.cached.max_row + 1)
-            if (parsed := _report_row(sheet, row, unit_column))
-        ]
+        layout = choose_form(sheets, path, month)
+        rows = settle_sections(list(form_rows(layout)))
     except UnsupportedFormula as error:
         raise UnreadableFile(
             f"{path.name}: {error}, which cannot be computed without Excel; open and save the "
             "workbook in Excel (so values are stored) or write the numbers."
         ) from error
-    if not rows:
-        raise UnreadableFile(f"{path.name} has no agency rows under its header.")
-    return rows
+    if not any(row.kind == "agency" for row in rows):
+        raise UnreadableFile(
+            f"{path.name} (sheet '{layout.sheet.name}') has no agency rows under its header."
+        )
+    passed_over = [
+        f"{sheet.name} (hidden)" if sheet.hidden else sheet.name
+        for sheet in sheets if sheet is not layout.sheet
+    ]
+    return ParsedReport(layout, rows, passed_over)
 
 
-def _incoming_frame(rows: list[ReportRow]) -> pd.DataFrame:
+def total_checks(rows: list[FormRow]) -> pd.DataFrame:
+    """One row per total or subtotal row and count column: what the report states beside
+    the sum of the agency rows it covers (NULL where one of them has an unreadable cell in
+    that column, so it cannot be checked)."""
+    scopes = total_scopes(rows)
+    checks = [
+        (row.row_no, row.label or row.kind, "total" if row.kind == "total" else "subtotal",
+         column, row.counts[position],
+         _sum_or_none([member.counts[position] for member in scopes[row.row_no]]))
+        for row in rows
+        if row.kind != "agency" and row.counts is not None and row.problem is None
+        for position, column in enumerate(REPORT_COLUMNS)
+    ]
+    return pd.DataFrame(checks, columns=["row_no", "label", "kind", "column_name", "stated",
+                                         "agency_rows_sum"]).astype(
+        {"stated": "Int64", "agency_rows_sum": "Int64"})
+
+
+def _sum_or_none(counts: list[int | None]) -> int | None:
+    return None if any(count is None for count in counts) else sum(counts)
+
+
+def _incoming_frame(rows: list[FormRow]) -> pd.DataFrame:
     frame = pd.DataFrame({
         "row_no": [row.row_no for row in rows],
-        "agency_name_in_report": [row.agency_name_in_report for row in rows],
+        "agency_name_in_report": [row.label for row in rows],
         "unit_key": [row.unit_key for row in rows],
-        "is_total": [row.is_total for row in rows],
-        "bad_number": [row.bad_number for row in rows],
+        "is_total": [row.kind != "agency" for row in rows],
+        "problem": [row.problem for row in rows],
     })
     for position, name in enumerate(REPORT_COLUMNS):
         frame[name] = pd.array([row.counts[position] for row in rows], dtype="Int64")
     return frame
 
 
+def _file_frame(report: ParsedReport) -> pd.DataFrame:
+    layout = report.layout
+    return pd.DataFrame({
+        "sheet_name": [layout.sheet.name],
+        "header_rows": [f"{layout.header_row}–{layout.last_header_row}"],
+        "sheets_passed_over": [", ".join(report.sheets_passed_over) or None],
+    })
+
+
+def _temp_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    con.register(f"parsed_{name}", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM parsed_{name}")
+    finally:
+        con.unregister(f"parsed_{name}")
+
+
 def read_report(con: duckdb.DuckDBPyConnection, landing_file: LandingFile) -> RowCounts:
     check_zip(landing_file.path, max_uncompressed_bytes())
-    rows = parse_report(landing_file.path, landing_file.export_date)
-    con.register("parsed_report_rows", _incoming_frame(rows))
-    try:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE incoming_report_rows AS SELECT * FROM parsed_report_rows"
-        )
-    finally:
-        con.unregister("parsed_report_rows")
-    judge_incoming_report_rows(con, landing_file.export_date)
+    report = parse_report(landing_file.path, landing_file.export_date)
+    rows = [row for row in report.rows if row.counts is not None]
+    _temp_table(con, "incoming_report_rows", _incoming_frame(rows))
+    _temp_table(con, "report_total_checks", total_checks(report.rows))
+    _temp_table(con, "incoming_report_file", _file_frame(report))
+    judge_incoming_report_rows(con)
     (quarantined,) = con.execute(
         "SELECT count(reason) FROM judged_report_rows"
     ).fetchone()
@@ -226,9 +143,9 @@ def store_report_rows(
     counts = ", ".join(REPORT_COLUMNS)
     con.execute(
         f"""
-        INSERT INTO raw.report_rows (file_id, relative_path, row_no, report_month, agency_code,
-            agency_name_in_report, {counts})
-        SELECT $file_id, $path, row_no, $month, agency_code, agency_name_in_report, {counts}
+        INSERT INTO raw.report_rows (file_id, relative_path, row_no, report_month,
+            agency_name_in_report, unit_key, {counts})
+        SELECT $file_id, $path, row_no, $month, agency_name_in_report, unit_key, {counts}
         FROM judged_report_rows WHERE reason IS NULL AND NOT is_total
         """,
         params,
@@ -236,9 +153,19 @@ def store_report_rows(
     con.execute(
         """
         INSERT INTO raw.report_totals (file_id, relative_path, row_no, report_month, label,
-            column_name, stated, agency_rows_sum)
-        SELECT $file_id, $path, row_no, $month, label, column_name, stated, agency_rows_sum
+            kind, column_name, stated, agency_rows_sum)
+        SELECT $file_id, $path, row_no, $month, label, kind, column_name, stated,
+               agency_rows_sum
         FROM report_total_checks
+        """,
+        params,
+    )
+    con.execute(
+        """
+        INSERT INTO raw.report_files (file_id, relative_path, report_month, sheet_name,
+            header_rows, sheets_passed_over)
+        SELECT $file_id, $path, $month, sheet_name, header_rows, sheets_passed_over
+        FROM incoming_report_file
         """,
         params,
     )
@@ -255,7 +182,8 @@ def store_report_rows(
 
 REPORTS = one_file_at_a_time(
     name="reports",
-    row_tables=("raw.report_rows", "raw.report_totals", "quarantine.report_rows"),
+    row_tables=("raw.report_rows", "raw.report_totals", "raw.report_files",
+                "quarantine.report_rows"),
     read=read_report,
     store=store_report_rows,
 )

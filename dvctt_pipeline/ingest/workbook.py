@@ -1,4 +1,5 @@
-"""Cell values of an .xlsx sheet as a report reader needs them: numbers from text, formulas.
+"""Cell values of an .xlsx sheet as a report reader needs them: numbers from text, formulas,
+merged cells, and which sheets are hidden.
 
 Excel stores beside each formula the value it last computed; openpyxl gives that cached
 value (`data_only=True`). Workbooks written by programs other than Excel often carry no
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
@@ -21,8 +23,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from dvctt_pipeline.ingest.guards import not_a_workbook
 
+# A count no agency reaches in a month (Vietnam has about 100 million people); larger
+# numbers are typing or export errors, and would not fit the warehouse's integers anyway.
+MAX_COUNT = 1_000_000_000
 _THOUSANDS = re.compile(r"^-?\d{1,3}([.,]\d{3})+$")
 _INTEGER = re.compile(r"^-?\d+$")
+_DECIMAL_WHOLE = re.compile(r"^-?\d+\.0+$")
 _CELL = r"\$?([A-Z]{1,3})\$?(\d+)"
 _TERM = re.compile(
     rf"\s*(?P<sign>[+-]?)\s*(?:SUM\((?P<args>[^()]*)\)|(?P<cell>{_CELL})|(?P<number>\d+))\s*"
@@ -33,16 +39,27 @@ class BadNumber(ValueError):
     """A cell meant to hold a count holds something else."""
 
 
+class CountTooLarge(BadNumber):
+    """A cell holds a whole number larger than any count (MAX_COUNT)."""
+
+
 class UnsupportedFormula(ValueError):
     """A formula without a cached value that this module cannot compute."""
 
 
 def parse_count(value: object) -> int | None:
-    """A count as reports write it: 1240, 1240.0, '1240', '1.240' (Vietnamese thousands
-    separator), '1,240' or '1 240'; blank or '-' is None. A count is never fractional, so a
-    separator followed by exactly three digits can only separate thousands."""
+    """A count as reports write it: 1240, 1240.0, '1240', '57.0', '1.240' (Vietnamese
+    thousands separator), '1,240' or '1 240'; blank or '-' is None. A count is never
+    fractional, so a separator followed by exactly three digits can only separate thousands."""
     if value is None:
         return None
+    count = _whole_number(value)
+    if count is not None and abs(count) > MAX_COUNT:
+        raise CountTooLarge(value)
+    return count
+
+
+def _whole_number(value: object) -> int | None:
     if isinstance(value, bool):
         raise BadNumber(value)
     if isinstance(value, int):
@@ -56,9 +73,21 @@ def parse_count(value: object) -> int | None:
         return None
     if _INTEGER.match(text):
         return int(text)
-    if _THOUSANDS.match(text):
+    if _THOUSANDS.match(text):  # before decimals: '1.000' is a thousand
         return int(re.sub(r"[.,]", "", text))
+    if _DECIMAL_WHOLE.match(text):  # '57.0', '57.00' typed by an export
+        return int(text.split(".")[0])
     raise BadNumber(value)
+
+
+@dataclass(frozen=True)
+class Merge:
+    """A merged range of cells; its value is the value of its top-left cell."""
+
+    first_row: int
+    first_column: int
+    last_row: int
+    last_column: int
 
 
 @dataclass
@@ -67,6 +96,41 @@ class SheetValues:
 
     cached: Worksheet
     formulas: Worksheet
+    _merges: dict[tuple[int, int], Merge] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._merges = {
+            (row, column): Merge(cells.min_row, cells.min_col, cells.max_row, cells.max_col)
+            for cells in self.cached.merged_cells.ranges
+            for row in range(cells.min_row, cells.max_row + 1)
+            for column in range(cells.min_col, cells.max_col + 1)
+        }
+
+    @property
+    def name(self) -> str:
+        return self.cached.title
+
+    @property
+    def hidden(self) -> bool:
+        return self.cached.sheet_state != "visible"
+
+    @property
+    def max_row(self) -> int:
+        return self.cached.max_row
+
+    @property
+    def max_column(self) -> int:
+        return self.cached.max_column
+
+    def merge_at(self, row: int, column: int) -> Merge | None:
+        return self._merges.get((row, column))
+
+    def shown(self, row: int, column: int) -> object:
+        """What a person sees in the cell: the merged range's value inside a merge."""
+        merge = self.merge_at(row, column)
+        if merge:
+            return self.value(merge.first_row, merge.first_column)
+        return self.value(row, column)
 
     def value(self, row: int, column: int) -> object:
         return self._value(row, column, frozenset())
@@ -110,7 +174,12 @@ class SheetValues:
 
     def _count_at(self, reference: str, visiting: frozenset[tuple[int, int]]) -> int:
         column, row = re.fullmatch(_CELL, reference).groups()
-        return parse_count(self._value(int(row), column_index_from_string(column), visiting)) or 0
+        value = self._value(int(row), column_index_from_string(column), visiting)
+        try:
+            return parse_count(value) or 0
+        except BadNumber as error:
+            raise UnsupportedFormula(f"a formula adds {reference} (not a count)") \
+                from error
 
 
 def _cells_of(argument: str) -> list[str] | None:
@@ -131,11 +200,18 @@ def _address(row: int, column: int) -> str:
     return f"{openpyxl.utils.get_column_letter(column)}{row}"
 
 
-def open_first_sheet(path: Path) -> SheetValues:
-    """The first worksheet, read twice: cached values and formulas."""
+# What openpyxl raises on a damaged workbook: a broken zip or member, XML cut short
+# (ParseError is a SyntaxError), a part the workbook lists but lacks, a malformed value.
+_DAMAGED = (InvalidFileException, zipfile.BadZipFile, zlib.error, EOFError, KeyError,
+            SyntaxError, ValueError, TypeError, IndexError, AttributeError)
+
+
+def open_sheets(path: Path) -> list[SheetValues]:
+    """Every worksheet of the workbook, in its order, each read twice: cached values and
+    formulas."""
     try:
         cached = openpyxl.load_workbook(path, data_only=True)
         formulas = openpyxl.load_workbook(path, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError) as error:
-        raise not_a_workbook(path) from error
-    return SheetValues(cached.worksheets[0], formulas.worksheets[0])
+    except _DAMAGED as error:
+        raise not_a_workbook(path, error) from error
+    return [SheetValues(values, formulas[values.title]) for values in cached.worksheets]

@@ -24,8 +24,9 @@ agencies.csv) or a month has no state, `$after_file_id` is 0 and the whole windo
 recomputed. A daily export then costs the dossiers it touches, not the month's millions.
 
 Restatements: before a marts model replaces rows of a closed month (one before the running
-month, Vietnam time), its old rows are compared with the new ones on the table's key, the
-grain columns of the BI contract (KEY_COLUMNS) it has; every number that moved is written to
+month, Vietnam time), its old rows are compared with the new ones on the table's grain, the
+columns that identify a row (`grain:` in its header; period_end too, since the year-to-date
+periods of a year share their period_start); every number that moved is written to
 `meta.restatements`, so analysts can see why a published figure changed.
 """
 
@@ -33,40 +34,40 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cache
 from graphlib import TopologicalSorter
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import sqlglot
 import yaml
 from sqlglot import exp
 
-from dvctt_pipeline.settings import TIMEZONE
+from dvctt_pipeline.months import months_between, running_month
+from dvctt_pipeline.sqltext import quote_identifier, quote_literal
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql"
 # Definitions shared by models (DuckDB macros), created on the connection before a model runs.
 MACROS_DIR = SQL_DIR / "macros"
 _HEADER = re.compile(r"^\s*/\*(?P<header>.*?)\*/(?P<body>.*)$", re.DOTALL)
 _MONTH_WINDOW = re.compile(r"^months of (?P<column>\w+)$")
-# The grain columns of the BI contract (DESIGN §5): a marts row is identified by those it has
-# (period_end too: the year-to-date periods of a year share their period_start).
-KEY_COLUMNS = (
-    "metric", "geography", "province_code", "admin_level", "agency_code", "relative_path",
-    "period_type", "period_start", "period_end", "year", "as_of_month", "month",
-)
 # Figures are compared as DOUBLE; a rate recomputed from the same counts is equal to well
 # within this, a changed one differs by far more.
 _TOLERANCE = 1e-9
 # The parameter of incremental models: the last dossier file their previous run had seen.
 AFTER_FILE_ID = "after_file_id"
 DOSSIER_TABLE = "raw.dossier_snapshots"
+# The run tag that lets a model whose columns changed drop and rebuild its table.
+FULL_REFRESH_TAG = "dvctt/full_refresh"
 
 
 class ModelDefinitionError(ValueError):
     """A SQL model file that does not follow the conventions above."""
+
+
+class ModelSchemaChanged(ModelDefinitionError):
+    """A model whose columns are no longer those of its stored table."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class SqlModel:
     depends_on: frozenset[str]
     parameters: frozenset[str]
     incremental: str | None = None  # key column of an incremental model
+    grain: tuple[str, ...] = ()  # the columns that identify a row
 
     @property
     def schema(self) -> str:
@@ -136,6 +138,14 @@ def _parse_model(path: Path) -> SqlModel:
             f"{path}: an incremental model replaces 'months of <column>' and reads only the "
             f"dossiers of files after ${AFTER_FILE_ID}."
         )
+    grain = tuple(header.get("grain", ()))
+    undocumented = [column for column in grain if column not in header["columns"]]
+    if undocumented:
+        raise ModelDefinitionError(f"{path}: the grain names undocumented columns "
+                                   f"{', '.join(undocumented)}.")
+    if header["table"].startswith("marts.") and replace != "all" and not grain:
+        raise ModelDefinitionError(f"{path}: a marts model that replaces a window declares its "
+                                   "grain (the columns that identify a row), for restatements.")
     return SqlModel(
         path=path,
         table=header["table"],
@@ -147,6 +157,7 @@ def _parse_model(path: Path) -> SqlModel:
         depends_on=depends_on,
         parameters=parameters,
         incremental=incremental,
+        grain=grain,
     )
 
 
@@ -167,10 +178,6 @@ def define_macros(con: duckdb.DuckDBPyConnection, macros_dir: Path = MACROS_DIR)
         con.execute(path.read_text(encoding="utf-8"))
 
 
-def next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
 @dataclass(frozen=True)
 class Window:
     """Months [start, end): the partition range a run covers."""
@@ -180,15 +187,7 @@ class Window:
 
     def months(self) -> list[date]:
         """The first day of each month of the window."""
-        months, month = [], self.start
-        while month < self.end:
-            months.append(month)
-            month = next_month(month)
-        return months
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+        return [month for month in months_between(self.start, self.end) if month < self.end]
 
 
 # Sums of BIGINT counts are HUGEINT in DuckDB; BI drivers (ODBC, older JDBC) handle 128-bit
@@ -204,9 +203,10 @@ def _model_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     ]
 
 
-def _ensure_table(con: duckdb.DuckDBPyConnection, model: SqlModel) -> bool:
-    """Create the table from the model's columns, or rebuild it if the model's columns changed;
-    whether it was (re)created empty."""
+def _ensure_table(con: duckdb.DuckDBPyConnection, model: SqlModel, full_refresh: bool) -> bool:
+    """Create the table from the model's columns; whether it was (re)created empty. A table
+    whose columns differ from the model's holds rows of another version of the model: it is
+    rebuilt only on a full refresh, else the run fails and says so."""
     expected = _model_columns(con)
     existing = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
@@ -215,10 +215,17 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, model: SqlModel) -> bool:
     ).fetchall()
     if existing == expected:
         return False
+    if existing and not full_refresh:
+        changed = sorted(set(existing) ^ set(expected))
+        raise ModelSchemaChanged(
+            f"{model.table}: the model's columns changed ({', '.join(map(str, changed))}), so "
+            "its stored rows come from another version of the model. Rebuild it: backfill "
+            f"every month with the run tag {FULL_REFRESH_TAG}=true."
+        )
     con.execute(f"DROP TABLE IF EXISTS {model.table}")
     con.execute("DELETE FROM meta.incremental_state WHERE table_name = $table",
                 {"table": model.table})
-    definitions = ", ".join(f'"{name}" {data_type}' for name, data_type in expected)
+    definitions = ", ".join(f"{quote_identifier(name)} {data_type}" for name, data_type in expected)
     con.execute(f"CREATE TABLE {model.table} ({definitions})")
     _document(con, model, [name for name, _ in expected])
     return True
@@ -231,22 +238,11 @@ def _document(con: duckdb.DuckDBPyConnection, model: SqlModel, columns: list[str
         raise ModelDefinitionError(
             f"{model.path}: document the columns {', '.join(undocumented)} in the header."
         )
-    con.execute(f"COMMENT ON TABLE {model.table} IS {_quote(model.description)}")
+    con.execute(f"COMMENT ON TABLE {model.table} IS {quote_literal(model.description)}")
     for column in columns:
         con.execute(
-            f"COMMENT ON COLUMN {model.table}.{column} IS {_quote(model.columns[column])}"
+            f"COMMENT ON COLUMN {model.table}.{column} IS {quote_literal(model.columns[column])}"
         )
-
-
-def month_of(moment: datetime) -> date:
-    """The first day of the month, in Vietnam time, that a moment falls in."""
-    local = moment.astimezone(ZoneInfo(TIMEZONE))
-    return date(local.year, local.month, 1)
-
-
-def running_month() -> date:
-    """The month in progress; the months before it are closed."""
-    return month_of(datetime.now(UTC))
 
 
 _NUMERIC_TYPES = {
@@ -297,10 +293,9 @@ def _record_restatements(
     """Write to meta.restatements every published figure of a closed month the run changes."""
     if model.schema != "marts" or model.closed_predicate() is None:
         return
-    columns = set(model.columns)
-    key = [column for column in KEY_COLUMNS if column in columns]
+    key = list(model.grain)
     figures = [column for column in _numeric_columns(con) if column not in key]
-    if not key or not figures:
+    if not figures:
         return
     duplicated = con.execute(
         f"SELECT count(*) FROM (SELECT {', '.join(key)} FROM new_rows "
@@ -308,8 +303,8 @@ def _record_restatements(
     ).fetchone()[0]
     if duplicated:
         raise ModelDefinitionError(
-            f"{model.path}: {duplicated} keys ({', '.join(key)}) have several rows; a marts "
-            f"table's grain must be made of the key columns {', '.join(KEY_COLUMNS)}."
+            f"{model.path}: {duplicated} keys ({', '.join(key)}) have several rows; the grain "
+            "of its header must identify a row."
         )
     con.execute(
         _restatements_sql(model, key, figures),
@@ -395,10 +390,11 @@ def _compute_new_rows(
 
 def run_model(
     con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window, settings: dict[str, object],
-    run_id: str | None = None,
+    run_id: str | None = None, full_refresh: bool = False,
 ) -> int:
     """Replace the model's rows for the window, recording restatements of closed months (with
-    the Dagster run's id); returns the number of rows written."""
+    the Dagster run's id); returns the number of rows written. `full_refresh` rebuilds a
+    table whose columns changed."""
     window_values = {"window_start": window.start, "window_end": window.end}
     values = {**window_values, **settings}
     define_macros(con)
@@ -412,7 +408,7 @@ def run_model(
             names = ", ".join(sorted(unknown))
             raise ModelDefinitionError(f"{model.path}: unknown parameters {names}.")
         _compute_new_rows(con, model, values)
-        if _ensure_table(con, model) and values.get(AFTER_FILE_ID):
+        if _ensure_table(con, model, full_refresh) and values.get(AFTER_FILE_ID):
             # a rebuilt table is empty: an incremental run must fill the whole window
             values[AFTER_FILE_ID] = 0
             _compute_new_rows(con, model, values)

@@ -17,7 +17,10 @@ from dvctt_pipeline.reference import admin_units
 from dvctt_pipeline.reference.names import name_key
 from dvctt_pipeline.reference.rows import (
     CheckedRows,
+    ReferenceFileKind,
+    check_file,
     concat_checked,
+    csv_files,
     dated_file_date,
     first_failing_rule,
     known_province_codes,
@@ -46,6 +49,21 @@ LEVELS_BY_GEOGRAPHY = {
     admin_units.LEGACY: ("province", "district", "commune"),
     admin_units.GEOGRAPHY_2025: ("province", "commune"),
 }
+CATALOG = ReferenceFileKind(
+    name="service_catalog", columns=CATALOG_COLUMNS, free_text="TenTTHC", label="MaTTHC",
+    fixes={
+        "unknown_province": "province_code must be a GSO code of a province that exists on "
+                            "the snapshot's date",
+        "unknown_admin_level": "admin_level must be province, district or commune",
+        "level_not_in_geography": "there are no districts from 1 July 2025: use province or "
+                                  "commune",
+        "missing_ma_tthc": "write the procedure's code (MaTTHC)",
+        "unknown_muc_do": "MucDo must be 2, 3, 4, một phần or toàn trình",
+        "bad_du_dieu_kien_toan_trinh": "du_dieu_kien_toan_trinh must be 1, 0 or empty",
+        "duplicate_row": "the procedure is listed on an earlier line for the same province "
+                         "and level, whose row is used",
+    },
+)
 
 
 def service_level(muc_do: str) -> str | None:
@@ -55,10 +73,11 @@ def service_level(muc_do: str) -> str | None:
 
 
 def _check_snapshot(path: Path, landing: Path) -> CheckedRows:
-    effective = dated_file_date(path, FILE_PREFIX, "%Y-%m-%d")
+    effective = dated_file_date(path, FILE_PREFIX, "%Y-%m-%d", "YYYY-MM-DD")
     geography = admin_units.geography_on(effective.date())
-    frame = read_reference_csv(path, landing, CATALOG_COLUMNS)
+    frame = read_reference_csv(path, landing, CATALOG)
     frame["province_code"] = province_codes(frame["province_code"])
+    frame["admin_level"] = frame["admin_level"].str.lower()
     frame["service_level"] = frame["MucDo"].map(service_level)
     key = ["province_code", "admin_level", "MaTTHC"]
     reasons = first_failing_rule(frame, [
@@ -71,8 +90,8 @@ def _check_snapshot(path: Path, landing: Path) -> CheckedRows:
         ("unknown_muc_do", frame["service_level"].isna()),
         ("bad_du_dieu_kien_toan_trinh", ~frame["du_dieu_kien_toan_trinh"].isin(ELIGIBILITY)),
         ("duplicate_row", frame.duplicated(key)),
-    ])
-    checked = set_aside(frame, reasons, CATALOG_COLUMNS)
+    ], CATALOG)
+    checked = set_aside(frame, reasons, CATALOG)
     good = checked.loaded
     loaded = pd.DataFrame({
         "effective_date": effective.date(),
@@ -89,12 +108,14 @@ def _check_snapshot(path: Path, landing: Path) -> CheckedRows:
 
 
 def read_catalog(landing: Path) -> CheckedRows:
-    """Every snapshot of the landing folder, checked. Without any, the catalogue-based
-    metrics are NULL rather than the whole run failing (the folder is not required)."""
-    paths = sorted((landing / CATALOG_DIR).glob("*.csv"))
-    return concat_checked([_check_snapshot(path, landing) for path in paths], TABLE_COLUMNS)
+    """Every snapshot of the landing folder, checked; a snapshot that cannot be used fails
+    alone. Without any, the catalogue-based metrics are NULL rather than the whole run
+    failing (the folder is not required)."""
+    return concat_checked(
+        [check_file(path, landing, CATALOG, _check_snapshot, TABLE_COLUMNS)
+         for path in csv_files(landing / CATALOG_DIR)],
+        TABLE_COLUMNS)
 
 
 def load_catalog(con: duckdb.DuckDBPyConnection, landing: Path) -> dict[str, int]:
-    return store_checked(con, "core.service_catalog", "quarantine.service_catalog",
-                         read_catalog(landing))
+    return store_checked(con, CATALOG, "core.service_catalog", read_catalog(landing))

@@ -13,8 +13,11 @@ import pandas as pd
 from dvctt_pipeline.reference import admin_units
 from dvctt_pipeline.reference.rows import (
     CheckedRows,
+    ReferenceFileKind,
+    check_file,
     concat_checked,
     first_failing_rule,
+    has_bad_date,
     known_province_codes,
     parse_dates,
     province_codes,
@@ -30,25 +33,36 @@ TABLE_COLUMNS = (
     "province_code", "ma_tthc", "reduction_pct", "valid_from", "valid_to", "decision_ref",
     "relative_path", "row_no",
 )
+FEES = ReferenceFileKind(
+    name="fee_policies", columns=FEE_COLUMNS, free_text="decision_ref", label="MaTTHC",
+    fixes={
+        "unknown_province": "province_code must be a GSO province code (e.g. 79)",
+        "missing_ma_tthc": "write the procedure's code (MaTTHC)",
+        "reduction_pct_not_a_percentage": "reduction_pct must be a percentage above 0, up "
+                                          "to 100 (e.g. 50)",
+        "bad_valid_from": "write valid_from as 2021-07-01 or 01/07/2021",
+        "bad_valid_to": "write valid_to as 2022-12-31 or 31/12/2022, or leave it empty",
+        "valid_to_before_valid_from": "valid_to is before valid_from",
+    },
+)
 
 
 def _check_policies(path: Path, landing: Path) -> CheckedRows:
-    frame = read_reference_csv(path, landing, FEE_COLUMNS)
+    frame = read_reference_csv(path, landing, FEES)
     frame["province_code"] = province_codes(frame["province_code"])
     frame["pct"] = pd.to_numeric(frame["reduction_pct"].str.rstrip("%"), errors="coerce")
     frame["from_date"] = parse_dates(frame["valid_from"])
     frame["to_date"] = parse_dates(frame["valid_to"])
-    has_end = frame["valid_to"] != ""
     reasons = first_failing_rule(frame, [
         ("unknown_province",
          ~frame["province_code"].isin(known_province_codes(admin_units.GEOGRAPHIES))),
         ("missing_ma_tthc", frame["MaTTHC"] == ""),
         ("reduction_pct_not_a_percentage", ~frame["pct"].between(0, 100, inclusive="right")),
         ("bad_valid_from", frame["from_date"].isna()),
-        ("bad_valid_to", has_end & frame["to_date"].isna()),
-        ("valid_to_before_valid_from", has_end & (frame["to_date"] < frame["from_date"])),
-    ])
-    checked = set_aside(frame, reasons, FEE_COLUMNS)
+        ("bad_valid_to", has_bad_date(frame["valid_to"], frame["to_date"])),
+        ("valid_to_before_valid_from", frame["to_date"] < frame["from_date"]),
+    ], FEES)
+    checked = set_aside(frame, reasons, FEES)
     good = checked.loaded
     loaded = pd.DataFrame({
         "province_code": good["province_code"],
@@ -64,11 +78,12 @@ def _check_policies(path: Path, landing: Path) -> CheckedRows:
 
 
 def read_fee_policies(landing: Path) -> CheckedRows:
+    """The policies; a file that cannot be used fails alone, leaving the table empty."""
     path = landing / FEES_FILE
-    parts = [_check_policies(path, landing)] if path.is_file() else []
+    parts = ([check_file(path, landing, FEES, _check_policies, TABLE_COLUMNS)]
+             if path.is_file() else [])
     return concat_checked(parts, TABLE_COLUMNS)
 
 
 def load_fee_policies(con: duckdb.DuckDBPyConnection, landing: Path) -> dict[str, int]:
-    return store_checked(con, "core.fee_policies", "quarantine.fee_policies",
-                         read_fee_policies(landing))
+    return store_checked(con, FEES, "core.fee_policies", read_fee_policies(landing))

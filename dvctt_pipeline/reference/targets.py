@@ -6,6 +6,7 @@ A row applies to the agencies of one province and level (`*` = every level) or, 
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -14,7 +15,10 @@ import pandas as pd
 from dvctt_pipeline.reference import admin_units
 from dvctt_pipeline.reference.rows import (
     CheckedRows,
+    ReferenceFileKind,
+    check_file,
     concat_checked,
+    csv_files,
     dated_file_date,
     first_failing_rule,
     known_province_codes,
@@ -39,6 +43,23 @@ METRICS = (
     "online_share_all", "online_share_dvctt", "online_share_full", "dvctt_uptake_rate",
     "full_online_provision_rate", "on_time_rate", "online_payment_rate",
 )
+TARGETS = ReferenceFileKind(
+    name="targets", columns=TARGET_COLUMNS, free_text="decision_ref", label="metric",
+    fixes={
+        "year_not_file_year": "year must be the year in the file's name",
+        "unknown_province": "province_code must be a GSO code of a province of that year",
+        "unknown_admin_level": "admin_level must be province, district, commune or *",
+        "unknown_metric": f"metric must be one of {', '.join(METRICS)}",
+        "target_min_not_a_rate": "write target_min as a rate: 0.55 or 55%",
+        "target_stretch_not_a_rate": "write target_stretch as a rate (0.6 or 60%) or leave "
+                                     "it empty",
+        "stretch_below_min": "target_stretch must not be below target_min",
+        "unknown_agency": "agency_code is not a usable agency of reference/agencies.csv",
+        "agency_not_in_province": "the agency belongs to another province in "
+                                  "reference/agencies.csv",
+        "duplicate_target": "the same target is on an earlier line, whose row is used",
+    },
+)
 
 
 def _is_rate(values: pd.Series) -> pd.Series:
@@ -50,12 +71,13 @@ def _registry(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def _check_year(path: Path, landing: Path, registry: pd.DataFrame) -> CheckedRows:
-    year = dated_file_date(path, FILE_PREFIX, "%Y").year
+    year = dated_file_date(path, FILE_PREFIX, "%Y", "YYYY").year
     # a target for 2025 may name a province of either geography
     geographies = {admin_units.geography_on(pd.Timestamp(year, month, 1).date())
                    for month in (1, 12)}
-    frame = read_reference_csv(path, landing, TARGET_COLUMNS)
+    frame = read_reference_csv(path, landing, TARGETS)
     frame["province_code"] = province_codes(frame["province_code"])
+    frame["admin_level"] = frame["admin_level"].str.lower()
     frame["min_value"] = parse_fraction(frame["target_min"])
     frame["stretch_value"] = parse_fraction(frame["target_stretch"])
     frame = frame.merge(registry, on="agency_code", how="left").set_index(frame.index)
@@ -74,8 +96,8 @@ def _check_year(path: Path, landing: Path, registry: pd.DataFrame) -> CheckedRow
          has_agency & (frame["agency_province"] != frame["province_code"])),
         ("duplicate_target",
          frame.duplicated(["province_code", "admin_level", "agency_code", "metric"])),
-    ])
-    checked = set_aside(frame, reasons, TARGET_COLUMNS)
+    ], TARGETS)
+    checked = set_aside(frame, reasons, TARGETS)
     good = checked.loaded
     loaded = pd.DataFrame({
         "year": year,
@@ -93,12 +115,15 @@ def _check_year(path: Path, landing: Path, registry: pd.DataFrame) -> CheckedRow
 
 
 def read_targets(con: duckdb.DuckDBPyConnection, landing: Path) -> CheckedRows:
-    """Every year's targets, checked against the agency registry already loaded."""
+    """Every year's targets, checked against the agency registry already loaded; a year's
+    file that cannot be used fails alone."""
     registry = _registry(con)
-    paths = sorted((landing / TARGETS_DIR).glob("*.csv"))
-    return concat_checked([_check_year(path, landing, registry) for path in paths],
-                          TABLE_COLUMNS)
+    return concat_checked(
+        [check_file(path, landing, TARGETS, partial(_check_year, registry=registry),
+                    TABLE_COLUMNS)
+         for path in csv_files(landing / TARGETS_DIR)],
+        TABLE_COLUMNS)
 
 
 def load_targets(con: duckdb.DuckDBPyConnection, landing: Path) -> dict[str, int]:
-    return store_checked(con, "core.targets", "quarantine.targets", read_targets(con, landing))
+    return store_checked(con, TARGETS, "core.targets", read_targets(con, landing))

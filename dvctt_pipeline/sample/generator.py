@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dvctt_pipeline.months import months_between, parse_month
 from dvctt_pipeline.reference import admin_units
 from dvctt_pipeline.sample import reference_files
 from dvctt_pipeline.sample.agencies import build_registry
@@ -50,21 +51,12 @@ class SampleSummary:
     seconds: float = 0.0
 
 
-def parse_month(text: str) -> date:
-    year, month = (int(part) for part in text.split("-"))
-    return date(year, month, 1)
-
-
 def month_range(start: str, end: str) -> list[date]:
     first, last = parse_month(start), parse_month(end)
     if not FIRST_MONTH <= first <= last <= LAST_MONTH:
         raise ValueError(f"month range {start}..{end} must lie within "
                          f"{FIRST_MONTH:%Y-%m}..{LAST_MONTH:%Y-%m} and be ordered")
-    months, current = [], first
-    while current <= last:
-        months.append(current)
-        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
-    return months
+    return months_between(first, last)
 
 
 def _addresses(geographies: list[str]) -> pd.DataFrame:

@@ -16,7 +16,6 @@ agency and the total row "Tổng cộng".
 
 from __future__ import annotations
 
-import calendar
 import io
 import re
 import zipfile
@@ -29,7 +28,7 @@ import openpyxl
 import pandas as pd
 from openpyxl.styles import Alignment, Font
 
-from dvctt_pipeline.models.sql_models import next_month
+from dvctt_pipeline.months import last_day, next_month
 from dvctt_pipeline.reference import admin_units
 from dvctt_pipeline.sample import seed_2022
 from dvctt_pipeline.sample.dossiers import DAY, MonthBatch
@@ -105,10 +104,6 @@ def _seconds(day: date) -> int:
     return (day - date(1970, 1, 1)).days * DAY
 
 
-def _month_end(month: date) -> date:
-    return date(month.year, month.month, calendar.monthrange(month.year, month.month)[1])
-
-
 @dataclass
 class DossierTally:
     """The report agencies' dossiers, kept across months for the carried-over counts."""
@@ -132,7 +127,7 @@ class DossierTally:
 
     def counts(self, agency_id: int, month: date) -> list[int]:
         """The eleven counts of the form for the agency's dossiers in the month."""
-        start, end = _seconds(month), _seconds(_month_end(month)) + DAY
+        start, end = _seconds(month), _seconds(last_day(month)) + DAY
         d = self.dossiers[(self.dossiers["agency_id"] == agency_id)
                           & (self.dossiers["received_s"] < end)]
 
@@ -175,7 +170,7 @@ def write_bieu_06(path: Path, issuer: str, month: date,
     sheet.title = "Biểu 06"
     sheet.append([issuer.upper()])
     sheet.append(["TÌNH HÌNH TIẾP NHẬN VÀ GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH"])
-    sheet.append([f"(Từ ngày 01/{month:%m/%Y} đến ngày {_month_end(month):%d/%m/%Y})"])
+    sheet.append([f"(Từ ngày 01/{month:%m/%Y} đến ngày {last_day(month):%d/%m/%Y})"])
     sheet.append([])
     for header in HEADER_ROWS:
         sheet.append(header)

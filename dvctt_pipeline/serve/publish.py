@@ -22,16 +22,14 @@ from pathlib import Path
 
 import duckdb
 
+from dvctt_pipeline.sqltext import quote_literal
+
 SERVED_SCHEMA = "marts"
 # Tables of other schemas that BI may read beside the marts.
 ALSO_SERVED = (("meta", "restatements"),)
 PARQUET_DIR = "parquet"
 _BUILD = "serving_build"
 _TEMPORARY_SUFFIX = ".building"
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def parquet_dir(serving: Path) -> Path:
@@ -71,19 +69,19 @@ def _copy_comments(
 ) -> None:
     target = f"{_BUILD}.{schema}.{table}"
     if comment:
-        con.execute(f"COMMENT ON TABLE {target} IS {_quote(comment)}")
+        con.execute(f"COMMENT ON TABLE {target} IS {quote_literal(comment)}")
     columns = con.execute(
         "SELECT column_name, comment FROM duckdb_columns() WHERE database_name = current_database()"
         " AND schema_name = $schema AND table_name = $table AND comment IS NOT NULL",
         {"schema": schema, "table": table},
     ).fetchall()
     for column, column_comment in columns:
-        con.execute(f"COMMENT ON COLUMN {target}.{column} IS {_quote(column_comment)}")
+        con.execute(f"COMMENT ON COLUMN {target}.{column} IS {quote_literal(column_comment)}")
 
 
 def _build_serving_copy(con: duckdb.DuckDBPyConnection, building: Path) -> dict[str, int]:
     """Copy the served tables with their comments into the new file; returns rows per table."""
-    con.execute(f"ATTACH {_quote(str(building))} AS {_BUILD}")
+    con.execute(f"ATTACH {quote_literal(str(building))} AS {_BUILD}")
     rows = {}
     for schema, table, comment in _served_tables(con):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_BUILD}.{schema}")
@@ -108,7 +106,7 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[Path, P
         temporary = _temporary_name(final)
         written[final] = temporary
         con.execute(
-            f"COPY {schema}.{table} TO {_quote(str(temporary))} (FORMAT parquet)"
+            f"COPY {schema}.{table} TO {quote_literal(str(temporary))} (FORMAT parquet)"
         )
     return written
 

@@ -62,8 +62,9 @@ def compliance_lines(con: duckdb.DuckDBPyConnection, as_of_month: date) -> list[
 def report_lines(con: duckdb.DuckDBPyConnection, period_end: date) -> list[str]:
     """What the monthly reports (Biểu 06) bring in: their rows, and the agencies whose
     figures come from a report alone, with their dossiers (year to date)."""
-    files, loaded, quarantined = con.execute(
-        "SELECT count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) "
+    files, loaded, quarantined, unmatched = con.execute(
+        "SELECT count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0), "
+        "count(report_rows_unmatched) "
         "FROM marts.data_quality WHERE kind = 'reports' AND status = 'loaded'"
     ).fetchone()
     agencies = con.execute(
@@ -76,7 +77,8 @@ def report_lines(con: duckdb.DuckDBPyConnection, period_end: date) -> list[str]:
     ).fetchall()
     return [
         f"Monthly reports (Biểu 06): {files} workbooks, {loaded} rows loaded (agency and "
-        f"total rows), {quarantined} set aside",
+        f"total rows), {quarantined} set aside, {unmatched} workbooks with rows matched to no "
+        "agency (marts.data_quality.report_rows_unmatched)",
         f"Agencies with figures from reports only (no dossier records), year to date: "
         f"{len(agencies)}",
         *(f"  {name}: {received} dossiers received, {online} online"

@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import duckdb
 
+# A line of a JSON-lines export this long or longer is not read (DuckDB's default line limit):
+# a dossier record is a few kilobytes, so such a line is set aside rather than read.
+MAX_LINE_BYTES = 2 * 1024 * 1024
+
 # Reason codes, as they appear in quarantine tables and marts.data_quality.
 REASONS = {
     "invalid_json": "the line is not valid JSON (truncated or corrupt)",
     "not_an_object": "the record is valid JSON but not an object",
     "missing_ma_ho_so": "MaHoSo is empty or missing",
     "missing_ngay_tiep_nhan": "NgayTiepNhan is empty or missing",
+    "line_too_long": f"the line has {MAX_LINE_BYTES:,} bytes or more, more than the pipeline "
+                     "reads (a limit of the pipeline, not of the format)",
+    "ragged_row": "the CSV row has more or fewer fields than the header",
     "bad_date": "a date is not yyyyMMddHHmmss or ISO 8601, or does not exist",
+    "implausible_date": "a date lies outside the accepted range (2000-01-01 to the end of the "
+                        "year after the current one), or a yyyyMMddHHmmss has digits missing "
+                        "or extra",
     "unknown_channel": "KenhThucHien is not 1, 2, 3 or empty",
     "unknown_status": "TrangThaiHoSo is not an integer from 1 to 10",
     "unknown_payment_code": "DuocThanhToanTrucTuyen is not 0, 1, 2 or empty",
@@ -26,13 +36,31 @@ REASONS = {
 
 TYPE_MACROS = """
 -- yyyyMMddHHmmss and ISO 8601 without an offset are Vietnam local time already; an ISO 8601
--- time with an offset (Z, +07:00) is converted to Vietnam local time.
+-- time with an offset (Z, +07:00) is converted to Vietnam local time. strptime alone would
+-- take 13 digits for a date (one digit of the seconds): exactly 14 are asked for.
 CREATE OR REPLACE TEMP MACRO portal_timestamp(text) AS
     coalesce(
-        try_strptime(text, '%Y%m%d%H%M%S'),
+        CASE WHEN length(text) = 14 THEN try_strptime(text, '%Y%m%d%H%M%S') END,
         CASE WHEN regexp_matches(text, '(Z|[+-]\d{2}:?\d{2})$')
              THEN timezone('Asia/Ho_Chi_Minh', try_cast(text AS TIMESTAMPTZ))
              ELSE try_cast(text AS TIMESTAMP) END);
+-- A date outside the accepted range: from 2000 (before any electronic one-stop system) to the
+-- end of next year (a due date may lie ahead); 1900, 2099 and 9999 are placeholders or typos.
+-- A date that does not parse but is all digits, not 14, is a yyyyMMddHHmmss with a digit lost
+-- or added.
+CREATE OR REPLACE TEMP MACRO implausible(text, moment) AS
+    CASE WHEN text IS NULL THEN false
+         WHEN moment IS NOT NULL
+             THEN moment < TIMESTAMP '2000-01-01'
+                  OR moment >= date_trunc('year', current_date) + INTERVAL 2 YEAR
+         ELSE length(text) <> 14 AND regexp_full_match(text, '[0-9]+') END;
+-- A code is an exact integer, written as a number or as text; "2.0" is accepted because a
+-- spreadsheet column with an empty cell is exported as decimals. "1.5", "0x2" or "1e0" are
+-- not codes (a cast alone would round or parse them).
+CREATE OR REPLACE TEMP MACRO integer_code(text) AS
+    CASE WHEN text IN (CAST(try_cast(text AS TINYINT) AS VARCHAR),
+                       CAST(try_cast(text AS TINYINT) AS VARCHAR) || '.0')
+         THEN try_cast(text AS TINYINT) END;
 CREATE OR REPLACE TEMP MACRO blank_to_null(text) AS nullif(trim(text), '');
 """
 
@@ -60,10 +88,11 @@ SELECT
         WHEN read_error IS NOT NULL THEN read_error
         WHEN ma_ho_so IS NULL THEN 'missing_ma_ho_so'
         WHEN ngay_tiep_nhan_text IS NULL THEN 'missing_ngay_tiep_nhan'
+        WHEN has_implausible_date THEN 'implausible_date'
         WHEN ngay_tiep_nhan IS NULL OR has_bad_date THEN 'bad_date'
         WHEN kenh_thuc_hien IS NULL OR kenh_thuc_hien NOT IN (1, 2, 3) THEN 'unknown_channel'
         WHEN trang_thai IS NULL OR trang_thai NOT BETWEEN 1 AND 10 THEN 'unknown_status'
-        WHEN thanh_toan_text IS NOT NULL AND thanh_toan_text NOT IN ('0', '1', '2')
+        WHEN thanh_toan_text IS NOT NULL AND coalesce(thanh_toan_truc_tuyen NOT IN (0, 1, 2), true)
             THEN 'unknown_payment_code'
         WHEN ngay_hen_tra < ngay_tiep_nhan THEN 'due_before_received'
     END AS reason
@@ -79,9 +108,9 @@ FROM (
         blank_to_null(ma_tthc) AS ma_tthc,
         blank_to_null(ma_linh_vuc) AS ma_linh_vuc,
         blank_to_null(kenh_thuc_hien) IS NULL AS kenh_was_empty,
-        try_cast(coalesce(blank_to_null(kenh_thuc_hien), '1') AS TINYINT) AS kenh_thuc_hien,
+        integer_code(coalesce(blank_to_null(kenh_thuc_hien), '1')) AS kenh_thuc_hien,
         blank_to_null(ngay_tiep_nhan) AS ngay_tiep_nhan_text,
-        portal_timestamp(blank_to_null(ngay_tiep_nhan)) AS ngay_tiep_nhan,
+        ngay_tiep_nhan_parsed AS ngay_tiep_nhan,
         ngay_hen_tra_parsed AS ngay_hen_tra,
         ngay_ket_thuc_parsed AS ngay_ket_thuc_xu_ly,
         ngay_tra_parsed AS ngay_tra,
@@ -89,13 +118,17 @@ FROM (
         (blank_to_null(ngay_hen_tra) IS NOT NULL AND ngay_hen_tra_parsed IS NULL)
             OR (blank_to_null(ngay_ket_thuc_xu_ly) IS NOT NULL AND ngay_ket_thuc_parsed IS NULL)
             OR (blank_to_null(ngay_tra) IS NOT NULL AND ngay_tra_parsed IS NULL) AS has_bad_date,
-        try_cast(blank_to_null(trang_thai) AS TINYINT) AS trang_thai,
+        implausible(blank_to_null(ngay_tiep_nhan), ngay_tiep_nhan_parsed)
+            OR implausible(blank_to_null(ngay_hen_tra), ngay_hen_tra_parsed)
+            OR implausible(blank_to_null(ngay_ket_thuc_xu_ly), ngay_ket_thuc_parsed)
+            OR implausible(blank_to_null(ngay_tra), ngay_tra_parsed) AS has_implausible_date,
+        integer_code(blank_to_null(trang_thai)) AS trang_thai,
         blank_to_null(thanh_toan_truc_tuyen) AS thanh_toan_text,
-        coalesce(try_cast(blank_to_null(thanh_toan_truc_tuyen) AS TINYINT), 0)
-            AS thanh_toan_truc_tuyen,
+        coalesce(integer_code(blank_to_null(thanh_toan_truc_tuyen)), 0) AS thanh_toan_truc_tuyen,
         fee_total
     FROM (
         SELECT *,
+            portal_timestamp(blank_to_null(ngay_tiep_nhan)) AS ngay_tiep_nhan_parsed,
             portal_timestamp(blank_to_null(ngay_hen_tra)) AS ngay_hen_tra_parsed,
             portal_timestamp(blank_to_null(ngay_ket_thuc_xu_ly)) AS ngay_ket_thuc_parsed,
             portal_timestamp(blank_to_null(ngay_tra)) AS ngay_tra_parsed

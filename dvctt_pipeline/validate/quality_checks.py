@@ -102,16 +102,18 @@ LEFT JOIN previous_load USING (month)
 ORDER BY month
 """
 
+# a total whose agency rows have an unreadable cell in a column cannot be checked there
 REPORT_TOTALS_SQL = """
-SELECT report_month AS month, file_id, relative_path, row_no, label, column_name, stated,
-       agency_rows_sum
+SELECT report_month AS month, file_id, relative_path, row_no, label, kind, column_name,
+       stated, agency_rows_sum
 FROM raw.report_totals
 WHERE report_month >= $window_start AND report_month < $window_end
+  AND agency_rows_sum IS NOT NULL
 ORDER BY file_id, row_no, column_name
 """
 
 REPORT_ROW_PARTS_SQL = """
-SELECT report_month AS month, file_id, relative_path, row_no, agency_code,
+SELECT report_month AS month, file_id, relative_path, row_no, agency_name_in_report,
        received_total,
        received_carried_over + received_online + received_in_person AS received_parts,
        finished, finished_early + finished_on_time + finished_late AS finished_parts,
@@ -167,7 +169,8 @@ QUALITY_CHECKS = (
     QualityCheck(
         "report_totals_match_agency_rows", "raw.report_rows", True,
         "Each total row of a monthly report (Tổng cộng, Tổng số) equals the sum of its agency "
-        "rows, column by column (else the report's figures cannot be trusted).",
+        "rows, and each subtotal (Cộng, a section row with counts) the sum of its section's, "
+        "column by column (else the report's figures cannot be trusted).",
         REPORT_TOTALS_SQL,
         lambda gxe: [gxe.ExpectColumnPairValuesToBeEqual(column_A="stated",
                                                          column_B="agency_rows_sum")],
@@ -213,7 +216,7 @@ def record_results(
             continue
         groups = failing.groupby("file_id") if "file_id" in failing.columns else [(None, failing)]
         rows.extend(
-            (month, False, None if file_id is None else int(file_id), _describe(group),
+            (month, False, None if file_id is None else int(file_id), describe_failures(group),
              observed.get(month))
             for file_id, group in groups
         )
@@ -232,8 +235,9 @@ def _dates(column: pd.Series) -> list[date]:
     return [pd.Timestamp(value).date() for value in column]
 
 
-def _describe(failing: pd.DataFrame, shown: int = 5) -> str:
-    columns = [c for c in failing.columns if c not in ("month", "file_id", "relative_path")]
+def describe_failures(failing: pd.DataFrame, shown: int = 5) -> str:
+    """The first failing rows, each with its file and row where the check has them."""
+    columns = [c for c in failing.columns if c not in ("month", "file_id")]
     lines = [
         ", ".join(f"{c}={row[c]}" for c in columns) for _, row in failing.head(shown).iterrows()
     ]

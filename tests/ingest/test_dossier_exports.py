@@ -3,6 +3,7 @@ files loaded once, nothing personal kept."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
+from dvctt_pipeline.validate.dossier_rules import MAX_LINE_BYTES
 from dvctt_pipeline.warehouse import connect
 
 PERSONAL = {
@@ -162,3 +164,53 @@ def test_personal_data_never_reaches_the_warehouse(tmp_path, con):
         values = {v for (v,) in con.execute(f'SELECT DISTINCT "{column}" FROM {schema}.{table}')
                   .fetchall()}
         assert not values & set(PERSONAL.values()), f"{schema}.{table}.{column}"
+
+
+def test_a_50_mb_line_is_set_aside_and_the_files_read_with_it_still_load(tmp_path, con):
+    """A portal export that embeds a scanned attachment in one record: that line alone is set
+    aside (the line limit is the pipeline's), the file's other lines and the other exports of
+    the batch load."""
+    attachment = [{"TenTep": "ho-so.pdf", "NoiDung": "JVBERi0xLjQK" * (50 * 1024 * 1024 // 12)}]
+    write_export(tmp_path, "2022-01-05", "a.jsonl", [record("A-1"), record("A-2")])
+    write_export(tmp_path, "2022-01-05", "b.jsonl", [
+        record("B-1"), record("B-2", TepDinhKem=attachment), record("B-3")])
+    write_export(tmp_path, "2022-01-05", "c.jsonl", [record("C-1")])
+    outcomes = {o.relative_path.rsplit("/", 1)[1]: o for o in ingest_dossier_exports(con, tmp_path)}
+    assert [(o.status, o.rows_read, o.rows_loaded, o.rows_quarantined)
+            for o in outcomes.values()] == [
+        ("loaded", 2, 2, 0), ("loaded", 3, 2, 1), ("loaded", 1, 1, 0)]
+    assert con.execute(
+        "SELECT relative_path, line_no, reason FROM quarantine.dossier_snapshots"
+    ).fetchall() == [("dossiers/2022-01-05/b.jsonl", 2, "line_too_long")]
+    assert con.execute("SELECT ma_ho_so FROM raw.dossier_snapshots ORDER BY 1").fetchall() == [
+        ("A-1",), ("A-2",), ("B-1",), ("B-3",), ("C-1",)]
+
+
+def test_a_gzipped_export_with_an_over_long_line_keeps_its_line_numbers(tmp_path, con):
+    path = write_export(tmp_path, "2022-01-05", "d.jsonl", [
+        record("D-1"), "", record("D-3", Ghi_chu="x" * 3_000_000), record("D-4")])
+    path.with_name("d.jsonl.gz").write_bytes(gzip.compress(path.read_bytes()))
+    path.unlink()
+    (outcome,) = ingest_dossier_exports(con, tmp_path)
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (3, 2, 1)
+    assert con.execute("SELECT line_no, reason FROM quarantine.dossier_snapshots").fetchall() == [
+        (3, "line_too_long")]
+    assert con.execute("SELECT line_no FROM raw.dossier_snapshots ORDER BY 1").fetchall() == [
+        (1,), (4,)]
+
+
+
+def padded_to(ma_ho_so: str, size: int) -> str:
+    """A record whose JSON line has exactly `size` bytes."""
+    line = json.dumps(record(ma_ho_so, GhiChu=""), ensure_ascii=False)
+    return json.dumps(record(ma_ho_so, GhiChu="x" * (size - len(line.encode()))),
+                      ensure_ascii=False)
+
+
+def test_the_line_limit_is_exact(tmp_path, con):
+    write_export(tmp_path, "2022-01-05", "edge.jsonl", [
+        padded_to("A-1", MAX_LINE_BYTES - 1), padded_to("A-2", MAX_LINE_BYTES)])
+    (outcome,) = ingest_dossier_exports(con, tmp_path)
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (2, 1, 1)
+    assert con.execute("SELECT line_no, reason FROM quarantine.dossier_snapshots").fetchall() == [
+        (2, "line_too_long")]

@@ -15,7 +15,8 @@ from itertools import count
 import duckdb
 import pytest
 
-from dvctt_pipeline.models.sql_models import Window, load_models, next_month, run_model
+from dvctt_pipeline.models.sql_models import Window, load_models, run_model
+from dvctt_pipeline.months import next_month
 from dvctt_pipeline.reference.geography import load_admin_units
 from dvctt_pipeline.reference.names import name_key
 from dvctt_pipeline.warehouse import ensure_base_tables
@@ -91,7 +92,7 @@ class HandMadeWarehouse:
                    on_time: int = 0) -> None:
         self.con.execute(
             """INSERT INTO raw.report_rows (file_id, relative_path, row_no, report_month,
-                   agency_code, received_total, received_carried_over, received_online,
+                   agency_name_in_report, received_total, received_carried_over, received_online,
                    received_in_person, finished, finished_early, finished_on_time)
                VALUES (1, 'reports/bieu06.xlsx', 7, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [_month(month), agency, carried_over + online + in_person, carried_over, online,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
-from dvctt_pipeline.models.sql_models import Window, load_models, run_model
+from dvctt_pipeline.models.sql_models import ModelSchemaChanged, Window, load_models, run_model
 from dvctt_pipeline.reference.names import name_key
 from dvctt_pipeline.warehouse import connect
 
@@ -89,10 +89,16 @@ def test_a_changed_agency_registry_makes_the_month_recomputed(tmp_path, con):
     assert stage_january(con, tmp_path)[0][1] is None  # now an unknown agency
 
 
-def test_a_table_rebuilt_for_new_columns_is_filled_whole(tmp_path, con):
+def test_a_table_whose_columns_changed_fails_until_a_full_refresh_fills_it_whole(
+    tmp_path, con
+):
     land(tmp_path, "2022-01-05", [snapshot("X"), snapshot("W")])
     stage_january(con, tmp_path)
     # the table an older release wrote, without a column the model now has
     con.execute("ALTER TABLE staging.dossiers DROP COLUMN snapshots")
     land(tmp_path, "2022-01-06", [snapshot("X", status=9)])
-    assert [row[0] for row in stage_january(con, tmp_path)] == ["W", "X"]
+    with pytest.raises(ModelSchemaChanged, match="dvctt/full_refresh=true"):
+        stage_january(con, tmp_path)
+    run_model(con, STAGING, JANUARY, {}, full_refresh=True)
+    assert [row[0] for row in con.execute(
+        "SELECT ma_ho_so FROM staging.dossiers ORDER BY 1").fetchall()] == ["W", "X"]

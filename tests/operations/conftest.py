@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from operations import servers
 
 from dvctt_pipeline.sample.generator import generate_landing
 
@@ -18,3 +19,9 @@ def sample_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     landing = tmp_path_factory.mktemp("sample") / "landing"
     generate_landing(landing, SAMPLE_FIRST, SAMPLE_LAST, scale=0.03, seed=5)
     return landing
+
+
+@pytest.fixture
+def dagster_home(tmp_path: Path) -> Path:
+    """A persistent Dagster instance set up as the project's dagster_home/ is."""
+    return servers.dagster_home(tmp_path)

@@ -1,31 +1,140 @@
-"""A run killed with SIGKILL in the middle of a write breaks nothing: the warehouse stays
-readable, the serving file stays at its previous version, and the next run gets the figures
-right (and says which published figures late data changed)."""
+"""Runs that die, and runs that are stopped, as users meet them: `dvctt materialize` in new
+processes on a persistent Dagster instance (DAGSTER_HOME with the bundled dagster.yaml).
+
+A run killed in the middle of a write breaks nothing: the warehouse stays readable, the
+serving file stays at its previous version, and the killed run does not keep its slot of the
+warehouse pool: the next `dvctt materialize` marks it failed, names it, and completes the work
+(and says which published figures late data changed). A command waiting for the pool says for
+which run, and SIGTERM ends it within seconds.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
+from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 
+from dvctt_pipeline.cli import materialize_months
+from dvctt_pipeline.defs.partitions import WAREHOUSE_POOL
 from dvctt_pipeline.ingest.changes import fingerprint, landing_changes
 from dvctt_pipeline.ingest.landing import dossier_exports
+from dvctt_pipeline.run_launcher import run_worker
 
+REPO = Path(__file__).resolve().parents[2]
+DVCTT = str(Path(sys.executable).parent / "dvctt")
 LAST_EXPORT_DAY = "2022-02-28"
 LATE_EXPORT = "dossiers/2022-03-01/late_status_updates.jsonl"
 FEBRUARY = "period_type=month, period_start=2022-02-01, period_end=2022-02-28"
-KILL_WAIT_SECONDS = 600
+RUN_SECONDS = 900
+# what "within seconds" allows on two shared cores: the grace period the run gets to stop
+# (launch.STOP_GRACE_SECONDS, 5 s) and the command's own exit
+STOP_SECONDS = 20
+LAUNCHED = re.compile(r"dvctt: run ([0-9a-f-]{36}) of refresh_months")
+
+
+@dataclass(frozen=True)
+class Home:
+    """A persistent Dagster instance and the pipeline's folders, as `make demo` sets them."""
+
+    root: Path
+    env: dict[str, str]
+    started: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def serving(self) -> Path:
+        return self.root / "serving" / "dvctt.duckdb"
+
+    def instance(self) -> dg.DagsterInstance:
+        return dg.DagsterInstance.from_config(self.env["DAGSTER_HOME"])
+
+    def start(self, log_name: str) -> Command:
+        """`dvctt materialize --from 2022-01 --to 2022-02` in a session of its own."""
+        log = self.root / log_name
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                [DVCTT, "materialize", "--from", "2022-01", "--to", "2022-02"], env=self.env,
+                stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        self.started.append(process)
+        return Command(process, log)
+
+    def materialize(self, log_name: str) -> str:
+        command = self.start(log_name)
+        assert command.process.wait(timeout=RUN_SECONDS) == 0, command.output()
+        return command.output()
+
+    def query(self, sql: str, params: dict | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql, params or {}).fetchall()
+
+
+@dataclass(frozen=True)
+class Command:
+    process: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def run_id(self) -> str | None:
+        launched = LAUNCHED.search(self.output())
+        return launched[1] if launched else None
+
+    def wait_for(self, ready: Callable[[], bool], moment: str) -> None:
+        deadline = time.monotonic() + RUN_SECONDS
+        while self.process.poll() is None and time.monotonic() < deadline and not ready():
+            time.sleep(0.005)
+        if self.process.poll() is not None or not ready():
+            pytest.fail(f"the command ended or timed out before {moment}:\n{self.output()}")
+
+    def kill_all(self) -> None:
+        """SIGKILL the command, its code server and the run worker (all in the command's
+        process group), as a machine that runs out of memory or a closed session does."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=60)
+
+
+@pytest.fixture
+def home(tmp_path: Path, sample_landing: Path) -> Iterator[Home]:
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home),
+           "DVCTT_LANDING_DIR": str(tmp_path / "landing"),
+           "DVCTT_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+           "DVCTT_SERVING": str(tmp_path / "serving" / "dvctt.duckdb")}
+    env.pop("DVCTT_REPORTS_DIR", None)
+    paths = Home(tmp_path, env)
+    january_and_february(sample_landing, paths.landing)
+    yield paths
+    for process in paths.started:  # nothing of a failed test keeps running
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def january_and_february(sample_landing: Path, landing: Path) -> None:
@@ -36,9 +145,9 @@ def january_and_february(sample_landing: Path, landing: Path) -> None:
             shutil.rmtree(folder)
 
 
-def unfinished_january_dossiers(folders, count: int) -> list[dict]:
+def unfinished_january_dossiers(home: Home, count: int) -> list[dict]:
     """The latest export lines of dossiers received in January and still in progress."""
-    rows = folders.query(
+    rows = home.query(
         """
         SELECT f.relative_path, d.source_line_no FROM staging.dossiers AS d
         JOIN meta.source_files AS f ON f.file_id = d.source_file_id
@@ -50,15 +159,15 @@ def unfinished_january_dossiers(folders, count: int) -> list[dict]:
     )
     lines = []
     for relative_path, line_no in rows:
-        text = (folders.landing / relative_path).read_text(encoding="utf-8").splitlines()
+        text = (home.landing / relative_path).read_text(encoding="utf-8").splitlines()
         lines.append(json.loads(text[line_no - 1]))
     assert len(lines) == count
     return lines
 
 
-def land_late_completions(folders, records: list[dict]) -> None:
+def land_late_completions(home: Home, records: list[dict]) -> None:
     """A March export that reports them finished on 20 February."""
-    path = folders.landing / LATE_EXPORT
+    path = home.landing / LATE_EXPORT
     path.parent.mkdir(parents=True)
     finished = [{**record, "TrangThaiHoSo": 9, "NgayKetThucXuLy": "20220220100000"}
                 for record in records]
@@ -78,24 +187,8 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def kill_materialize_when(ready: Callable[[], bool], moment: str) -> None:
-    """Start `dvctt materialize` for January–February and SIGKILL it once ready() holds."""
-    run = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dvctt"), "materialize", "--from", "2022-01",
-         "--to", "2022-02"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + KILL_WAIT_SECONDS
-    while run.poll() is None and time.monotonic() < deadline and not ready():
-        time.sleep(0.005)
-    if run.poll() is not None:
-        pytest.fail(f"the run ended before it was {moment}")
-    os.kill(run.pid, signal.SIGKILL)
-    assert run.wait(timeout=60) == -signal.SIGKILL
-
-
 def wal_is_growing(warehouse: Path) -> Callable[[], bool]:
-    """True while a transaction of some size is being written to the warehouse."""
+    """True while a transaction of some size is being written to the warehouse (the ingest)."""
     wal = warehouse.with_name(f"{warehouse.name}.wal")
     return lambda: wal.exists() and wal.stat().st_size > 256 * 1024
 
@@ -104,36 +197,101 @@ def serving_being_built(serving: Path) -> Callable[[], bool]:
     return lambda: any(serving.parent.glob(f".{serving.name}.*.building"))
 
 
+def pool_slot_holders(instance: dg.DagsterInstance) -> set[str]:
+    info = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
+    return {slot.run_id for slot in info.claimed_slots}
+
+
+def status_of(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRunStatus:
+    run = instance.get_run_by_id(run_id)
+    assert run is not None, run_id
+    return run.status
+
+
+def assert_untouched_and_readable(home: Home, published_file: str, published: int) -> None:
+    assert sha256(home.serving) == published_file
+    assert national_february(home.serving) == published
+    # readable: a reader replays or ignores what the killed writer left half-done
+    assert home.query("SELECT count(*) FROM raw.dossier_snapshots")[0][0] > 0
+
+
 @pytest.mark.slow
-def test_killed_runs_leave_everything_readable_and_the_next_run_gets_it_right(
-    folders, materialize, sample_landing
+def test_killed_and_stopped_runs_free_the_warehouse_and_the_next_run_gets_it_right(
+    home, monkeypatch
 ):
-    january_and_february(sample_landing, folders.landing)
-    materialize("2022-01", "2022-02")
-    published = national_february(folders.serving)
-    published_file = sha256(folders.serving)
-    seen = {f.relative_path: fingerprint(f) for f in dossier_exports(folders.landing)}
-
-    late = unfinished_january_dossiers(folders, count=5)
-    land_late_completions(folders, late)
+    # January and February as published before the late data came (in this process, on an
+    # ephemeral instance: the setting, not what is tested)
+    for variable in ("DVCTT_LANDING_DIR", "DVCTT_WAREHOUSE", "DVCTT_SERVING"):
+        monkeypatch.setenv(variable, home.env[variable])
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert materialize_months("2022-01", "2022-02").success
+    published = national_february(home.serving)
+    published_file = sha256(home.serving)
+    seen = {f.relative_path: fingerprint(f) for f in dossier_exports(home.landing)}
+    late = unfinished_january_dossiers(home, count=5)
+    land_late_completions(home, late)
     # received in January, finished in February: both months need a refresh
-    assert landing_changes(folders.landing, seen).months == {date(2022, 1, 1),
-                                                             date(2022, 2, 1)}
+    assert landing_changes(home.landing, seen).months == {date(2022, 1, 1), date(2022, 2, 1)}
 
-    for ready, moment in (
-        (wal_is_growing(folders.warehouse), "writing the warehouse"),
-        (serving_being_built(folders.serving), "building the serving file"),
-    ):
-        kill_materialize_when(ready, moment)
-        assert sha256(folders.serving) == published_file, moment
-        assert national_february(folders.serving) == published
-        # readable: a reader replays or ignores what the killed writer left half-done
-        assert folders.query("SELECT count(*) FROM raw.dossier_snapshots")[0][0] > 0
+    with home.instance() as instance:
+        # 1. a run frozen during the ingest, holding the warehouse pool's slot
+        ingesting = home.start("ingesting.log")
+        ingesting.wait_for(wal_is_growing(home.warehouse), "writing the warehouse")
+        ingesting_run = ingesting.run_id()
+        worker = run_worker(instance, ingesting_run)
+        os.kill(worker.pid, signal.SIGSTOP)
+        assert pool_slot_holders(instance) == {ingesting_run}
 
-    materialize("2022-01", "2022-02")
-    assert national_february(folders.serving) == published + len(late)
-    assert not list(folders.serving.parent.rglob(".*.building*"))
-    with duckdb.connect(str(folders.serving), read_only=True) as con:
+        # 2. the next command waits for it, says so, and SIGTERM ends it within seconds
+        waiting = home.start("waiting.log")
+        waiting.wait_for(lambda: "waiting for the" in waiting.output(), "waiting on the pool")
+        assert (f"waiting for the {WAREHOUSE_POOL} pool, held by run {ingesting_run}"
+                in waiting.output())
+        stop_requested = time.monotonic()
+        waiting.process.send_signal(signal.SIGTERM)
+        assert waiting.process.wait(timeout=STOP_SECONDS) == 128 + signal.SIGTERM
+        assert time.monotonic() - stop_requested < STOP_SECONDS
+        assert "run the same command again to finish" in waiting.output()
+        assert status_of(instance, waiting.run_id()) == dg.DagsterRunStatus.CANCELED
+
+        # the frozen run dies with its command: it still says STARTED and holds the slot
+        ingesting.kill_all()
+        assert status_of(instance, ingesting_run) == dg.DagsterRunStatus.STARTED
+        assert pool_slot_holders(instance) == {ingesting_run}
+        assert_untouched_and_readable(home, published_file, published)
+
+        # 3. a run killed while it builds the serving file; its command first frees the
+        # warehouse from the dead ingest run
+        publishing = home.start("publishing.log")
+        publishing.wait_for(serving_being_built(home.serving), "building the serving file")
+        publishing.kill_all()
+        assert f"Run {ingesting_run} (months 2022-01 … 2022-02" in publishing.output()
+        assert status_of(instance, ingesting_run) == dg.DagsterRunStatus.FAILURE
+        assert_untouched_and_readable(home, published_file, published)
+
+        # the daemon's run monitoring, given the same dead run, marks it failed too
+        (record,) = instance.get_run_records(
+            dg.RunsFilter(run_ids=[publishing.run_id()]))
+        assert record.dagster_run.status == dg.DagsterRunStatus.STARTED
+        monitor_started_run(instance, None, record, logging.getLogger("run_monitoring"))
+        assert status_of(instance, publishing.run_id()) == dg.DagsterRunStatus.FAILURE
+
+        # 4. the next command gives back the slots the dead run kept and completes the work
+        home.materialize("last.log")
+        assert pool_slot_holders(instance) == set()
+        (last,) = instance.get_runs(limit=1)
+        assert last.status == dg.DagsterRunStatus.SUCCESS
+        # a run of the workspace's code location (GraphQL's repositoryOrigin), with the
+        # tags of a UI backfill of the range
+        origin = last.remote_job_origin.repository_origin
+        assert (origin.code_location_origin.location_name, last.job_name) == (
+            "dvctt_pipeline", "refresh_months")
+        assert (last.tags["dagster/asset_partition_range_start"],
+                last.tags["dagster/asset_partition_range_end"]) == ("2022-01-01", "2022-02-01")
+
+    assert national_february(home.serving) == published + len(late)
+    assert not list(home.serving.parent.rglob(".*.building*"))
+    with duckdb.connect(str(home.serving), read_only=True) as con:
         restated = con.execute(
             "SELECT old_value, new_value FROM meta.restatements WHERE table_name = "
             "'marts.national_period_rates' AND row_key = $key AND column_name = 'finished'",

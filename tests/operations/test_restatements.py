@@ -13,8 +13,8 @@ from dvctt_pipeline.models.sql_models import (
     Window,
     load_models,
     run_model,
-    running_month,
 )
+from dvctt_pipeline.months import running_month
 from dvctt_pipeline.warehouse import ensure_base_tables
 
 MARCH = Window(date(2022, 3, 1), date(2022, 4, 1))
@@ -22,6 +22,7 @@ MARCH = Window(date(2022, 3, 1), date(2022, 4, 1))
 RATES_MODEL = """/*
 table: marts.{name}
 replace: periods
+grain: [province_code, period_type, period_start, period_end]
 description: Test rates per province and month.
 columns:
   province_code: Province
@@ -126,3 +127,14 @@ def test_a_marts_table_whose_rows_are_not_unique_on_its_key_is_refused(con, tmp_
     set_counts(con, [("17", date(2022, 3, 1), 100, 40)])
     with pytest.raises(ModelDefinitionError, match="have several rows"):
         run_model(con, model, MARCH, {}, run_id="first")
+
+
+def test_a_marts_model_without_a_declared_grain_is_refused(tmp_path):
+    folder = tmp_path / "sql" / "marts"
+    folder.mkdir(parents=True)
+    without_grain = RATES_MODEL.replace(
+        "grain: [province_code, period_type, period_start, period_end]\n", "")
+    (folder / "test_rates.sql").write_text(without_grain.format(name="test_rates",
+                                                                received="received"), "utf-8")
+    with pytest.raises(ModelDefinitionError, match="declares its grain"):
+        load_models(folder.parent)

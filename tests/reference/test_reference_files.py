@@ -1,29 +1,42 @@
-"""The catalogue, targets and fee-policy files: one vocabulary, bad rows set aside with a
-reason, files of the wrong shape refused with a message saying what to fix."""
+"""The reference files: one vocabulary, bad rows set aside with a reason, a file of the wrong
+shape failing alone with a message saying what to fix; and the files as a provincial office
+makes them (tests/fixtures/manifest.yaml, `reference_cases`)."""
 
 from __future__ import annotations
 
-import unicodedata
+import ast
+import json
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
+from office_files import windows_1258
 
-from dvctt_pipeline.reference.agencies import ReferenceFileError
+from dvctt_pipeline.reference.agencies import load_agencies
 from dvctt_pipeline.reference.catalog import load_catalog
 from dvctt_pipeline.reference.fees import load_fee_policies
+from dvctt_pipeline.reference.rows import ReferenceFileError
 from dvctt_pipeline.reference.targets import load_targets
 from dvctt_pipeline.warehouse import ensure_base_tables
 
 CATALOG_HEADER = "province_code,admin_level,MaTTHC,TenTTHC,MucDo,du_dieu_kien_toan_trinh\n"
 TARGETS_HEADER = ("year,province_code,admin_level,agency_code,metric,target_min,"
                   "target_stretch,decision_ref\n")
+MANIFEST = yaml.safe_load(
+    (Path(__file__).parents[1] / "fixtures" / "manifest.yaml").read_text(encoding="utf-8"))
+CASES = {case["id"]: case for case in MANIFEST["reference_cases"]}
+REGISTRY_CASES = [key for key, case in CASES.items() if case["file"].startswith("reference/")]
+OTHER_CASES = [key for key in CASES if key not in REGISTRY_CASES]
+# where each folder's rows go, and the column that finds a row of `loaded_as`
+TABLES = {"reference": ("core.agencies", "agency_code"), "catalog": ("core.service_catalog",
+          "row_no"), "targets": ("core.targets", "row_no"), "fees": ("core.fee_policies", "row_no")}
 
 
-def write(landing: Path, relative: str, text: str, encoding: str = "utf-8") -> None:
+def write(landing: Path, relative: str, text: str) -> None:
     path = landing / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode(encoding))
+    path.write_text(text, encoding="utf-8")
 
 
 @pytest.fixture
@@ -70,36 +83,30 @@ def test_bad_catalogue_rows_are_set_aside_with_their_line_and_reason(tmp_path, c
     assert '"MucDo": "5"' in row_values
 
 
-def windows_1258(text: str) -> str:
-    """Windows-1258 has the base letters (â, ă, ơ...) but writes tones as combining marks."""
-    def spelled(character: str) -> str:
-        try:
-            character.encode("cp1258")
-            return character
-        except UnicodeEncodeError:
-            decomposed = unicodedata.normalize("NFD", character)
-            return unicodedata.normalize("NFC", decomposed[:-1]) + decomposed[-1]
-    return "".join(map(spelled, text))
-
-
 def test_a_windows_1258_catalogue_reads_as_vietnamese(tmp_path, con):
-    row = windows_1258("17,province,1.1,Đăng ký khai sinh,toàn trình,1\n")
-    write(tmp_path, "catalog/services_2022-01-01.csv", CATALOG_HEADER + row, "cp1258")
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "services_2022-01-01.csv").write_bytes(
+        windows_1258(CATALOG_HEADER + "17,province,1.1,Đăng ký khai sinh,toàn trình,1\n"))
     load_catalog(con, tmp_path)
     assert con.execute("SELECT ten_tthc, service_level FROM core.service_catalog").fetchall() == [
         ("Đăng ký khai sinh", "full")]
 
 
 @pytest.mark.parametrize(("relative", "text", "message"), [
-    ("catalog/services_jan.csv", CATALOG_HEADER, "name it services_<%Y-%m-%d>.csv"),
+    ("catalog/services_jan.csv", CATALOG_HEADER, "name it services_<YYYY-MM-DD>.csv"),
     ("catalog/services_2022-01-01.csv", "province_code,MaTTHC\n17,1.1\n",
      "lacks the columns admin_level, TenTTHC, MucDo, du_dieu_kien_toan_trinh"),
 ])
-def test_a_catalogue_file_of_the_wrong_shape_is_refused(tmp_path, con, relative, text, message):
+def test_a_catalogue_file_of_the_wrong_shape_fails_alone(tmp_path, con, relative, text, message):
     write(tmp_path, relative, text)
-    with pytest.raises(ReferenceFileError, match=message) as error:
-        load_catalog(con, tmp_path)
-    assert relative.split("/")[1] in str(error.value)
+    write(tmp_path, "catalog/services_2021-01-01.csv", CATALOG_HEADER + "17,province,1.1,A,4,1\n")
+    assert load_catalog(con, tmp_path) == {
+        "core.service_catalog": 1, "quarantine.service_catalog": 0}
+    (status, failure), (other_status, _) = con.execute(
+        "SELECT status, message FROM meta.reference_files WHERE kind = 'service_catalog' "
+        "ORDER BY relative_path = 'catalog/services_2021-01-01.csv'").fetchall()
+    assert (status, other_status) == ("failed", "loaded")
+    assert message in failure and relative in failure
 
 
 def test_targets_are_read_as_fractions_and_checked(tmp_path, con):
@@ -142,3 +149,113 @@ def test_fee_policies_are_optional_and_checked(tmp_path, con):
         "SELECT reason FROM quarantine.fee_policies ORDER BY row_no").fetchall() == [
         ("reduction_pct_not_a_percentage",), ("bad_valid_from",),
         ("valid_to_before_valid_from",)]
+
+
+def case_bytes(case: dict) -> bytes:
+    if "bytes" in case:
+        return ast.literal_eval(case["bytes"])
+    text = case["text"].replace("\n", "\r\n") if case.get("crlf") else case["text"]
+    if case.get("encoding") == "cp1258":
+        return windows_1258(text)
+    if case.get("encoding") == "utf-16":
+        return text.encode("utf-16")
+    return ("\ufeff" if case.get("bom") else "").encode() + text.encode("utf-8")
+
+
+def land(landing: Path, case: dict) -> None:
+    path = landing / case["file"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(case_bytes(case))
+
+
+def load_everything(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
+    """The reference assets' loads, in the order of the asset graph."""
+    load_agencies(con, landing)
+    for load in (load_catalog, load_targets, load_fee_policies):
+        load(con, landing)
+
+
+@pytest.fixture(scope="module")
+def office_files(tmp_path_factory):
+    """One landing folder holding every case but the registries, beside a good registry."""
+    landing = tmp_path_factory.mktemp("office")
+    write(landing, "reference/agencies.csv", MANIFEST["agencies"])
+    for key in OTHER_CASES:
+        land(landing, CASES[key])
+    with duckdb.connect() as connection:
+        ensure_base_tables(connection)
+        load_everything(connection, landing)
+        yield connection
+
+
+def assert_outcome(con: duckdb.DuckDBPyConnection, case: dict) -> None:
+    expect = case["expect"]
+    cursor = con.execute("SELECT * FROM meta.reference_files WHERE relative_path = $path",
+                         {"path": case["file"]})
+    (row,) = [dict(zip([c[0] for c in cursor.description], values, strict=True))
+              for values in cursor.fetchall()]
+    assert row["status"] == expect["status"], row["message"]
+    assert row["rows_read"] == row["rows_loaded"] + row["rows_quarantined"]
+    assert expect.get("message", "") in (row["message"] or "")
+    if expect["status"] == "failed":
+        return
+    assert (row["rows_read"], row["rows_loaded"], row["rows_quarantined"]) == (
+        expect["read"], expect["loaded"], expect["quarantined"])
+    folder = case["file"].split("/")[0]
+    quarantine = TABLES[folder][0].replace("core.", "quarantine.")
+    assert dict(con.execute(
+        f"SELECT row_no, reason FROM {quarantine} WHERE relative_path = $path",
+        {"path": case["file"]}).fetchall()) == expect.get("reasons", {})
+    table, key = TABLES[folder]
+    for value, columns in expect.get("loaded_as", {}).items():
+        where = "" if folder == "reference" else " AND relative_path = $path"
+        cursor = con.execute(
+            f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = $key{where}",
+            {"key": value, **({} if folder == "reference" else {"path": case["file"]})})
+        (stored,) = cursor.fetchall()
+        assert {column: str(cell) if hasattr(cell, "isoformat") else cell
+                for column, cell in zip(columns, stored, strict=True)} == columns
+
+
+@pytest.mark.parametrize("case_id", OTHER_CASES)
+def test_each_office_file_gets_its_outcome_and_fails_alone(office_files, case_id):
+    assert_outcome(office_files, CASES[case_id])
+
+
+def test_the_good_files_beside_the_bad_ones_load(office_files):
+    assert office_files.execute(
+        "SELECT kind, count(*) FILTER (status = 'loaded'), count(*) FILTER (status = 'failed') "
+        "FROM meta.reference_files GROUP BY kind ORDER BY kind").fetchall() == [
+        ("agencies", 1, 0), ("fee_policies", 1, 0), ("service_catalog", 2, 3),
+        ("targets", 2, 1)]
+
+
+@pytest.mark.parametrize("case_id", REGISTRY_CASES)
+def test_an_office_registry_loads_its_good_rows_or_stops_with_a_message(tmp_path, case_id):
+    case = CASES[case_id]
+    land(tmp_path, case)
+    with duckdb.connect() as connection:
+        ensure_base_tables(connection)
+        if "error" in case["expect"]:
+            with pytest.raises(ReferenceFileError) as error:
+                load_agencies(connection, tmp_path)
+            assert case["expect"]["error"] in str(error.value)
+            return
+        load_everything(connection, tmp_path)
+        assert_outcome(connection, case)
+
+
+def test_a_rejected_agency_is_named_with_its_line_and_its_row_kept(tmp_path):
+    land(tmp_path, CASES["agencies_saved_by_vietnamese_excel"])
+    with duckdb.connect() as connection:
+        ensure_base_tables(connection)
+        load_agencies(connection, tmp_path)
+        assert connection.execute(
+            "SELECT agency_code FROM core.agencies ORDER BY ALL").fetchall() == [
+            ("000.00.05.H17",), ("000.00.12.H17",), ("000.01.02.H01",)]
+        (row_values,) = connection.execute(
+            "SELECT row_values FROM quarantine.agencies WHERE row_no = 5").fetchone()
+        assert json.loads(row_values)["agency_name"] == "UBND huyện Lạc Sơn"
+        (message,) = connection.execute("SELECT message FROM meta.reference_files").fetchone()
+        assert "line 4 (agency_code 000.00.12.H17): duplicate_agency_code" in message
+        assert "its dossiers are set aside as unknown_agency" in message

@@ -20,6 +20,7 @@ from matplotlib.ft2font import FT2Font
 from PIL import Image
 
 from dvctt_pipeline.cli import main
+from dvctt_pipeline.months import last_day
 from dvctt_pipeline.serve.monthly_report import (
     MonthlyReport,
     read_month,
@@ -33,7 +34,6 @@ from dvctt_pipeline.serve.report.charts import (
     report_style,
     trend_figure,
 )
-from dvctt_pipeline.serve.report.data import last_day
 
 PROVINCES = {
     "79": "TP. Hồ Chí Minh", "17": "Hòa Bình", "22": "Quảng Ninh", "37": "Ninh Bình",

@@ -14,7 +14,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from dvctt_pipeline.models.sql_models import next_month
+from dvctt_pipeline.months import last_day
 
 RANKINGS = "marts.province_rankings"
 NATIONAL = "marts.national_period_rates"
@@ -46,10 +46,6 @@ class ReportData:
     rankings: dict[tuple[str, str], Ranking | None]  # (metric, period_type)
     trend: pd.DataFrame | None  # period_start, month_share, ytd_share
     compliance: pd.DataFrame | None  # province_name, admin_level, metric, agencies, …
-
-
-def last_day(month: date) -> date:
-    return date.fromordinal(next_month(month).toordinal() - 1)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:

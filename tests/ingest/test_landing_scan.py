@@ -1,0 +1,53 @@
+"""What the landing folder holds besides well-named exports: badly named folders and files,
+named pipes, links that lead nowhere. The look of the daily schedule and the landing sensor
+(ingest.changes.landing_changes) passes over them with a warning and still reads the rest."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import date
+from pathlib import Path
+
+from dvctt_pipeline.ingest.changes import landing_changes
+
+RECORD = {"MaHoSo": "000.00.12.H17-1", "MaDonViXuLy": "000.00.12.H17", "KenhThucHien": 2,
+          "NgayTiepNhan": "20220305080000", "NgayKetThucXuLy": "20220407100000",
+          "TrangThaiHoSo": 9, "ChuHoSo": "Nguyễn Văn An"}
+
+
+def export(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(RECORD, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def a_landing_folder_with_bad_names(landing: Path) -> None:
+    dossiers = landing / "dossiers"
+    export(dossiers / "2022-04-07" / "dvcqg.jsonl")
+    export(dossiers / "2022-13-45" / "dvcqg.jsonl")  # a typo in the folder's date
+    export(dossiers / "latest" / "dvcqg.jsonl")  # a copy kept by the sender's sync tool
+    # a Windows archive unzipped on Linux leaves its Vietnamese names in Windows-1258
+    export(Path(os.fsdecode(os.fsencode(dossiers / "2022-04-07") + b"/b\xe1o c\xe1o.jsonl")))
+    os.mkfifo(dossiers / "2022-04-07" / "stream.jsonl")
+    (dossiers / "2022-04-07" / "loop.jsonl").symlink_to("loop.jsonl")
+
+
+def test_the_schedule_reads_the_good_exports_and_passes_over_the_bad_names(tmp_path, caplog):
+    landing = tmp_path / "landing"
+    a_landing_folder_with_bad_names(landing)
+    with caplog.at_level(logging.WARNING):
+        changes = landing_changes(landing, {})
+    assert changes.months == {date(2022, 3, 1), date(2022, 4, 1)}
+    assert sorted(changes.unreadable) == [
+        "dossiers/2022-04-07/b\\xe1o c\\xe1o.jsonl", "dossiers/2022-04-07/loop.jsonl",
+        "dossiers/2022-04-07/stream.jsonl", "dossiers/2022-13-45", "dossiers/latest",
+    ]
+    warned = " ".join(record.getMessage() for record in caplog.records)
+    assert "dossiers/2022-13-45 is not read: the folder name is not a real date" in warned
+    assert "is not valid UTF-8" in warned
+    # what was seen is remembered (in the landing sensor's cursor), so the next look warns no more
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        again = landing_changes(landing, changes.fingerprints)
+    assert (again.new_files, again.months, caplog.records) == ([], set(), [])

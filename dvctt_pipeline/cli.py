@@ -89,7 +89,7 @@ def launch_months(first: str, last: str) -> RunOutcome:
     """The months [first, last] as a run of the workspace's code location, followed to its end
     (on the ephemeral instance, without DAGSTER_HOME, the run executes in this process)."""
     from dvctt_pipeline.defs.partitions import range_tags
-    from dvctt_pipeline.launch import RunOutcome, launch_and_follow
+    from dvctt_pipeline.launch import RunOutcome, describe_failure, launch_and_follow
 
     tags = range_tags(*month_range(first, last))
     if not os.environ.get("DAGSTER_HOME"):
@@ -97,7 +97,7 @@ def launch_months(first: str, last: str) -> RunOutcome:
         return RunOutcome(
             result.run_id,
             dg.DagsterRunStatus.SUCCESS if result.success else dg.DagsterRunStatus.FAILURE,
-            [event.step_key or "?" for event in result.get_step_failure_events()],
+            [describe_failure(event) for event in result.get_step_failure_events()],
         )
     pin_paths_in_environment()
     with dg.DagsterInstance.get() as instance:
@@ -122,9 +122,9 @@ def cmd_materialize(args: argparse.Namespace) -> int:
               "run the same command again to finish.", file=sys.stderr)
         return 128 + outcome.stopped_by
     if not outcome.success:
-        where = ", ".join(outcome.failed_steps) or "no step (the run itself)"
-        print(f"Run {outcome.run_id} ended {outcome.status.value}; it failed in: {where}; see "
-              "the Dagster logs above or the run's page in the Dagster UI.", file=sys.stderr)
+        where = "\n  ".join(outcome.failures) or "no step (the run itself)"
+        print(f"Run {outcome.run_id} ended {outcome.status.value}; it failed in:\n  {where}\n"
+              "The run's page in the Dagster UI has its whole log.", file=sys.stderr)
         return 1
     print(f"Materialized {args.first} … {args.last}; serving file: {paths_from_env().serving}")
     return 0

@@ -28,7 +28,7 @@ from types import FrameType
 
 import dagster as dg
 from dagster._cli.job import _create_run
-from dagster._core.events import DagsterEventType, JobFailureData, RunFailureReason
+from dagster._core.events import DagsterEvent, DagsterEventType, JobFailureData, RunFailureReason
 from dagster._core.launcher import WorkerStatus
 from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES, RunsFilter
 from dagster._core.storage.tags import (
@@ -55,7 +55,7 @@ STOP_GRACE_SECONDS = 5.0
 class RunOutcome:
     run_id: str
     status: dg.DagsterRunStatus
-    failed_steps: list[str]
+    failures: list[str]  # each failed step with what it said
     stopped_by: int | None = None  # the signal that stopped the command
 
     @property
@@ -207,10 +207,23 @@ def follow(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
                 for message in fail_dead_runs(instance):
                     print(f"dvctt: {message}", flush=True)
             time.sleep(POLL_SECONDS)
-    failures = instance.get_records_for_run(run_id, of_type=DagsterEventType.STEP_FAILURE)
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.STEP_FAILURE)
     return RunOutcome(run_id, run.status,
-                      [record.event_log_entry.step_key or "?" for record in failures.records],
+                      [describe_failure(record.event_log_entry.dagster_event)
+                       for record in records.records],
                       stop.signal_number)
+
+
+def describe_failure(event: DagsterEvent | None) -> str:
+    """A failed step and what it said: the description a step gives when it fails on purpose
+    (a blocking check, an unusable agencies.csv), else the error's first line."""
+    if event is None:
+        return "?"
+    data = event.step_failure_data
+    said = data.user_failure_data.description if data.user_failure_data else None
+    if not said and data.error:
+        said = next(iter(data.error.message.strip().splitlines()), "")
+    return f"{event.step_key}: {said}" if said else str(event.step_key)
 
 
 def launch_and_follow(

@@ -184,6 +184,9 @@ def test_a_registry_saved_as_a_workbook_stops_the_run_saying_what_to_fix(pipelin
     output = dvctt_materialize(env, status=1)
     assert ("reference/agencies.csv is an Excel workbook, not CSV text: save it from Excel "
             "as 'CSV UTF-8 (Comma delimited)'") in output
+    # the command's own last words name the step and repeat what to fix
+    assert ("it failed in:\n  reference_tables: reference/agencies.csv is an Excel workbook"
+            in output)
     assert "Traceback (most recent call last)" not in output
     assert "UnicodeDecodeError" not in output
     assert not warehouse.exists() or query(warehouse, "SELECT count(*) FROM core.agencies") == [

@@ -18,7 +18,8 @@ async function graphButton(page, icon) {
 
 (async () => {
   const browser = await chromium.launch({ executablePath, args: JSON.parse(flags) });
-  const page = await browser.newPage({ viewport: { width: 2400, height: 1400 } });
+  // tall: the graph runs from the reference tables down to the ingest
+  const page = await browser.newPage({ viewport: { width: 2000, height: 3000 } });
 
   // the whole lineage graph, every group expanded (Dagster shortens long names at this zoom)
   await open(page, `${base}/asset-groups`);
@@ -27,6 +28,11 @@ async function graphButton(page, icon) {
   await page.getByRole('menuitem', { name: /Expand all groups/ }).click();
   await page.keyboard.press('Escape');
   await page.waitForTimeout(2000);
+  // expanding keeps the zoom of the collapsed graph: zoom out until the whole graph shows
+  for (let step = 0; step < 2; step += 1) {
+    await (await graphButton(page, 'zoom_out')).click();
+    await page.waitForTimeout(700);
+  }
   await page.screenshot({ path: `${out}/lineage.png` });
 
   // the marts group's lineage: full names, and the tables each mart reads

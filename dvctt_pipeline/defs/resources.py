@@ -35,6 +35,8 @@ class Warehouse(DuckDBResource):
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         with self.get_connection() as con:
             try:
+                # a run's output goes to its log and the command's console: no progress bars
+                con.execute("SET enable_progress_bar = false")
                 ensure_base_tables(con)
                 con.create_function("name_key", name_key, [str], str)
                 yield con

@@ -28,6 +28,7 @@ class Stage:
     rows: int | None
     peak_bytes: int
     steps: dict[str, float]  # seconds of each step of the stage
+    rows_by_asset: dict[str, int]  # the rows of `rows`, by asset
 
 
 def stage_of_node(definitions: dg.Definitions) -> dict[str, str]:
@@ -105,9 +106,10 @@ def run_stages(instance: dg.DagsterInstance, run_id: str, stages: dict[str, str]
         Stage(name, sum(steps.values()),
               sum(rows[name].values()) if name in rows else None,
               max(sampler.peak(start, end) for start, end in windows[name]),
-              {step: round(value, 2) for step, value in steps.items()})
+              {step: round(value, 2) for step, value in steps.items()},
+              {key.to_user_string(): count for key, count in rows.get(name, {}).items()})
         for name, steps in seconds.items()
     ]
     outside = (run_end - run_start) - sum(stage.seconds for stage in result)
     return [*result,
-            Stage(DAGSTER_STAGE, outside, None, sampler.peak(run_start, run_end), {})]
+            Stage(DAGSTER_STAGE, outside, None, sampler.peak(run_start, run_end), {}, {})]

@@ -27,6 +27,7 @@ from pathlib import Path
 from types import FrameType
 
 import dagster as dg
+import sqlalchemy.exc
 from dagster._cli.job import _create_run
 from dagster._core.events import DagsterEvent, DagsterEventType, JobFailureData, RunFailureReason
 from dagster._core.launcher import WorkerStatus
@@ -49,6 +50,8 @@ HEALTH_CHECK_SECONDS = 5.0
 # how long a run may take to stop after Ctrl-C/SIGTERM before its worker is killed: a step
 # notices the cancellation when it returns from DuckDB
 STOP_GRACE_SECONDS = 5.0
+# tries at creating the run while the instance's SQLite storage is locked by another writer
+LOCKED_STORAGE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -114,11 +117,19 @@ def create_and_launch(
     """What `dagster job launch -w workspace.yaml` does, without the run queue."""
     location = workspace.get_code_location(CODE_LOCATION)
     (repository,) = location.get_repositories().values()
-    run = _create_run(
-        instance=instance, code_location=location, remote_repo=repository,
-        remote_job=repository.get_full_job(REFRESH_JOB_NAME), run_config=run_config,
-        tags=tags, op_selection=None, run_id=None,
-    )
+    for attempt in range(LOCKED_STORAGE_ATTEMPTS):
+        try:
+            run = _create_run(
+                instance=instance, code_location=location, remote_repo=repository,
+                remote_job=repository.get_full_job(REFRESH_JOB_NAME), run_config=run_config,
+                tags=tags, op_selection=None, run_id=None,
+            )
+            break
+        except sqlalchemy.exc.OperationalError as error:
+            # the instance's SQLite storage is briefly locked while another run writes events
+            if "database is locked" not in str(error) or attempt == LOCKED_STORAGE_ATTEMPTS - 1:
+                raise
+            time.sleep(1 + attempt)
     return instance.launch_run(run.run_id, workspace)
 
 

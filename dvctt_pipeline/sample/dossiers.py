@@ -40,6 +40,9 @@ POSTAL_SHARE, EMPTY_CHANNEL_SHARE = 0.07, 0.03
 HANDLER_CODE_SHARE = 0.8  # records that carry MaDonViXuLy
 ALIAS_NAME_SHARE = 0.1  # records naming an agency that has aliases by its first alias
 PROVINCIAL_PORTAL_PAYMENT_SHARE = 0.6  # DuocThanhToanTrucTuyen 2 rather than 1
+# Share of the in-person dossiers of a fee cut's procedures that go online while it is in
+# force (see _in_person_under_fee_cuts).
+FEE_CUT_IN_PERSON_SHIFT = 0.5
 SECOND_FILE_EVERY = 5  # about one export day in five has a second file
 BAD_LINES_PER_MONTH = {"truncated_json": 2, "missing_ma_ho_so": 2, "missing_ngay_tiep_nhan": 2}
 BAD_SEQUENCE_START = 9_900  # bad records get sequence numbers real ones do not reach
@@ -248,18 +251,46 @@ def _payments(ctx: Context, geography: str, province_pos: np.ndarray, proc: np.n
     return np.where(paid, portal, 0).astype(np.int8)
 
 
+def _policy_days(policy: FeePolicy, received: np.ndarray) -> np.ndarray:
+    """Whether each reception time (seconds) falls on a day the policy is in force."""
+    day = received // DAY
+    start = (np.datetime64(policy.valid_from, "D") - SECONDS_EPOCH.astype("datetime64[D]"))
+    end = (np.datetime64(policy.valid_to, "D") - SECONDS_EPOCH.astype("datetime64[D]")
+           if policy.valid_to else np.timedelta64(10**6, "D"))
+    return (day >= start.astype(np.int64)) & (day <= end.astype(np.int64))
+
+
+def _in_person_under_fee_cuts(ctx: Context, tables: GroupTables, group: np.ndarray,
+                              proc: np.ndarray, in_person: np.ndarray,
+                              province_code: np.ndarray, received: np.ndarray,
+                              month: date) -> np.ndarray:
+    """While a fee cut is in force, part of those who would have filed a covered procedure
+    in person file online instead. The province's online dossiers are planned (rankings,
+    uptake), so the cut shows as fewer in-person dossiers of the covered procedures: those
+    are drawn again among the group's other procedures. The covered procedures' online
+    share rises; the others' falls a little."""
+    rng = np.random.default_rng([ctx.seed, 59, month.year, month.month])
+    proc = proc.copy()
+    offered = tables.offered
+    for policy in ctx.fee_policies:
+        others = ~np.isin(offered.items, policy.proc_ids)
+        choice = GroupedChoice(offered.groups[others], offered.items[others],
+                               offered.weights[others], len(offered.start))
+        moves = (in_person & np.isin(proc, policy.proc_ids)
+                 & (province_code == policy.province_code) & _policy_days(policy, received)
+                 & (choice.end > choice.start)[group]
+                 & (rng.random(len(proc)) < FEE_CUT_IN_PERSON_SHIFT))
+        proc[moves] = choice.draw(group[moves], rng)
+    return proc
+
+
 def _reduced_fees(ctx: Context, province_code: np.ndarray, proc: np.ndarray,
                   online: np.ndarray, received: np.ndarray) -> np.ndarray:
     """Online dossiers of procedures under a fee-reduction policy pay the reduced fee."""
     reduced = np.zeros(len(proc), dtype=bool)
-    day = received // DAY
     for policy in ctx.fee_policies:
-        start = (np.datetime64(policy.valid_from, "D") - SECONDS_EPOCH.astype("datetime64[D]"))
-        end = (np.datetime64(policy.valid_to, "D") - SECONDS_EPOCH.astype("datetime64[D]")
-               if policy.valid_to else np.timedelta64(10**6, "D"))
         reduced |= (online & (province_code == policy.province_code)
-                    & np.isin(proc, policy.proc_ids)
-                    & (day >= start.astype(np.int64)) & (day <= end.astype(np.int64)))
+                    & np.isin(proc, policy.proc_ids) & _policy_days(policy, received))
     return reduced
 
 
@@ -320,6 +351,8 @@ def generate_month(ctx: Context, month: date, first_id: int,
     province_pos = tables.group_province[group]
     province_code = plan["province_code"].to_numpy()[group]
     received_s = _day_seconds(month, n, online | refused_online, rng)
+    proc = _in_person_under_fee_cuts(ctx, tables, group, proc, ~(online | refused_online),
+                                     province_code, received_s, month)
     on_time = ctx.planner.design.designs[geography].provinces["on_time"].to_numpy()
     times = _timeline(received_s, ctx.catalogue.procedures["sla_days"].to_numpy()[proc],
                       on_time[province_pos], rng)

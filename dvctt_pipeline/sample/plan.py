@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
+from dvctt_pipeline.months import months_between
 from dvctt_pipeline.reference import admin_units
 from dvctt_pipeline.sample import seed_2022
 from dvctt_pipeline.sample.catalog import LEVELS, Catalogue
@@ -45,9 +47,12 @@ LEVEL_SPLIT = {admin_units.LEGACY: {"province": 0.50, "district": 0.35, "commune
 LEVEL_ONLINE_FACTOR = {admin_units.LEGACY: {"province": 1.15, "district": 0.95, "commune": 0.55},
                        admin_units.GEOGRAPHY_2025: {"province": 1.10, "commune": 0.85}}
 REFUSED_SHARE = 0.02
-# Logit-scale drift of online shares per month outside January–April 2022, and of uptake
-# per year; province noise per year (none in 2022, the seed year).
+# Logit-scale drift of online shares per month, centred on January–April 2022 so that those
+# months together keep the seed figures while each month is above the one before; each
+# province rises at its own pace (a factor drawn in this range). Drift of uptake per year;
+# province noise per year (none in 2022, the seed year).
 SHARE_TREND_PER_MONTH = 0.035
+PROVINCE_TREND_FACTOR = (0.4, 1.8)
 UPTAKE_TREND_PER_YEAR = 0.35
 PROVINCE_YEAR_NOISE = 0.15
 MAX_LEVEL_SHARE = 0.95
@@ -72,14 +77,37 @@ def month_index(month: date) -> int:
 
 
 def share_drift(month: date) -> float:
-    """Logit shift of every online share relative to January–April 2022."""
-    index = month_index(month)
+    """Logit shift of online shares at the national pace, relative to the middle of
+    January–April 2022: negative in its first two months, positive in its last two."""
     first, last = month_index(seed_2022.PERIOD_START), month_index(seed_2022.PERIOD_END)
-    return SHARE_TREND_PER_MONTH * (min(index - first, 0) + max(index - last, 0))
+    return SHARE_TREND_PER_MONTH * (month_index(month) - (first + last) / 2)
+
+
+def seed_months() -> list[date]:
+    return months_between(seed_2022.PERIOD_START, seed_2022.PERIOD_END)
+
+
+@cache
+def _seed_shift() -> float:
+    """The logit shift that brings the rising monthly shares of January–April 2022, weighted
+    by their seasonal volumes, back onto the report's figure for the four months together."""
+    weights = np.array([SEASON[m.month] for m in seed_months()])
+    drifts = np.array([share_drift(m) for m in seed_months()])
+    target = seed_2022.NATIONAL_ONLINE_SHARE_ALL
+
+    low, high = -1.0, 1.0
+    for _ in range(60):  # bisection: the average rises with the shift
+        shift = (low + high) / 2
+        average = np.average(_expit(_logit(target) + drifts + shift), weights=weights)
+        low, high = (shift, high) if average < target else (low, shift)
+    return (low + high) / 2
 
 
 def national_share(month: date) -> float:
-    return float(_expit(_logit(seed_2022.NATIONAL_ONLINE_SHARE_ALL) + share_drift(month)))
+    """The nation's online share in a month: rising along the trend, January–April 2022
+    together at the report's figure."""
+    return float(_expit(_logit(seed_2022.NATIONAL_ONLINE_SHARE_ALL) + share_drift(month)
+                        + _seed_shift()))
 
 
 def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
@@ -97,7 +125,8 @@ def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
 class GeographyDesign:
     """Per-province parameters of one geography (index: province_code)."""
 
-    provinces: pd.DataFrame  # base_volume, share_ref, uptake_ref, on_time, online_payment
+    # base_volume, share_ref, uptake_ref, on_time, online_payment, trend (pace of the share)
+    provinces: pd.DataFrame
     level_rates: pd.DataFrame  # province_code × level: online share at share_ref
     dvctt: pd.DataFrame  # province_code × level: DVCTT procedures in the catalogue
     year_noise: dict[int, pd.Series]  # year -> logit noise per province
@@ -254,6 +283,8 @@ def _finish_design(geography: str, codes: list[str], base_volume: pd.Series,
         for year in years
     }
     dvctt = shares["dvctt"].unstack("admin_level").loc[codes, list(LEVELS[geography])]
+    # drawn last, so that the other parameters are those of a design without it
+    provinces["trend"] = rng.uniform(*PROVINCE_TREND_FACTOR, len(codes))
     return GeographyDesign(provinces, level_rates, dvctt, year_noise)
 
 
@@ -268,17 +299,33 @@ def _received(design: GeographyDesign, month: date, scale: float) -> pd.Series:
     return (design.provinces["base_volume"] * factor).round().astype(np.int64)
 
 
-def _online_by_province(design: GeographyDesign, month: date,
-                        received: pd.Series) -> pd.Series:
-    drift = share_drift(month) + design.year_noise[month.year]
+def _seed_national_online(design: GeographyDesign, month: date, scale: float) -> int:
+    """The nation's online dossiers in a month of January–April 2022: the months so far at
+    their national shares, rounded cumulatively, April closing the four months on the
+    report's figure."""
+    def up_to(last: date) -> int:
+        months = [m for m in seed_months() if m <= last]
+        received = np.array([_received(design, m, scale).sum() for m in months])
+        if last == seed_2022.PERIOD_END:
+            return round(seed_2022.NATIONAL_ONLINE_SHARE_ALL * received.sum())
+        return round(sum(national_share(m) * r for m, r in zip(months, received, strict=True)))
+
+    earlier = [m for m in seed_months() if m < month]
+    return up_to(month) - (up_to(earlier[-1]) if earlier else 0)
+
+
+def _online_by_province(design: GeographyDesign, month: date, received: pd.Series,
+                        scale: float) -> pd.Series:
+    drift = share_drift(month) * design.provinces["trend"] + design.year_noise[month.year]
     shares = _expit(_logit(design.provinces["share_ref"]) + drift)
     online = (shares * received).round().astype(np.int64)
     if not seed_2022.PERIOD_START <= month <= seed_2022.PERIOD_END:
         return online
-    # In the seed months Hà Nội absorbs the rounding so the nation lands on the report's
-    # figure; elsewhere the national share is whatever the provinces add up to.
+    # In the seed months Hà Nội absorbs the rounding and the provinces' different paces so
+    # the nation follows its monthly share and the four months land on the report's figure;
+    # elsewhere the national share is whatever the provinces add up to.
     others = online.drop(HANOI).sum()
-    hanoi = round(national_share(month) * received.sum()) - others
+    hanoi = _seed_national_online(design, month, scale) - others
     online[HANOI] = int(np.clip(hanoi, 0, MAX_LEVEL_SHARE * received[HANOI]))
     return online
 
@@ -316,7 +363,7 @@ class Planner:
         levels = list(LEVELS[geography])
         split = np.array([LEVEL_SPLIT[geography][level] for level in levels])
         received = _received(geo, month, scale)
-        online = _online_by_province(geo, month, received).to_numpy()
+        online = _online_by_province(geo, month, received, scale).to_numpy()
         n_level = largest_remainder_rows(received.to_numpy(), np.tile(split, (len(received), 1)))
         weights = n_level * geo.level_rates[levels].to_numpy() * (geo.dvctt[levels].to_numpy() > 0)
         o_level = np.minimum(largest_remainder_rows(online, weights), n_level)

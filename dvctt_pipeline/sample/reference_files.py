@@ -94,12 +94,15 @@ def choose_fee_policies(catalogue: Catalogue, seed: int) -> tuple[FeePolicy, ...
     """The procedures of TP.HCM and Quảng Nam whose fees were halved for online filing."""
     rng = np.random.default_rng([seed, 53])
     offers = catalogue.offers[admin_units.LEGACY].merge(
-        catalogue.procedures[["proc_id", "fee"]], on="proc_id")
+        catalogue.procedures[["proc_id", "fee", "popularity"]], on="proc_id")
     candidates = offers[(offers["muc_do"] >= 3) & (offers["fee"] > 0)]
 
     def pick(province_code: str, count: int) -> tuple[int, ...]:
-        ids = candidates.loc[candidates["province_code"] == province_code, "proc_id"]
-        return tuple(sorted(int(i) for i in rng.choice(ids.unique(), count, replace=False)))
+        """Fees are cut where they weigh most: procedures drawn by their demand."""
+        ids = candidates[candidates["province_code"] == province_code].drop_duplicates("proc_id")
+        weights = ids["popularity"] / ids["popularity"].sum()
+        chosen = rng.choice(ids["proc_id"], count, replace=False, p=weights)
+        return tuple(sorted(int(i) for i in chosen))
 
     quang_nam_count = seed_2022.QUANG_NAM_FEES_REDUCED + seed_2022.QUANG_NAM_CHARGES_REDUCED
     return (

@@ -83,13 +83,15 @@ THAI_NGUYEN_CODE = "19"
 THAI_NGUYEN_TARGET_FULL = 0.55
 THAI_NGUYEN_PLANNED_SHARE_FULL = 0.55
 
-# Fee incentives for online filing.
+# Fee incentives for online filing. The report dates TP.HCM's cut to 2021: the sample's
+# resolution of 2021 takes effect in February 2022, Quảng Nam's in March, so that the demo's
+# months (January–April 2022) hold months before and after each.
 HCM_CODE = "79"
 HCM_FEE_REDUCED_PROCEDURES = 6
-HCM_FEE_POLICY_FROM = date(2021, 7, 1)
+HCM_FEE_POLICY_FROM = date(2022, 2, 1)
 QUANG_NAM_CODE = "49"
 QUANG_NAM_FEES_REDUCED = 8  # lệ phí
 QUANG_NAM_CHARGES_REDUCED = 5  # phí
-QUANG_NAM_POLICY_FROM = date(2022, 1, 1)
+QUANG_NAM_POLICY_FROM = date(2022, 3, 1)
 QUANG_NAM_POLICY_TO = date(2022, 12, 31)
 FEE_REDUCTION_PCT = 50

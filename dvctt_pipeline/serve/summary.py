@@ -86,14 +86,50 @@ def report_lines(con: duckdb.DuckDBPyConnection, period_end: date) -> list[str]:
     ]
 
 
+def _month_span(first: date | None, last: date | None) -> str:
+    if first is None:
+        return "none"
+    return f"{first:%Y-%m}" if (first.year, first.month) == (last.year, last.month) else (
+        f"{first:%Y-%m} … {last:%Y-%m}")
+
+
+def fee_policy_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Per fee policy: the difference-in-differences of the online share, or why not."""
+    rows = con.execute(
+        """
+        SELECT province_name, decision_ref, did_pp, status, covered_share_before,
+               covered_share_after, others_share_before, others_share_after, before_start,
+               before_end, after_start, after_end
+        FROM marts.fee_policy_effect ORDER BY province_code, decision_ref
+        """
+    ).fetchall()
+    lines = ["Fee cuts for online filing (marts.fee_policy_effect): online share of the covered "
+             "procedures against the province's other fee-bearing ones, before and after"]
+    for (name, decision, did_pp, status, covered_before, covered_after, others_before,
+         others_after, *months) in rows:
+        if status != "ok":
+            lines.append(f"  {name}, {decision}: insufficient_data (a cell has fewer than 100 "
+                         f"dossiers; before {_month_span(*months[:2])}, after "
+                         f"{_month_span(*months[2:])})")
+            continue
+        lines.append(
+            f"  {name}, {decision}: did_pp {did_pp:+.1f} (covered {covered_before:.1%} → "
+            f"{covered_after:.1%}, others {others_before:.1%} → {others_after:.1%}; before "
+            f"{_month_span(*months[:2])}, after {_month_span(*months[2:])})")
+    return lines if rows else [*lines, "  no fee policies loaded"]
+
+
 def seed_report_text(serving: Path, period_end: date) -> str:
     """The national share and the top and bottom five, as the 2022 report states them."""
     with duckdb.connect(str(serving), read_only=True) as con:
         share = national_rate(con, "online_share_all", period_end)
+        provision = national_rate(con, "full_online_provision_rate", period_end)
         lines = [
             f"Year to date {period_end.year}-01 … {period_end:%Y-%m}, read from {serving}",
             "National share of dossiers received online (online_share_all): "
             + ("n/a" if share is None else f"{share:.2%}"),
+            "National share of eligible procedures offered end to end (level 4, "
+            "full_online_provision_rate): " + ("n/a" if provision is None else f"{provision:.2%}"),
             "Top 5 provinces by online_share_all: "
             + _format_provinces(ranked_provinces(con, "online_share_all", period_end, "top")),
             "Bottom 5 provinces by online_share_all: "
@@ -105,5 +141,6 @@ def seed_report_text(serving: Path, period_end: date) -> str:
             f"Target compliance, year to date {period_end:%Y-%m}:",
             *compliance_lines(con, period_end.replace(day=1)),
             *report_lines(con, period_end),
+            *fee_policy_lines(con),
         ]
     return "\n".join(lines)

@@ -124,6 +124,33 @@ def test_national_online_share_is_the_seed_figure(seed_received: pd.DataFrame) -
     assert abs(share - seed_2022.NATIONAL_ONLINE_SHARE_ALL) <= 0.0015
 
 
+def test_monthly_shares_rise_at_each_province_s_own_pace(seed_received: pd.DataFrame) -> None:
+    received = seed_received.assign(month=seed_received["NgayTiepNhan"].str[:6])
+    national = received.groupby("month")["online"].mean()
+    assert national.is_monotonic_increasing and national.iloc[-1] - national.iloc[0] > 0.01
+    by_province = received.groupby(["province_code", "month"])["online"].mean().unstack()
+    rise = by_province["202204"] - by_province["202201"]
+    assert (rise > 0).mean() > 0.8  # most provinces rise, not all alike
+    assert rise.quantile(0.9) - rise.quantile(0.1) > 0.01
+
+
+def test_fee_cuts_move_their_procedures_online(seed_landing,
+                                               seed_received: pd.DataFrame) -> None:
+    """Difference-in-differences of the online share of dossiers with a fee: the covered
+    procedures against the province's other ones, before and after valid_from."""
+    fees = pd.read_csv(seed_landing[0] / "fees" / "fee_policies.csv", dtype=str)
+    with_fee = seed_received[seed_received["DanhSachLePhi"] != "[]"]
+    for (province, valid_from), policy in fees.groupby(["province_code", "valid_from"]):
+        dossiers = with_fee[with_fee["province_code"] == province]
+        covered = dossiers["MaTTHC"].isin(policy["MaTTHC"])
+        after = dossiers["NgayTiepNhan"] >= valid_from.replace("-", "")
+        change = {group: dossiers[in_group & after]["online"].mean()
+                  - dossiers[in_group & ~after]["online"].mean()
+                  for group, in_group in (("covered", covered), ("others", ~covered))}
+        assert change["covered"] - change["others"] > 0.03, province
+    assert set(fees["valid_from"]) == {"2022-02-01", "2022-03-01"}  # inside the demo's months
+
+
 def test_online_share_rankings_match_the_report(seed_received: pd.DataFrame) -> None:
     counts = seed_received.groupby("province_code")["online"].agg(["sum", "size"])
     share = counts["sum"] / counts["size"]

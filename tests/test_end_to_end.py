@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -12,9 +14,11 @@ import pandas as pd
 import pytest
 from conftest import PipelineFolders, materialize_or_fail
 
+from dvctt_pipeline.serve.summary import seed_report_text
+
 PERSONAL_FIELDS = ("ChuHoSo", "SoGiayToChuHoSo", "SoDienThoai", "Email", "DiaChi")
 MARTS = ("agency_period_rates", "province_period_rates", "national_period_rates",
-         "province_rankings")
+         "province_rankings", "fee_policy_effect")
 
 
 @pytest.fixture(scope="module")
@@ -246,3 +250,54 @@ def test_a_month_records_its_own_rows_not_the_whole_tables(pipeline: PipelineFol
     assert "dagster/row_count" not in periods
     (every_period,) = pipeline.query("SELECT count(*) FROM core.reporting_periods")[0]
     assert periods["table_rows"].value == every_period
+
+
+def fee_bearing_dossiers(landing: Path) -> pd.DataFrame:
+    """Received dossiers with a fee (the sum of DanhSachLePhi's Gia above 0): their
+    province, procedure, month and whether they were filed online."""
+    agencies = pd.read_csv(landing / "reference" / "agencies.csv", dtype=str)
+    province_of = dict(zip(agencies["agency_code"], agencies["province_code"], strict=True))
+    dossiers = latest_valid_dossiers(landing)
+    fee = dossiers["DanhSachLePhi"].map(lambda fees: sum(item["Gia"] for item in fees))
+    dossiers = dossiers[(dossiers["TrangThaiHoSo"].astype(int) != 3) & (fee > 0)]
+    agency = dossiers["MaDonViXuLy"].where(
+        dossiers["MaDonViXuLy"].isin(province_of), dossiers["MaHoSo"].str.split("-").str[0])
+    return pd.DataFrame({"province_code": agency.map(province_of),
+                         "ma_tthc": dossiers["MaTTHC"],
+                         "month": dossiers["NgayTiepNhan"].str[:6],
+                         "online": dossiers["KenhThucHien"].astype(str).eq("2")})
+
+
+def test_fee_policy_effects_count_the_generated_dossiers(pipeline: PipelineFolders):
+    """The sample's two policies take effect on the 1st of a month of the run, so its months
+    before are before, its months from then on after (all within valid_to)."""
+    policies = pd.read_csv(pipeline.landing / "fees" / "fee_policies.csv", dtype=str)
+    dossiers = fee_bearing_dossiers(pipeline.landing)
+    rows = {row[0]: row for row in pipeline.query(
+        "SELECT province_code, covered_before_received, covered_before_online, "
+        "covered_after_received, covered_after_online, others_before_received, "
+        "others_before_online, others_after_received, others_after_online, did_pp, status "
+        "FROM marts.fee_policy_effect")}
+    assert set(rows) == set(policies["province_code"]) == {"49", "79"}
+    for province, policy in policies.groupby("province_code"):
+        in_province = dossiers[dossiers["province_code"] == province]
+        covered = in_province["ma_tthc"].isin(policy["MaTTHC"])
+        after = in_province["month"] >= policy["valid_from"].iloc[0].replace("-", "")[:6]
+        cells = [in_province[group & side] for group in (covered, ~covered)
+                 for side in (~after, after)]
+        expected = [count for cell in cells for count in (len(cell), int(cell["online"].sum()))]
+        assert list(rows[province][1:9]) == expected, province
+        ok = min(len(cell) for cell in cells) >= 100
+        assert rows[province][10] == ("ok" if ok else "insufficient_data")
+        shares = [cell["online"].mean() for cell in cells]
+        expected_did = 100 * ((shares[1] - shares[0]) - (shares[3] - shares[2]))
+        assert rows[province][9] == (pytest.approx(expected_did) if ok else None)
+
+
+def test_the_demo_prints_the_provision_rate_and_the_fee_policies(pipeline: PipelineFolders):
+    text = seed_report_text(pipeline.serving, date(2022, 4, 30))
+    (provision,) = re.findall(r"full_online_provision_rate\): (\d+\.\d\d)%", text)
+    assert float(provision) > 97  # the seed report: more than 97 %
+    policy_lines = [line for line in text.splitlines() if "Nghị quyết" in line]
+    assert [line.split(",")[0].strip() for line in policy_lines] == ["Quảng Nam", "Hồ Chí Minh"]
+    assert all(re.search(r"did_pp [+-]\d+\.\d|insufficient_data", line) for line in policy_lines)

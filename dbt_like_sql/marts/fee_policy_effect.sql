@@ -175,14 +175,8 @@ policy_figures AS (
     SELECT
         policy.*,
         window_bounds.* EXCLUDE (policy_id),
-        coalesce(cell_counts.covered_before_received, 0) AS covered_before_received,
-        coalesce(cell_counts.covered_before_online, 0) AS covered_before_online,
-        coalesce(cell_counts.covered_after_received, 0) AS covered_after_received,
-        coalesce(cell_counts.covered_after_online, 0) AS covered_after_online,
-        coalesce(cell_counts.others_before_received, 0) AS others_before_received,
-        coalesce(cell_counts.others_before_online, 0) AS others_before_online,
-        coalesce(cell_counts.others_after_received, 0) AS others_after_received,
-        coalesce(cell_counts.others_after_online, 0) AS others_after_online
+        -- a policy without any dossier in its windows has no cells: 0 in each
+        coalesce(COLUMNS(cell_counts.* EXCLUDE (policy_id)), 0)
     FROM policy_windows AS policy
     LEFT JOIN window_bounds USING (policy_id)
     LEFT JOIN cell_counts USING (policy_id)

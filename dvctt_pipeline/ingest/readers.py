@@ -194,6 +194,38 @@ def _overlong_lines_marked(path: Path) -> Iterator[Path | None]:
         yield copy if marked else None
 
 
+# Bytes copied at a time into a piece of a JSON-lines file.
+COPY_BLOCK = 1 << 24
+
+
+def json_lines_pieces(path: Path, piece_bytes: int) -> Iterator[Path]:
+    """The lines of a JSON-lines file, decompressed if gzipped, in temporary files of about
+    `piece_bytes` each, cut at line ends, one after the other (each piece is overwritten by
+    the next): a file of any size is read a bounded piece at a time."""
+    with tempfile.TemporaryDirectory(prefix="dvctt-pieces-") as folder, \
+            _open_bytes(path) as source:
+        piece = Path(folder) / "piece.jsonl"
+        while True:
+            with piece.open("wb") as target:
+                written = _copy_whole_lines(source, target, piece_bytes)
+            if not written:
+                return
+            yield piece
+
+
+def _copy_whole_lines(source: IO[bytes], target: IO[bytes], size: int) -> int:
+    """Copy about `size` bytes, then up to the end of the line they stop in; bytes copied."""
+    written, block = 0, b""
+    while written < size and (block := source.read(min(COPY_BLOCK, size - written))):
+        target.write(block)
+        written += len(block)
+    # the rest of the line, in bounded reads: a line of any length never sits in memory whole
+    while block and not block.endswith(b"\n") and (block := source.readline(COPY_BLOCK)):
+        target.write(block)
+        written += len(block)
+    return written
+
+
 def read_json_arrays(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
     try:
         judge_records(con, JSON_ARRAYS, {"paths": [str(path) for path in paths]})

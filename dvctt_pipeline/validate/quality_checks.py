@@ -78,14 +78,18 @@ ORDER BY month
 
 STAGED_DOSSIERS_PER_MONTH = staged_dossiers_per_month()
 
-MONTH_VOLUME_SQL = f"""
-WITH {MONTHS_OF_WINDOW},
-current_load AS (
+# The staged dossiers of each month of the window that has any.
+DOSSIERS_BY_MONTH = """
+dossiers_by_month AS (
     SELECT received_month AS month, count(*) AS dossiers
     FROM staging.dossiers
     WHERE received_month >= $window_start AND received_month < $window_end
     GROUP BY ALL
-),
+)"""
+
+MONTH_VOLUME_SQL = f"""
+WITH {MONTHS_OF_WINDOW},
+{DOSSIERS_BY_MONTH},
 previous_load AS (
     SELECT month, arg_max(observed, checked_at) AS previous_dossiers
     FROM meta.check_results
@@ -97,7 +101,7 @@ SELECT months.month, coalesce(dossiers, 0) AS dossiers, previous_dossiers::BIGIN
        coalesce(dossiers, 0) / nullif(previous_dossiers, 0) AS kept_share,
        coalesce(dossiers, 0) AS observed
 FROM months
-LEFT JOIN current_load USING (month)
+LEFT JOIN dossiers_by_month USING (month)
 LEFT JOIN previous_load USING (month)
 ORDER BY month
 """
@@ -111,12 +115,7 @@ SHOWN_FAILED_EXPORTS = 3
 # next month failed (a monthly dump is often exported on the 1st of the month after).
 MONTH_EXPORTS_SQL = f"""
 WITH {MONTHS_OF_WINDOW},
-staged AS (
-    SELECT received_month AS month, count(*) AS dossiers
-    FROM staging.dossiers
-    WHERE received_month >= $window_start AND received_month < $window_end
-    GROUP BY ALL
-),
+{DOSSIERS_BY_MONTH},
 exports_by_month AS (
     SELECT date_trunc('month', export_date)::DATE AS month,
            count(*) FILTER (WHERE status = 'loaded') AS loaded,
@@ -134,14 +133,14 @@ exports_by_month AS (
     GROUP BY ALL
 ),
 months_and_exports AS (
-    SELECT months.month, coalesce(staged.dossiers, 0) AS dossiers,
+    SELECT months.month, coalesce(dossiers_by_month.dossiers, 0) AS dossiers,
            coalesce(this_month.loaded, 0) AS exports_loaded,
            coalesce(this_month.failed, 0) AS exports_failed,
            this_month.failed_files,
            coalesce(next_month.failed, 0) AS next_month_exports_failed,
            next_month.failed_files AS next_month_failed_files
     FROM months
-    LEFT JOIN staged USING (month)
+    LEFT JOIN dossiers_by_month USING (month)
     LEFT JOIN exports_by_month AS this_month ON this_month.month = months.month
     LEFT JOIN exports_by_month AS next_month
         ON next_month.month = months.month + INTERVAL 1 MONTH

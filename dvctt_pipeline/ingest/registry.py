@@ -251,7 +251,7 @@ def _load_in_pieces(
              "id": file_id},
         )
         con.execute("COMMIT")
-    except (UnreadableFile, duckdb.Error, OSError) as error:
+    except (UnreadableFile, duckdb.Error, OSError, EOFError) as error:
         con.execute("ROLLBACK")
         return _record(con, kind, candidate, "failed", failure_message(landing_file, error))
     return FileOutcome(landing_file.relative_path, "loaded", counts.read, counts.loaded,

@@ -11,12 +11,14 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import PipelineFolders, materialize_or_fail
 
+from dvctt_pipeline.ingest.changes import landing_changes
 from dvctt_pipeline.ingest.dossiers import PIECE_BYTES_ENV, ingest_dossier_exports
 from dvctt_pipeline.sample.generator import generate_landing
 from dvctt_pipeline.warehouse import ensure_base_tables
@@ -110,10 +112,11 @@ def test_a_month_in_one_gzipped_file_read_in_pieces_gives_the_daily_files_figure
     assert all(f'"MaHoSo": "{ma_ho_so}"' in lines[line_no - 1] for line_no, ma_ho_so in rows)
 
 
-def test_the_same_dump_uncompressed_in_pieces_loads_the_same_rows(tmp_path, daily_files,
+def test_the_same_dump_uncompressed_in_pieces_loads_the_same_rows_and_months(tmp_path, daily_files,
                                                                   monkeypatch):
     landing = tmp_path / "landing"
     lines = national_dump(daily_files, landing, f"dvcqg_{MONTH}.jsonl")
+    months = landing_changes(landing, {}).months  # what the landing sensor reads
     with duckdb.connect() as whole, duckdb.connect() as in_pieces:
         ensure_base_tables(whole)
         (outcome,) = ingest_dossier_exports(whole, landing)
@@ -126,3 +129,4 @@ def test_the_same_dump_uncompressed_in_pieces_loads_the_same_rows(tmp_path, dail
             columns = RAW_COLUMNS if table.startswith("raw") else "line_no, ma_ho_so, reason"
             query = f"SELECT {columns} FROM {table} ORDER BY line_no"
             assert in_pieces.execute(query).fetchall() == whole.execute(query).fetchall()
+    assert landing_changes(landing, {}).months == months and date(2022, 3, 1) in months

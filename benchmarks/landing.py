@@ -4,6 +4,9 @@ The sample generator's volume is a scale, not a row count; the scale for N snaps
 is found from a scale-1 run of the first month (the plan's counts grow linearly with it).
 The last export day is held back outside the landing folder, so that the same folder serves
 the month (everything but that day) and then the daily run (that day landing on top).
+With `files`, the export days before the held-back one are packed, in load order, into that
+many files of one folder, as a national portal's monthly dump comes (`--files 1`: the whole
+month in one file).
 """
 
 from __future__ import annotations
@@ -56,9 +59,11 @@ def month_label(month: date) -> str:
     return f"{month:%Y-%m}"
 
 
-def prepare_landing(workdir: Path, first: str, months: int, rows: int, seed: int) -> BenchLanding:
+def prepare_landing(workdir: Path, first: str, months: int, rows: int, seed: int,
+                    files: int | None = None) -> BenchLanding:
     """The landing folder for `months` months from `first` with about `rows` snapshots each,
-    generated unless a previous run left it (same arguments, same files)."""
+    generated unless a previous run left it (same arguments, same files); with `files`, the
+    exports before the held-back day packed into that many files."""
     all_months = month_range(first, "2026-12")[:months]
     last = month_label(all_months[-1])
     folder = workdir / f"landing_{first}_{months}x{rows}_seed{seed}"
@@ -69,12 +74,59 @@ def prepare_landing(workdir: Path, first: str, months: int, rows: int, seed: int
         summary = generate_landing(folder / "landing", first, last, scale=scale, seed=seed)
         marker.write_text(json.dumps({"scale": scale, "snapshots": summary.snapshots,
                                       "files": summary.files}), encoding="utf-8")
+    if files:
+        folder = _packed(folder, files)
+        marker = folder / MARKER
     facts = json.loads(marker.read_text(encoding="utf-8"))
     exports = sorted((folder / "landing" / DOSSIER_DIR).iterdir())
     held = folder / "held_back" / max(exports[-1].name, _held_name(folder))
     held.parent.mkdir(exist_ok=True)
     return BenchLanding(folder / "landing", held, first, last, facts["scale"],
                         facts["snapshots"], facts["files"])
+
+
+def _packed(folder: Path, files: int) -> Path:
+    """A copy of the generated landing folder whose exports of each month, but the held-back
+    last day's, are packed into `files` files in the folder of the month's last export day,
+    split at line ends into parts of about equal size; made once, like the folder it copies."""
+    packed = folder.with_name(f"{folder.name}_files{files}")
+    if (packed / MARKER).exists():
+        return packed
+    shutil.rmtree(packed, ignore_errors=True)
+    shutil.copytree(folder, packed, ignore=shutil.ignore_patterns(DOSSIER_DIR, "held_back"))
+    days = sorted([*(folder / "landing" / DOSSIER_DIR).iterdir(),
+                   *((folder / "held_back").glob("*"))])
+    *month_days, last_day = days
+    dossiers = packed / "landing" / DOSSIER_DIR
+    shutil.copytree(last_day, dossiers / last_day.name)
+    for month in sorted({day.name[:7] for day in month_days}):
+        of_month = [day for day in month_days if day.name.startswith(month)]
+        target = dossiers / of_month[-1].name
+        target.mkdir(parents=True)
+        _split_lines([path for day in of_month for path in sorted(day.iterdir())],
+                     [target / f"dvcqg_{month}_{part:03}.jsonl" for part in range(1, files + 1)])
+    facts = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    parts = files * len({day.name[:7] for day in month_days})
+    (packed / MARKER).write_text(
+        json.dumps({**facts, "files": parts + len(list(last_day.iterdir()))}), encoding="utf-8")
+    return packed
+
+
+def _split_lines(sources: list[Path], parts: list[Path]) -> None:
+    """The lines of `sources`, in order, written to `parts`, each about an equal share."""
+    share = sum(path.stat().st_size for path in sources) / len(parts)
+    targets = iter(parts)
+    target = next(targets).open("wb")
+    written = 0.0
+    for source in sources:
+        with source.open("rb") as lines:
+            for line in lines:
+                if written >= share and target.name != str(parts[-1]):
+                    target.close()
+                    target, written = next(targets).open("wb"), 0.0
+                target.write(line)
+                written += len(line)
+    target.close()
 
 
 def _held_name(folder: Path) -> str:

@@ -271,6 +271,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--first", default="2022-03", metavar="YYYY-MM",
                         help="first month (default 2022-03)")
     parser.add_argument("--seed", type=int, default=2022)
+    parser.add_argument("--files", type=int, metavar="N",
+                        help="pack each month's exports (but the held-back day) into N files "
+                        "of one folder, as a national portal's dump comes (1: the month in one "
+                        "file); default: the generator's files of each export day")
     parser.add_argument("--workdir", type=Path, default=Path("data/bench"),
                         help="where the landing folder is kept and the runs write")
     parser.add_argument("--no-daily", action="store_true", help="skip the daily run")
@@ -282,7 +286,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    bench = prepare_landing(args.workdir, args.first, args.months, args.rows, args.seed)
+    bench = prepare_landing(args.workdir, args.first, args.months, args.rows, args.seed,
+                            args.files)
     bench.hold_back_last_day()
     paths = export_paths(bench.landing)
     warm_page_cache(paths)

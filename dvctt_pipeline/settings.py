@@ -16,10 +16,11 @@ MIN_DOSSIERS_TO_RANK = 100
 # temporary folder beside the warehouse. 2 GB keeps a national month under 3 GB for the
 # whole process (benchmarks/RESULTS.md).
 DEFAULT_MEMORY_LIMIT = "2GB"
+MEMORY_LIMIT_ENV = "DVCTT_MEMORY_LIMIT"
 
 
 def memory_limit_from_env() -> str:
-    return os.environ.get("DVCTT_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+    return os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
 
 
 @dataclass(frozen=True)

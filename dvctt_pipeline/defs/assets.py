@@ -337,11 +337,12 @@ def sql_models(
     checks = set(context.selected_asset_check_keys)
     full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
     blocked: set[dg.AssetKey] = set()
+    why: list[str] = []
     with warehouse.connect() as con:
         written_here = {table_key(model.table) for model in SQL_MODELS} & selected
         for check in QUALITY_CHECKS:
             if check_key(check) in checks and table_key(check.table) not in written_here:
-                yield from _checked(con, check, window, blocked)
+                yield from _checked(con, check, window, blocked, why)
         for model in SQL_MODELS:
             key = table_key(model.table)
             if key not in selected:
@@ -360,20 +361,24 @@ def sql_models(
                           **table_metadata(con, model.table, window, model.window_predicate())},
             )
             for check in _checks_on(model.table, checks):
-                yield from _checked(con, check, window, blocked)
+                yield from _checked(con, check, window, blocked, why)
     if blocked:
         names = ", ".join(key.to_user_string() for key in sorted(blocked))
-        raise dg.Failure(f"A blocking check failed; not written: {names}. See the Checks tab.")
+        raise dg.Failure(f"A blocking check failed ({'; '.join(why)}); not written: {names}; "
+                         "the serving file keeps its last published figures. See the Checks "
+                         "tab.")
 
 
 def _checked(
     con: duckdb.DuckDBPyConnection, check: QualityCheck, window: Window,
-    blocked: set[dg.AssetKey],
+    blocked: set[dg.AssetKey], why: list[str],
 ) -> Iterator[dg.AssetCheckResult]:
-    """Evaluate a check; a failing blocking check blocks its table's downstream models."""
+    """Evaluate a check; a failing blocking check blocks its table's downstream models and
+    says why in `why`."""
     result = evaluate_check(con, check, window)
     if check.blocking and not result.passed:
         blocked.add(table_key(check.table))
+        why.append(f"{check.name}: {result.description}")
     yield result
 
 

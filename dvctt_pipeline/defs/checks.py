@@ -79,7 +79,7 @@ def evaluate_check(
     frame, outcome = run_check(con, check, window.start, window.end)
     record_results(con, check, window.months(), frame, outcome)
     failures = outcome.failures
-    described = describe_failures(failures) if len(failures) else None
+    described = describe_failures(failures, name_months=True) if len(failures) else None
     if described:
         dg.get_dagster_logger().warning(f"{check.name} fails: {described}")
     elif checked_nothing(frame):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,7 +11,12 @@ import duckdb
 
 from dvctt_pipeline.ingest.guards import UnreadableFile
 from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
-from dvctt_pipeline.ingest.readers import export_format, reader_for
+from dvctt_pipeline.ingest.readers import (
+    export_format,
+    json_lines_pieces,
+    read_json_lines,
+    reader_for,
+)
 from dvctt_pipeline.ingest.registry import (
     FileOutcome,
     RowCounts,
@@ -23,6 +29,13 @@ from dvctt_pipeline.ingest.registry import (
 # month 6 GB: a batch of 1 GB keeps the judged records of a batch near 0.3 GB of memory while
 # DuckDB still reads on every core.
 BATCH_BYTES = 1 << 30
+# A JSON-lines export of more text than this (a national month in one file) is read in pieces
+# of this size, each stored before the next is read; DVCTT_INGEST_PIECE_BYTES sets it.
+PIECE_BYTES_ENV = "DVCTT_INGEST_PIECE_BYTES"
+JSON_LINES_FORMATS = (".jsonl", ".ndjson")
+# What a gzipped export is taken to expand to, to tell whether it is read in pieces (JSON
+# exports compress 8-12 times).
+GZIP_EXPANSION = 8
 
 
 def read_dossier_exports(
@@ -44,7 +57,45 @@ def _file_counts(landing_file: LandingFile, records: int, quarantined: int) -> (
     return RowCounts(records, records - quarantined, quarantined)
 
 
-def store_dossier_records(con: duckdb.DuckDBPyConnection, stored: Sequence[StoredFile]) -> None:
+def piece_bytes() -> int:
+    text = os.environ.get(PIECE_BYTES_ENV, "")
+    if text and not text.isdigit():
+        raise ValueError(f"{PIECE_BYTES_ENV}={text!r} must be a number of bytes.")
+    return int(text) if text else BATCH_BYTES
+
+
+def read_in_pieces(landing_file: LandingFile) -> bool:
+    """Whether the file is a JSON-lines export with more text than one piece."""
+    gzipped = landing_file.name.lower().endswith(".gz")
+    text_bytes = landing_file.size_bytes * (GZIP_EXPANSION if gzipped else 1)
+    return export_format(landing_file.path) in JSON_LINES_FORMATS and text_bytes > piece_bytes()
+
+
+def load_dossier_pieces(
+    con: duckdb.DuckDBPyConnection, landing_file: LandingFile, file_id: int
+) -> RowCounts:
+    """Read, judge and store a big JSON-lines export one piece after the other, inside the
+    caller's transaction: memory and temporary files hold one piece's records at a time.
+    Line numbers count on from piece to piece."""
+    records = quarantined = lines = 0
+    for piece in json_lines_pieces(landing_file.path, piece_bytes()):
+        read_json_lines(con, [piece])
+        row = con.execute("SELECT lines, records, quarantined FROM judged_files").fetchone()
+        store_dossier_records(con, [StoredFile(0, landing_file, file_id)], lines_before=lines)
+        piece_lines, piece_records, piece_quarantined = row or (0, 0, 0)
+        lines, records = lines + piece_lines, records + piece_records
+        quarantined += piece_quarantined
+    counts = _file_counts(landing_file, records, quarantined)
+    if isinstance(counts, UnreadableFile):
+        raise counts
+    return counts
+
+
+def store_dossier_records(
+    con: duckdb.DuckDBPyConnection, stored: Sequence[StoredFile], lines_before: int = 0
+) -> None:
+    """Copy the judged records of the batch into the warehouse; `lines_before`: lines of the
+    file read before this piece of it."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE batch_files (file_index INTEGER, file_id BIGINT, "
         "export_date DATE, file_name VARCHAR, relative_path VARCHAR)"
@@ -58,7 +109,7 @@ def store_dossier_records(con: duckdb.DuckDBPyConnection, stored: Sequence[Store
         """
         INSERT INTO raw.dossier_snapshots
         SELECT batch.file_id, batch.export_date, batch.file_name,
-               record.rowid - judged.first_row + 1 AS line_no, record.ma_ho_so,
+               record.rowid - judged.first_row + 1 + $lines_before AS line_no, record.ma_ho_so,
                record.ma_don_vi_xu_ly, names.nfc_name, record.ma_tthc, record.ma_linh_vuc,
                record.kenh_thuc_hien, record.kenh_was_empty, record.ngay_tiep_nhan,
                record.ngay_hen_tra, record.ngay_ket_thuc_xu_ly, record.ngay_tra,
@@ -73,18 +124,18 @@ def store_dossier_records(con: duckdb.DuckDBPyConnection, stored: Sequence[Store
             FROM (SELECT DISTINCT don_vi_xu_ly AS name FROM judged_records)
         ) AS names ON names.name = record.don_vi_xu_ly
         WHERE NOT record.blank AND record.reason IS NULL
-        """
+        """, {"lines_before": lines_before}
     )
     con.execute(
         """
         INSERT INTO quarantine.dossier_snapshots (file_id, relative_path, line_no, ma_ho_so, reason)
-        SELECT batch.file_id, batch.relative_path, record.rowid - judged.first_row + 1,
-               record.ma_ho_so, record.reason
+        SELECT batch.file_id, batch.relative_path,
+               record.rowid - judged.first_row + 1 + $lines_before, record.ma_ho_so, record.reason
         FROM judged_records AS record
         JOIN judged_files AS judged USING (file_index)
         JOIN batch_files AS batch USING (file_index)
         WHERE record.reason IS NOT NULL
-        """
+        """, {"lines_before": lines_before}
     )
 
 
@@ -107,6 +158,8 @@ DOSSIERS = SourceKind(
     store=store_dossier_records,
     batch_key=batch_key,
     batch_bytes=BATCH_BYTES,
+    in_pieces=read_in_pieces,
+    load_pieces=load_dossier_pieces,
 )
 
 

@@ -194,6 +194,49 @@ def _overlong_lines_marked(path: Path) -> Iterator[Path | None]:
         yield copy if marked else None
 
 
+def json_lines_pieces(path: Path, piece_bytes: int) -> Iterator[Path]:
+    """The lines of a JSON-lines file, decompressed if gzipped, in temporary files of about
+    `piece_bytes` each, cut at line ends, one after the other (each piece is overwritten by
+    the next): a file of any size is read a bounded piece at a time. A piece with a line of
+    MAX_LINE_BYTES or more is given as a copy where that line is marked (as read_json_lines
+    does for a whole file): a piece is read inside a transaction, which a failed read would
+    abort."""
+    with tempfile.TemporaryDirectory(prefix="dvctt-pieces-") as folder, \
+            _open_bytes(path) as source:
+        piece = Path(folder) / "piece.jsonl"
+        while True:
+            with piece.open("wb") as target:
+                written, longest_line = _copy_whole_lines(source, target, piece_bytes)
+            if not written:
+                return
+            if longest_line < MAX_LINE_BYTES:
+                yield piece
+                continue
+            with _overlong_lines_marked(piece) as marked:
+                yield marked or piece
+
+
+def _copy_whole_lines(source: IO[bytes], target: IO[bytes], size: int) -> tuple[int, int]:
+    """Copy about `size` bytes, then up to the end of the line they stop in, in blocks of
+    MAX_LINE_BYTES (a line never sits in memory whole); the bytes copied and the longest
+    line's length, line end included. A line within one block is shorter than the limit, so
+    only runs of bytes without a line end across blocks are measured."""
+    written = run = longest = 0
+    while block := source.read(MAX_LINE_BYTES) if written < size \
+            else source.readline(MAX_LINE_BYTES):
+        target.write(block)
+        written += len(block)
+        first, last = block.find(b"\n"), block.rfind(b"\n")
+        if first < 0:
+            run += len(block)
+        else:
+            longest = max(longest, run + first + 1)
+            run = len(block) - last - 1
+        if written >= size and block.endswith(b"\n"):
+            break
+    return written, max(longest, run)
+
+
 def read_json_arrays(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
     try:
         judge_records(con, JSON_ARRAYS, {"paths": [str(path) for path in paths]})

@@ -27,6 +27,7 @@ from dvctt_pipeline.ingest.landing import (
     loaded_elsewhere,
     registered_version,
 )
+from dvctt_pipeline.settings import MEMORY_LIMIT_ENV, memory_limit_from_env
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ class SourceKind:
     when the batch cannot be read as a whole. `store` copies the judged rows of the batch's
     readable files into the warehouse tables under their file_ids. `row_tables` are the
     tables holding a file's rows by file_id. Files with the same `batch_key` may be read
-    together, up to `batch_bytes` of them; a key of None means alone.
+    together, up to `batch_bytes` of them; a key of None means alone. A file `in_pieces`
+    tells too big for one statement is loaded alone by `load_pieces`, which reads and stores
+    it piece by piece under its file_id inside the caller's transaction.
     """
 
     name: str
@@ -74,6 +77,8 @@ class SourceKind:
     store: Callable[[duckdb.DuckDBPyConnection, Sequence[StoredFile]], None]
     batch_key: Callable[[LandingFile], str | None] = lambda _: None
     batch_bytes: int = 0
+    in_pieces: Callable[[LandingFile], bool] = lambda _: False
+    load_pieces: Callable[[duckdb.DuckDBPyConnection, LandingFile, int], RowCounts] | None = None
 
 
 def one_file_at_a_time(
@@ -155,6 +160,10 @@ def ingest_files(
             if outcome := _not_to_load(con, kind, candidate):
                 outcomes[landing_file.relative_path] = outcome
                 continue
+            if kind.in_pieces(landing_file):
+                load_batch()  # files load in their order
+                outcomes[landing_file.relative_path] = _load_in_pieces(con, kind, candidate)
+                continue
             if not batch.takes(candidate):
                 load_batch()
             batch.candidates.append(candidate)
@@ -225,6 +234,30 @@ def _load_batch(
     ]
 
 
+def _load_in_pieces(
+    con: duckdb.DuckDBPyConnection, kind: SourceKind, candidate: Candidate
+) -> FileOutcome:
+    """A file too big for one statement, in one transaction: it loads whole or not at all."""
+    assert kind.load_pieces is not None
+    landing_file = candidate.landing_file
+    try:
+        con.execute("BEGIN")
+        file_id = _replace_registration(con, kind, candidate, "loaded", None, RowCounts(0, 0, 0))
+        counts = kind.load_pieces(con, landing_file, file_id)
+        con.execute(
+            "UPDATE meta.source_files SET rows_read = $read, rows_loaded = $loaded, "
+            "rows_quarantined = $quarantined WHERE file_id = $id",
+            {"read": counts.read, "loaded": counts.loaded, "quarantined": counts.quarantined,
+             "id": file_id},
+        )
+        con.execute("COMMIT")
+    except (UnreadableFile, duckdb.Error, OSError, EOFError) as error:
+        con.execute("ROLLBACK")
+        return _record(con, kind, candidate, "failed", failure_message(landing_file, error))
+    return FileOutcome(landing_file.relative_path, "loaded", counts.read, counts.loaded,
+                       counts.quarantined)
+
+
 def _one_at_a_time(
     con: duckdb.DuckDBPyConnection, kind: SourceKind, batch: Sequence[Candidate],
     error: UnreadableFile | duckdb.Error,
@@ -240,12 +273,26 @@ def _one_at_a_time(
 def failure_message(landing_file: LandingFile, error: Exception) -> str:
     if isinstance(error, UnreadableFile):
         return str(error)
+    if limit := _pipeline_limit(error):
+        return (f"{landing_file.name} ({landing_file.size_bytes / 1e9:.1f} GB) could not be "
+                f"loaded: {limit}. This is a limit of the pipeline, not a fault of the file.")
     # DuckDB's message may quote the record, personal data included: keep only its kind and
     # the position.
     kind = type(error).__name__
     position = re.search(r"at byte \d+|on line: \d+", str(error), flags=re.IGNORECASE)
     where = f" {position[0].lower().replace(':', '')}" if position else ""
     return f"{landing_file.name} could not be read ({kind}{where}); check or re-export the file."
+
+
+def _pipeline_limit(error: Exception) -> str | None:
+    """What the pipeline ran out of, for an error that says nothing about the file."""
+    if isinstance(error, duckdb.OutOfMemoryException):
+        return (f"{MEMORY_LIMIT_ENV}={memory_limit_from_env()} was not enough memory to read "
+                f"and judge it; raise {MEMORY_LIMIT_ENV}")
+    if isinstance(error, duckdb.IOException | OSError) and "no space left" in str(error).lower():
+        return ("the disk ran out of space for DuckDB's temporary files (beside the warehouse) "
+                "while reading it; free disk space there")
+    return None
 
 
 def _record(

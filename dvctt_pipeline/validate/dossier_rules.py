@@ -137,12 +137,12 @@ FROM (
 )
 """
 
-# Per file of the batch: where its lines start in judged_records, its records (blank lines
-# are not records) and how many of them were set aside.
+# Per file of the batch: where its lines start in judged_records, its lines, its records
+# (blank lines are not records) and how many of them were set aside.
 JUDGED_FILES_SQL = """
 CREATE OR REPLACE TEMP TABLE judged_files AS
-SELECT file_index, min(rowid) AS first_row, count(*) FILTER (WHERE NOT blank) AS records,
-       count(reason) AS quarantined
+SELECT file_index, min(rowid) AS first_row, count(*) AS lines,
+       count(*) FILTER (WHERE NOT blank) AS records, count(reason) AS quarantined
 FROM judged_records
 GROUP BY file_index
 """

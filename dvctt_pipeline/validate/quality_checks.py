@@ -78,14 +78,18 @@ ORDER BY month
 
 STAGED_DOSSIERS_PER_MONTH = staged_dossiers_per_month()
 
-MONTH_VOLUME_SQL = f"""
-WITH {MONTHS_OF_WINDOW},
-current_load AS (
+# The staged dossiers of each month of the window that has any.
+DOSSIERS_BY_MONTH = """
+dossiers_by_month AS (
     SELECT received_month AS month, count(*) AS dossiers
     FROM staging.dossiers
     WHERE received_month >= $window_start AND received_month < $window_end
     GROUP BY ALL
-),
+)"""
+
+MONTH_VOLUME_SQL = f"""
+WITH {MONTHS_OF_WINDOW},
+{DOSSIERS_BY_MONTH},
 previous_load AS (
     SELECT month, arg_max(observed, checked_at) AS previous_dossiers
     FROM meta.check_results
@@ -97,8 +101,58 @@ SELECT months.month, coalesce(dossiers, 0) AS dossiers, previous_dossiers::BIGIN
        coalesce(dossiers, 0) / nullif(previous_dossiers, 0) AS kept_share,
        coalesce(dossiers, 0) AS observed
 FROM months
-LEFT JOIN current_load USING (month)
+LEFT JOIN dossiers_by_month USING (month)
 LEFT JOIN previous_load USING (month)
+ORDER BY month
+"""
+
+# Failed exports named in a check's result, at most (the others are counted).
+SHOWN_FAILED_EXPORTS = 3
+
+# Per month of the window: its staged dossiers and the dossier exports the registry holds now
+# (superseded versions aside) by the month of their export date. A month is lost when every
+# export dated in it failed, or when it has no staged dossier while an export dated in the
+# next month failed (a monthly dump is often exported on the 1st of the month after).
+MONTH_EXPORTS_SQL = f"""
+WITH {MONTHS_OF_WINDOW},
+{DOSSIERS_BY_MONTH},
+exports_by_month AS (
+    SELECT date_trunc('month', export_date)::DATE AS month,
+           count(*) FILTER (WHERE status = 'loaded') AS loaded,
+           count(*) FILTER (WHERE status = 'failed') AS failed,
+           array_to_string(list_slice(list(relative_path ORDER BY relative_path)
+                                          FILTER (WHERE status = 'failed'),
+                                      1, {SHOWN_FAILED_EXPORTS}), ', ')
+               || CASE WHEN count(*) FILTER (WHERE status = 'failed') > {SHOWN_FAILED_EXPORTS}
+                       THEN ' and ' || (count(*) FILTER (WHERE status = 'failed')
+                                        - {SHOWN_FAILED_EXPORTS}) || ' more'
+                       ELSE '' END AS failed_files
+    FROM meta.source_files
+    WHERE kind = 'dossiers' AND export_date >= $window_start
+      AND export_date < $window_end::DATE + INTERVAL 1 MONTH
+    GROUP BY ALL
+),
+months_and_exports AS (
+    SELECT months.month, coalesce(dossiers_by_month.dossiers, 0) AS dossiers,
+           coalesce(this_month.loaded, 0) AS exports_loaded,
+           coalesce(this_month.failed, 0) AS exports_failed,
+           this_month.failed_files,
+           coalesce(next_month.failed, 0) AS next_month_exports_failed,
+           next_month.failed_files AS next_month_failed_files
+    FROM months
+    LEFT JOIN dossiers_by_month USING (month)
+    LEFT JOIN exports_by_month AS this_month ON this_month.month = months.month
+    LEFT JOIN exports_by_month AS next_month
+        ON next_month.month = months.month + INTERVAL 1 MONTH
+)
+SELECT month, dossiers, exports_loaded, exports_failed,
+       CASE WHEN exports_failed > 0 AND exports_loaded = 0
+                THEN 'every dossier export dated in the month failed (' || failed_files || ')'
+            WHEN dossiers = 0 AND next_month_exports_failed > 0
+                THEN 'no dossier staged, and exports dated in the next month failed ('
+                     || next_month_failed_files || ')'
+       END AS lost
+FROM months_and_exports
 ORDER BY month
 """
 
@@ -151,6 +205,14 @@ QUALITY_CHECKS = (
         "previous load (a truncated or wrong export would otherwise replace good figures). "
         "To accept a real drop, delete the month's rows of this check from meta.check_results.",
         MONTH_VOLUME_SQL, _between("kept_share", min_value=MIN_KEPT_SHARE),
+    ),
+    QualityCheck(
+        "month_has_a_readable_export", "staging.dossiers", True,
+        "A month whose dossier exports all failed, or that has no dossier while an export "
+        "dated in the next month failed, is not published: it would show no or partial "
+        "figures. Its previous figures stay published until a readable export of the month "
+        "lands (the failed files' messages in marts.data_quality say why they failed).",
+        MONTH_EXPORTS_SQL, lambda gxe: [gxe.ExpectColumnValuesToBeNull(column="lost")],
     ),
     QualityCheck(
         "agencies_mostly_resolved", "staging.dossiers", False,
@@ -235,11 +297,14 @@ def _dates(column: pd.Series) -> list[date]:
     return [pd.Timestamp(value).date() for value in column]
 
 
-def describe_failures(failing: pd.DataFrame, shown: int = 5) -> str:
-    """The first failing rows, each with its file and row where the check has them."""
+def describe_failures(failing: pd.DataFrame, shown: int = 5, name_months: bool = False) -> str:
+    """The first failing rows, each with its file and row where the check has them, and
+    its month first with `name_months` (where no month column goes beside the text)."""
     columns = [c for c in failing.columns if c not in ("month", "file_id")]
     lines = [
-        ", ".join(f"{c}={row[c]}" for c in columns) for _, row in failing.head(shown).iterrows()
+        (f"{pd.Timestamp(row['month']):%Y-%m}: " if name_months else "")
+        + ", ".join(f"{c}={row[c]}" for c in columns)
+        for _, row in failing.head(shown).iterrows()
     ]
     more = f" (+{len(failing) - shown} more)" if len(failing) > shown else ""
     return "; ".join(lines) + more

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 import yaml
 
-from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
+from dvctt_pipeline.ingest.dossiers import PIECE_BYTES_ENV, ingest_dossier_exports
 from dvctt_pipeline.ingest.guards import MAX_UNCOMPRESSED_ENV
 from dvctt_pipeline.ingest.reports import ingest_monthly_reports
 from dvctt_pipeline.models.sql_models import Window, load_models, run_model
@@ -111,6 +111,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
         load_agencies(con, landing)
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv(MAX_UNCOMPRESSED_ENV, str(BOMB_LIMIT))
+            patch.setenv(PIECE_BYTES_ENV, str(MANIFEST["piece_bytes"]))
             ingest_dossier_exports(con, landing)
             ingest_monthly_reports(con, landing)
         month = date.fromisoformat(f"{MANIFEST['month']}-01")

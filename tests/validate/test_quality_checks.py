@@ -3,8 +3,10 @@ where a failure would publish wrong figures, results kept for marts.data_quality
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -13,6 +15,7 @@ import openpyxl
 from dvctt_pipeline.cli import materialize_months
 from dvctt_pipeline.definitions import defs
 from dvctt_pipeline.defs.partitions import WAREHOUSE_POOL
+from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
 from dvctt_pipeline.validate.quality_checks import QUALITY_CHECKS, record_results, run_check
 from dvctt_pipeline.warehouse import ensure_base_tables
 
@@ -23,7 +26,8 @@ AGENCIES = (
     "000.00.05.H17,Sở Y tế tỉnh Hòa Bình,province,17,,,,,\n"
 )
 BLOCKING = {"published_dossiers_have_an_agency", "dossier_ids_are_unique",
-            "month_keeps_its_dossiers", "report_totals_match_agency_rows"}
+            "month_keeps_its_dossiers", "month_has_a_readable_export",
+            "report_totals_match_agency_rows"}
 
 
 def test_the_checks_are_on_the_staged_assets_blocking_where_figures_would_be_wrong():
@@ -117,6 +121,50 @@ def test_a_month_that_loses_more_than_half_of_its_dossiers_fails():
         assert [o.success for o in outcomes] == [True, True, False]
         # compared with the last load that passed: 2 of 6 kept
         assert outcomes[-1].failures["kept_share"].tolist() == [2 / 6]
+
+
+def land_export(landing: Path, relative: str, received: str, dossiers: int = 2,
+                cut_short: bool = False) -> None:
+    """A gzipped JSON-lines export of dossiers received on `received` (yyyyMMdd); cut short,
+    as a copy interrupted half way."""
+    content = gzip.compress("".join(json.dumps({
+        "MaHoSo": f"{relative}-{n}", "KenhThucHien": 2, "NgayTiepNhan": f"{received}080000",
+        "TrangThaiHoSo": 4}) + "\n" for n in range(dossiers)).encode())
+    path = landing / "dossiers" / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content[: len(content) // 2] if cut_short else content)
+
+
+def test_a_month_whose_exports_all_failed_is_lost_on_its_first_delivery(tmp_path):
+    """February: a daily export loads. March: its one export (the portal's monthly dump)
+    cannot be read. April: nothing staged, and its dump, exported on 1 May, cannot be read.
+    May: a bad file beside a good one fails alone. June: no export yet, nothing failed."""
+    land_export(tmp_path, "2022-02-10/dvcqg.jsonl.gz", "20220210")
+    land_export(tmp_path, "2022-03-31/thang-03.jsonl.gz", "20220315", cut_short=True)
+    land_export(tmp_path, "2022-05-01/thang-04.jsonl.gz", "20220415", cut_short=True)
+    land_export(tmp_path, "2022-05-15/dvcqg.jsonl.gz", "20220515")
+    check = next(c for c in QUALITY_CHECKS if c.name == "month_has_a_readable_export")
+    with duckdb.connect() as con:
+        ensure_base_tables(con)
+        ingest_dossier_exports(con, tmp_path)
+        con.execute("CREATE TABLE staging.dossiers AS SELECT date_trunc('month', "
+                    "ngay_tiep_nhan)::DATE AS received_month FROM raw.dossier_snapshots")
+        frame, outcome = run_check(con, check, date(2022, 2, 1), date(2022, 7, 1))
+
+    assert not outcome.success
+    assert outcome.failures["month"].dt.strftime("%Y-%m").tolist() == ["2022-03", "2022-04"]
+    lost = {month: text if isinstance(text, str) else None
+            for month, text in zip(frame["month"].dt.strftime("%Y-%m"), frame["lost"],
+                                   strict=True)}
+    assert lost == {
+        "2022-02": None,
+        "2022-03": "every dossier export dated in the month failed "
+                   "(dossiers/2022-03-31/thang-03.jsonl.gz)",
+        "2022-04": "no dossier staged, and exports dated in the next month failed "
+                   "(dossiers/2022-05-01/thang-04.jsonl.gz)",
+        "2022-05": None,
+        "2022-06": None,
+    }
 
 
 def test_a_check_with_nothing_to_check_says_so(folders):

@@ -20,7 +20,7 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
     workdir = tmp_path_factory.mktemp("bench")
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--rows", str(ROWS), "--workdir", str(workdir)],
-        cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
+        cwd=REPO, capture_output=True, text=True, timeout=1800, check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return completed.stdout, json.loads((workdir / "results.json").read_text(encoding="utf-8"))

@@ -24,8 +24,8 @@ test: install  ## the test suite
 lint: install
 	$(BIN)/ruff check .
 
-bench: install  ## one month of ROWS dossier snapshots (default 10 million; FILES=1: in one file) vs DuckDB alone
-	$(BIN)/python -m benchmarks.run $(if $(ROWS),--rows $(ROWS)) $(if $(FILES),--files $(FILES))
+bench: install  ## one month of ROWS dossier snapshots (default 10 million; FILES=1: in one file) vs DuckDB alone, per SHAPE (default all)
+	$(BIN)/python -m benchmarks.run $(if $(ROWS),--rows $(ROWS)) $(if $(FILES),--files $(FILES)) $(if $(SHAPE),--shape $(SHAPE))
 
 ui: install  ## the Dagster UI (webserver and daemon) on the same data as the CLI
 	$(BIN)/dagster dev -w workspace.yaml

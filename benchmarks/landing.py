@@ -7,6 +7,13 @@ the month (everything but that day) and then the daily run (that day landing on 
 With `files`, the export days before the held-back one are packed, in load order, into that
 many files of one folder, as a national portal's monthly dump comes (`--files 1`: the whole
 month in one file).
+
+Two shapes of month (`SHAPES`): `snapshots`, the generator's own (a dossier sends a snapshot
+at every change of status, about two per dossier, with fee lists), and `distinct`, one
+snapshot for each of as many distinct dossiers and no fee lists, as a portal's monthly dump of
+closed dossiers comes. The distinct shape is not written by the sample generator: DuckDB's own
+JSON writer rewrites the snapshot shape's lines (its key order, its number and null
+spelling), one file per export day.
 """
 
 from __future__ import annotations
@@ -18,10 +25,19 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from dvctt_pipeline.ingest.landing import DOSSIER_DIR
 from dvctt_pipeline.sample.generator import generate_landing, month_range
+from dvctt_pipeline.sqltext import quote_literal
 
 MARKER = "sample.json"
+SHAPES = ("snapshots", "distinct")
+# The fields of a DVCQG record the distinct shape keeps: all but the fee list.
+DISTINCT_FIELDS = ("MaHoSo", "MaDonViXuLy", "DonViXuLy", "MaTTHC", "TenTTHC", "MaLinhVuc",
+                   "KenhThucHien", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra",
+                   "TrangThaiHoSo", "DuocThanhToanTrucTuyen", "ChuHoSo", "SoGiayToChuHoSo",
+                   "SoDienThoai", "Email", "DiaChi")
 
 
 @dataclass(frozen=True)
@@ -127,6 +143,53 @@ def _split_lines(sources: list[Path], parts: list[Path]) -> None:
                 target.write(line)
                 written += len(line)
     target.close()
+def prepare_distinct_landing(workdir: Path, snapshots: BenchLanding) -> BenchLanding:
+    """The distinct-dossier shape of the month(s) of `snapshots`: every snapshot line becomes
+    a dossier of its own (its MaHoSo gets the line's export day and position as a suffix, so
+    the agency prefix stays), fee lists are left out, one file per export day. Lines that
+    are not JSON are dropped by DuckDB's reader; records without MaHoSo keep it missing."""
+    source = snapshots.landing.parent
+    folder = workdir / f"{source.name}_distinct"
+    marker = folder / MARKER
+    if not marker.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(snapshots.landing, folder / "landing",
+                        ignore=shutil.ignore_patterns(DOSSIER_DIR))
+        days = sorted((snapshots.landing / DOSSIER_DIR).iterdir())
+        if snapshots.held_day.exists():
+            days = sorted([*days, snapshots.held_day], key=lambda day: day.name)
+        lines = sum(_write_distinct_day(day, folder / "landing" / DOSSIER_DIR / day.name)
+                    for day in days)
+        marker.write_text(json.dumps({"scale": snapshots.scale, "snapshots": lines,
+                                      "files": len(days)}), encoding="utf-8")
+    facts = json.loads(marker.read_text(encoding="utf-8"))
+    held = folder / "held_back" / snapshots.held_day.name
+    held.parent.mkdir(exist_ok=True)
+    return BenchLanding(folder / "landing", held, snapshots.first, snapshots.last,
+                        facts["scale"], facts["snapshots"], facts["files"])
+
+
+def _write_distinct_day(day: Path, target: Path) -> int:
+    """One export day of the distinct shape (`target`/export.jsonl) from the snapshot
+    shape's files of `day`; returns its lines. Values are kept as the JSON they were."""
+    target.mkdir(parents=True)
+    columns = ", ".join(f"{field}: 'JSON'" for field in DISTINCT_FIELDS)
+    kept = ", ".join(field for field in DISTINCT_FIELDS if field != "MaHoSo")
+    with duckdb.connect() as con:
+        con.execute(f"""
+            COPY (
+                SELECT to_json((MaHoSo ->> '$') || '-' || $day || '-' || line_rank) AS MaHoSo,
+                       {kept}
+                FROM (SELECT *, row_number() OVER () AS line_rank
+                      FROM read_json($paths, format = 'newline_delimited', records = true,
+                                     ignore_errors = true, columns = {{{columns}}}))
+                ORDER BY line_rank
+            ) TO {quote_literal(str(target / "export.jsonl"))} (FORMAT json)
+            """, {"paths": [str(path) for path in sorted(day.iterdir())],
+                  "day": day.name.replace("-", "")})
+        return con.execute("SELECT count(*) FROM read_json($path, format = 'newline_delimited', "
+                           "columns = {MaHoSo: 'JSON'})",
+                           {"path": str(target / "export.jsonl")}).fetchone()[0]
 
 
 def _held_name(folder: Path) -> str:

@@ -46,33 +46,26 @@ file_order AS (
 ),
 
 -- the latest snapshot wins: its place in the load order (the file, then the line within the
--- file, as one number) is found on narrow columns, and only the winning rows are read whole;
--- ranking whole rows needed twice the memory at national scale (benchmarks/RESULTS.md)
-latest_positions AS (
+-- file, as one number) is found on narrow columns, keeping only the row id of the winner, and
+-- only the winning rows are read whole; ranking whole rows needed twice the memory at national
+-- scale, and joining back on (file, line) instead of the row id cost a quarter of the model
+-- (benchmarks/RESULTS.md)
+latest_rows AS (
     SELECT
         snapshot.ma_ho_so,
         count(*) AS snapshots,
-        max(file_order.file_rank * 4294967296 + snapshot.line_no) AS load_position
+        max_by(snapshot.rowid, file_order.file_rank * 4294967296 + snapshot.line_no)
+            AS latest_row
     FROM raw.dossier_snapshots AS snapshot
     SEMI JOIN dossiers_received_in_window USING (ma_ho_so)
     JOIN file_order USING (file_id)
     GROUP BY snapshot.ma_ho_so
 ),
 
-latest_keys AS (
-    SELECT
-        latest_positions.ma_ho_so,
-        latest_positions.snapshots,
-        file_order.file_id,
-        latest_positions.load_position % 4294967296 AS line_no
-    FROM latest_positions
-    JOIN file_order ON file_order.file_rank = latest_positions.load_position // 4294967296
-),
-
 latest_snapshots AS (
-    SELECT snapshot.*, latest_keys.snapshots
+    SELECT snapshot.*, latest_rows.snapshots
     FROM raw.dossier_snapshots AS snapshot
-    JOIN latest_keys USING (file_id, line_no)
+    JOIN latest_rows ON latest_rows.latest_row = snapshot.rowid
 ),
 
 latest_snapshots_in_window AS (

@@ -8,14 +8,6 @@ import dagster as dg
 from dvctt_pipeline.defs.assets import MARTS_KEYS, PARTITIONED
 from dvctt_pipeline.defs.keys import table_key, window_of
 from dvctt_pipeline.defs.resources import Warehouse
-from dvctt_pipeline.serve.monthly_report import (
-    REPORTS_DIR_ENV,
-    read_month,
-    render_monthly_reports,
-    reports_dir,
-    ui_description,
-    ui_markdown,
-)
 from dvctt_pipeline.serve.report.data import REPORT_TABLES
 
 # Depend on the report's tables that are assets today; a table added later (the target
@@ -41,6 +33,17 @@ REPORT_DEPS = [key for key in MARTS_KEYS if key in {table_key(t) for t in REPORT
 def monthly_report(
     context: dg.AssetExecutionContext, warehouse: Warehouse
 ) -> Iterator[dg.AssetMaterialization]:
+    # imported when a report is drawn: matplotlib costs seconds to every process that loads
+    # the definitions (the daemon's runs, the sensors), most of which draw nothing
+    from dvctt_pipeline.serve.monthly_report import (
+        REPORTS_DIR_ENV,
+        read_month,
+        render_monthly_reports,
+        reports_dir,
+        ui_description,
+        ui_markdown,
+    )
+
     with warehouse.connect() as con:
         figures = [read_month(con, month) for month in window_of(context).months()]
     # drawn once the warehouse is closed: charts take seconds, the queries milliseconds

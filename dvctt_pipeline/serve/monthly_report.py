@@ -10,30 +10,31 @@ A chart whose table or metric is missing from the marts says "Chưa có số li�
 
 from __future__ import annotations
 
-import base64
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from itertools import repeat
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
-import jinja2
 import pandas as pd
-from matplotlib.figure import Figure
 
-from dvctt_pipeline.serve.report.charts import (
-    compliance_figure,
-    png_pair,
-    ranking_figure,
-    report_style,
-    trend_figure,
-)
+from dvctt_pipeline.serve.report.charts import compliance_figure, ranking_figure, trend_figure
 from dvctt_pipeline.serve.report.data import Ranking, ReportData, read_report_data
+from dvctt_pipeline.serve.report.document import (
+    Chart,
+    Column,
+    Section,
+    Table,
+    data_uri,
+    draw_chart,
+    integer,
+    render_html,
+    write_report_files,
+)
 from dvctt_pipeline.serve.report.vietnamese import (
     NO_DATA,
     in_sentence,
@@ -42,57 +43,10 @@ from dvctt_pipeline.serve.report.vietnamese import (
     percent,
     period_label,
 )
-from dvctt_pipeline.settings import TIMEZONE
 
 REPORTS_DIR_ENV = "DVCTT_REPORTS_DIR"
 RANKED_METRICS = ("online_share_all", "dvctt_uptake_rate")
-FILE_DPI = 110  # the PNG files and the HTML: sharp enough to print
-UI_SCALE = 0.55  # the Dagster UI's copies: event-log metadata should stay small
 NATIONAL_TREND_LABEL = "Tỷ lệ hồ sơ trực tuyến toàn quốc theo tháng"
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "report"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    number: bool = False
-
-
-@dataclass(frozen=True)
-class Table:
-    caption: str
-    columns: list[Column]
-    rows: list[list[str]]
-    open: bool = False
-
-
-@dataclass(frozen=True)
-class Chart:
-    """One chart of the report; without images when the marts have no figures for it."""
-
-    name: str  # file stem of its PNG
-    title: str
-    label: str  # what it shows, in words and without the month: its name in the Dagster UI
-    png: bytes | None = None
-    ui_png: bytes | None = None
-    table: Table | None = None
-
-    @property
-    def filename(self) -> str:
-        return f"{self.name}.png"
-
-
-@dataclass(frozen=True)
-class Section:
-    title: str
-    charts: list[Chart] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -116,20 +70,6 @@ def reports_dir(warehouse: Path) -> Path:
     return Path(os.environ.get(REPORTS_DIR_ENV) or warehouse.parent / "reports")
 
 
-def _integer(value: object) -> str:
-    """12345 as Vietnamese write it, 12.345."""
-    return "–" if pd.isna(value) else f"{int(value):,}".replace(",", ".")
-
-
-def _draw(name: str, title: str, label: str, build: Callable[[], Figure] | None,
-          table: Table | None = None) -> Chart:
-    if build is None:
-        return Chart(name, title, label)
-    with report_style():
-        png, ui_png = png_pair(build(), FILE_DPI, UI_SCALE)
-    return Chart(name, title, label, png, ui_png, table)
-
-
 # ---------------------------------------------------------------------------- tables
 
 def _ranking_note(province: pd.Series) -> str:
@@ -143,8 +83,8 @@ def _ranking_note(province: pd.Series) -> str:
 
 def _ranking_table(ranking: Ranking) -> Table:
     rows = [
-        [_integer(province["rank"]), province["province_name"], percent(province["value"]),
-         _integer(province["rank_prev"]), _integer(province["received"]), _ranking_note(province)]
+        [integer(province["rank"]), province["province_name"], percent(province["value"]),
+         integer(province["rank_prev"]), integer(province["received"]), _ranking_note(province)]
         for _, province in ranking.provinces.iterrows()
     ]
     columns = [Column("Hạng", True), Column("Tỉnh, thành phố"), Column("Tỷ lệ", True),
@@ -161,7 +101,7 @@ def _trend_table(trend: pd.DataFrame) -> Table:
 
 def _compliance_table(compliance: pd.DataFrame) -> Table:
     rows = [[row.province_name, level_name(row.admin_level), metric_title(row.metric),
-             _integer(row.agencies), _integer(row.agencies_met), percent(row.share_met, 0)]
+             integer(row.agencies), integer(row.agencies_met), percent(row.share_met, 0)]
             for row in compliance.itertuples()]
     columns = [Column("Tỉnh, thành phố"), Column("Cấp hành chính"), Column("Chỉ tiêu"),
                Column("Số đơn vị", True), Column("Số đơn vị đạt", True),
@@ -177,15 +117,15 @@ def _ranking_chart(data: ReportData, metric: str, period_type: str) -> Chart:
     label = f"Xếp hạng tỉnh theo {in_sentence(metric_title(metric))}, " + (
         "lũy kế từ đầu năm" if period_type == "ytd" else "trong tháng")
     if ranking is None:
-        return _draw(name, title, label, None)
-    return _draw(name, title, label, lambda: ranking_figure(ranking, data.month),
+        return draw_chart(name, title, label, None)
+    return draw_chart(name, title, label, lambda: ranking_figure(ranking, data.month),
                  _ranking_table(ranking))
 
 
 def _trend_chart(data: ReportData) -> Chart:
     trend = data.trend
     build = None if trend is None else (lambda: trend_figure(trend))
-    return _draw("xu_huong_online_share_all", "Trong tháng và lũy kế từ đầu năm",
+    return draw_chart("xu_huong_online_share_all", "Trong tháng và lũy kế từ đầu năm",
                  NATIONAL_TREND_LABEL, build,
                  None if trend is None else _trend_table(trend))
 
@@ -193,7 +133,7 @@ def _trend_chart(data: ReportData) -> Chart:
 def _compliance_chart(data: ReportData) -> Chart:
     compliance = data.compliance
     build = None if compliance is None else (lambda: compliance_figure(compliance, data.month))
-    return _draw("dat_chi_tieu_theo_cap", "Tỷ lệ đơn vị đạt chỉ tiêu, "
+    return draw_chart("dat_chi_tieu_theo_cap", "Tỷ lệ đơn vị đạt chỉ tiêu, "
                  + in_sentence(period_label("ytd", data.month)),
                  "Tỷ lệ đơn vị đạt chỉ tiêu theo cấp hành chính, lũy kế từ đầu năm", build,
                  None if compliance is None else _compliance_table(compliance))
@@ -214,10 +154,6 @@ def build_sections(data: ReportData) -> list[Section]:
 
 # ---------------------------------------------------------------------------- output
 
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
 def _headline(data: ReportData) -> list[dict[str, str]]:
     """The national figure of each ranked metric, year to date and for the month."""
     figures = []
@@ -232,46 +168,14 @@ def _headline(data: ReportData) -> list[dict[str, str]]:
     return figures
 
 
-def _html(data: ReportData, sections: list[Section], source: str) -> str:
-    generated = datetime.now(ZoneInfo(TIMEZONE))
-    return _TEMPLATES.get_template("monthly_report.html.j2").render(
+def write_report(data: ReportData, sections: list[Section], folder: Path,
+                 source: str) -> Path:
+    html = render_html(
         title=f"Báo cáo dịch vụ công trực tuyến tháng {data.month:%m/%Y}",
         subtitle=f"Số liệu tháng {data.month:%m/%Y} và lũy kế từ đầu năm {data.month.year}; "
         "xếp hạng theo địa giới hành chính tại thời điểm báo cáo.",
-        headline=_headline(data),
-        sections=[
-            {"title": section.title,
-             "charts": [{"title": chart.title, "table": chart.table,
-                         "src": _data_uri(chart.png) if chart.png else None}
-                        for chart in section.charts]}
-            for section in sections
-        ],
-        no_data=NO_DATA,
-        footer=f"Nguồn: {source}. Lập lúc {generated:%H:%M ngày %d/%m/%Y}.",
-    )
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write beside the target and rename over it: an open viewer never sees half a file."""
-    building = path.with_name(f".{path.name}.building")
-    building.write_bytes(content)
-    os.replace(building, path)
-
-
-def write_report(data: ReportData, sections: list[Section], folder: Path,
-                 source: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    charts = [chart for section in sections for chart in section.charts if chart.png]
-    for chart in charts:
-        _write_atomically(folder / chart.filename, chart.png)
-    # a chart with no figures any more must not leave the previous render's picture behind
-    current = {chart.filename for chart in charts}
-    for stale in folder.glob("*.png"):
-        if stale.name not in current:
-            stale.unlink()
-    html_path = folder / f"bao_cao_dvctt_{data.month:%Y-%m}.html"
-    _write_atomically(html_path, _html(data, sections, source).encode("utf-8"))
-    return html_path
+        headline=_headline(data), sections=sections, source=source)
+    return write_report_files(folder, f"bao_cao_dvctt_{data.month:%Y-%m}.html", sections, html)
 
 
 def read_month(con: duckdb.DuckDBPyConnection, month: date) -> ReportData:
@@ -310,7 +214,7 @@ def ui_markdown(report: MonthlyReport) -> dict[str, str]:
     for section in report.sections:
         for chart in section.charts:
             heading = f"**{section.title}: {chart.title}**\n\n"
-            body = (f"![{chart.title}]({_data_uri(chart.ui_png)})" if chart.ui_png
+            body = (f"![{chart.title}]({data_uri(chart.ui_png)})" if chart.ui_png
                     else f"_{NO_DATA}_")
             entries[chart.label] = heading + body
     national = entries.pop(NATIONAL_TREND_LABEL)
@@ -321,7 +225,7 @@ def ui_description(report: MonthlyReport, relative_path: str, folder_variable: s
     """The month's materialization in the Dagster UI: the report's place and its national
     chart (the UI cannot serve the report's file, so the text says where it is)."""
     trend = next(chart for chart in report.charts if chart.label == NATIONAL_TREND_LABEL)
-    picture = (f"![{trend.label}]({_data_uri(trend.ui_png)})" if trend.ui_png
+    picture = (f"![{trend.label}]({data_uri(trend.ui_png)})" if trend.ui_png
                else f"_{NO_DATA}_")
     return (
         f"**Báo cáo tháng {report.month:%m/%Y}**: `{relative_path}` in the reports folder "

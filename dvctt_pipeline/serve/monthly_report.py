@@ -23,7 +23,12 @@ import duckdb
 import pandas as pd
 
 from dvctt_pipeline.serve.report.charts import compliance_figure, ranking_figure, trend_figure
-from dvctt_pipeline.serve.report.data import Ranking, ReportData, read_report_data
+from dvctt_pipeline.serve.report.data import (
+    RANKED_METRICS,
+    Ranking,
+    ReportData,
+    read_report_data,
+)
 from dvctt_pipeline.serve.report.document import (
     Chart,
     Column,
@@ -45,7 +50,6 @@ from dvctt_pipeline.serve.report.vietnamese import (
 )
 
 REPORTS_DIR_ENV = "DVCTT_REPORTS_DIR"
-RANKED_METRICS = ("online_share_all", "dvctt_uptake_rate")
 NATIONAL_TREND_LABEL = "Tỷ lệ hồ sơ trực tuyến toàn quốc theo tháng"
 
 

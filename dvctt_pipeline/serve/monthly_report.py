@@ -14,7 +14,7 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import repeat
 from pathlib import Path
@@ -22,9 +22,19 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from dvctt_pipeline.serve.province_report import (
+    TREND_LABEL as PROVINCE_TREND_LABEL,
+)
+from dvctt_pipeline.serve.province_report import (
+    ProvinceReport,
+    read_province,
+    read_target_provinces,
+    render_province_report,
+)
 from dvctt_pipeline.serve.report.charts import compliance_figure, ranking_figure, trend_figure
 from dvctt_pipeline.serve.report.data import (
     RANKED_METRICS,
+    ProvinceData,
     Ranking,
     ReportData,
     read_report_data,
@@ -58,6 +68,8 @@ class MonthlyReport:
     month: date
     html_path: Path
     sections: list[Section]
+    # the reports of the provinces that set targets for the year, where they were drawn too
+    provinces: list[ProvinceReport] = field(default_factory=list)
 
     @property
     def charts(self) -> list[Chart]:
@@ -197,18 +209,36 @@ def render_monthly_report(data: ReportData, reports_dir: Path, source: str) -> M
     return MonthlyReport(data.month, html_path, sections)
 
 
+@dataclass(frozen=True)
+class MonthFigures:
+    """What a month's reports show: the nation's, and each province with targets."""
+
+    national: ReportData
+    provinces: list[ProvinceData]
+
+
+def read_month_figures(con: duckdb.DuckDBPyConnection, month: date) -> MonthFigures:
+    return MonthFigures(read_month(con, month), read_target_provinces(con, month))
+
+
+def render_month(figures: MonthFigures, reports_dir: Path, source: str) -> MonthlyReport:
+    """The month's national report and the reports of its provinces with targets."""
+    report = render_monthly_report(figures.national, reports_dir, source)
+    return replace(report, provinces=[render_province_report(province, reports_dir, source)
+                                      for province in figures.provinces])
+
+
 def render_monthly_reports(
-    figures: Sequence[ReportData], reports_dir: Path, source: str
+    figures: Sequence[MonthFigures], reports_dir: Path, source: str
 ) -> list[MonthlyReport]:
     """The reports of several months, drawn in parallel: a backfill draws one a month, and
     matplotlib holds one core per process (24 months: 80 s on one core)."""
     if len(figures) <= 1:
-        return [render_monthly_report(data, reports_dir, source) for data in figures]
+        return [render_month(month, reports_dir, source) for month in figures]
     workers = min(len(figures), os.cpu_count() or 1)
     # spawn, not fork: the parent holds DuckDB's and Dagster's threads
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(render_monthly_report, figures, repeat(reports_dir),
-                             repeat(source)))
+        return list(pool.map(render_month, figures, repeat(reports_dir), repeat(source)))
 
 
 def ui_markdown(report: MonthlyReport) -> dict[str, str]:
@@ -239,8 +269,32 @@ def ui_description(report: MonthlyReport, relative_path: str, folder_variable: s
     )
 
 
+def ui_province_markdown(report: MonthlyReport, reports_dir: Path) -> dict[str, str]:
+    """One markdown entry per province report for the Dagster UI: where it is within the
+    reports folder and its trend chart, named "Báo cáo tỉnh <name>"."""
+    entries = {}
+    for province in report.provinces:
+        relative = province.html_path.relative_to(reports_dir).as_posix()
+        trend = next(chart for chart in province.charts if chart.label == PROVINCE_TREND_LABEL)
+        picture = (f"![{trend.label}]({data_uri(trend.ui_png)})" if trend.ui_png
+                   else f"_{NO_DATA}_")
+        entries[f"Báo cáo tỉnh {province.province_name}"] = (
+            f"`{relative}` in the reports folder; `dvctt report --month {report.month:%Y-%m} "
+            f"--province {province.province_code}` writes it again.\n\n"
+            f"**{trend.label}**\n\n{picture}")
+    return entries
+
+
 def render_from_serving(serving: Path, month: date, reports_dir: Path) -> MonthlyReport:
     """The report from the published serving file, opened read-only like any BI tool."""
     with duckdb.connect(str(serving), read_only=True) as con:
         data = read_month(con, month)
     return render_monthly_report(data, reports_dir, source=f"tệp phục vụ {serving}")
+
+
+def render_province_from_serving(serving: Path, month: date, province_code: str,
+                                 reports_dir: Path) -> ProvinceReport:
+    """One province's report from the published serving file, opened read-only."""
+    with duckdb.connect(str(serving), read_only=True) as con:
+        data = read_province(con, month, province_code)
+    return render_province_report(data, reports_dir, source=f"tệp phục vụ {serving}")

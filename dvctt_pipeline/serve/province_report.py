@@ -184,6 +184,7 @@ def _note(source: str | None) -> str:
 
 def _agency_tables(agencies: pd.DataFrame, month: date) -> list[Table]:
     with_metric = agencies["metric"].nunique() > 1
+    with_note = bool((agencies["source"] == "report").any())
     tables = []
     for _, rows in _ordered(agencies).groupby("level_order", sort=True):
         level_rows = list(rows.itertuples(index=False))
@@ -191,14 +192,14 @@ def _agency_tables(agencies: pd.DataFrame, month: date) -> list[Table]:
         columns = [Column("Đơn vị"), *([Column("Chỉ số")] if with_metric else []),
                    Column(f"Thực hiện lũy kế đến {month:%m/%Y}", True),
                    Column("Chỉ tiêu", True), Column("Chênh lệch (điểm %)", True),
-                   Column("Tình trạng"), Column("Ghi chú")]
+                   Column("Tình trạng"), *([Column("Ghi chú")] if with_note else [])]
         tables.append(Table(
             f"{level_name(level_rows[0].admin_level)}: {len(level_rows)} đơn vị, {met} đạt",
             columns,
             [[row.agency_name, *([metric_title(row.metric)] if with_metric else []),
               percent(row.actual), target_range(row.target_min, row.target_stretch),
               points(row.gap_pp), STATUS_NAMES.get(row.status, row.status),
-              _note(row.source)]
+              *([_note(row.source)] if with_note else [])]
              for row in level_rows],
             row_classes=[row.status for row in level_rows],
         ))
@@ -237,13 +238,14 @@ def _needs_section(data: ProvinceData) -> Section | None:
             else "các tháng còn lại")
     below = below.sort_values(["required_rest_of_year", "gap_pp"], ascending=[False, True],
                               na_position="first")
+    with_note = bool((below["source"] == "report").any())
     rows = [[agency.agency_name, level_name(agency.admin_level), percent(agency.actual),
              target_range(agency.target_min, None), need_text(agency),
-             _note(agency.source)]
+             *([_note(agency.source)] if with_note else [])]
             for _, agency in below.iterrows()]
     columns = [Column("Đơn vị"), Column("Cấp"), Column("Thực hiện lũy kế", True),
                Column("Chỉ tiêu tối thiểu", True), Column(f"Cần đạt {rest}", True),
-               Column("Ghi chú")]
+               *([Column("Ghi chú")] if with_note else [])]
     note = ("Tỷ lệ đơn vị cần đạt trong mỗi tháng còn lại của năm, với số hồ sơ mỗi tháng bằng "
             "bình quân từ đầu năm, để cả năm đạt chỉ tiêu tối thiểu. "
             f"\"{UNREACHABLE}\": dù mọi hồ sơ còn lại đều trực tuyến, cả năm vẫn chưa đạt.")
@@ -371,8 +373,8 @@ def read_province(con: duckdb.DuckDBPyConnection, month: date, code: str) -> Pro
     name = province_name(con, code, last_day(month))
     if name is None:
         raise UnknownProvince(
-            f"province {code!r} has no figures for {month:%Y-%m}: give a 2-digit GSO code of a "
-            f"province of that month, e.g. 17 (Hòa Bình before July 2025).")
+            f"no province {code!r} has figures for {month:%Y-%m} in the marts: give the 2-digit "
+            "GSO code of a province of that month, e.g. 17 (Hòa Bình before July 2025).")
     return read_province_data(con, month, code, name, RANKED_METRICS)
 
 

@@ -193,7 +193,8 @@ class Line:
     colour: str
     style: str = "-"
     marker: str = "o"
-    annotated: bool = False  # its values written above its points
+    annotated: bool = False  # its values written beside its points
+    label_offset: int = 6  # points above its points (negative: below), apart from other lines
 
 
 def share_lines_figure(months: Sequence[date], lines: Sequence[Line], title: str,
@@ -210,7 +211,7 @@ def share_lines_figure(months: Sequence[date], lines: Sequence[Line], title: str
         if line.annotated:
             for label, value, share in zip(labels, values, line.shares, strict=True):
                 axes.annotate(percent(share), (label, value), textcoords="offset points",
-                              xytext=(0, 6), ha="center", fontsize=7.5)
+                              xytext=(0, line.label_offset), ha="center", fontsize=7.5)
     highest = max(np.nanmax(np.asarray(line.shares, dtype=float)) for line in lines) * 100
     axes.set_ylim(0, top if top is not None else max(highest, 1) * 1.25)
     _as_percent_axis(axes.yaxis)
@@ -240,11 +241,13 @@ def compliance_by_month_figure(by_month: pd.DataFrame, with_metric: bool) -> Fig
     """The share of agencies meeting their target, one line per level (and metric)."""
     months = sorted(by_month["as_of_month"].unique())
     lines = []
-    for (metric, level), rows in by_month.groupby(["metric", "admin_level"], sort=False):
+    groups = by_month.groupby(["metric", "admin_level"], sort=False)
+    for position, ((metric, level), rows) in enumerate(groups):
         shares = rows.set_index("as_of_month")["share_met"].reindex(months)
         label = f"{level_name(level)}: {metric_title(metric)}" if with_metric else level_name(level)
+        # figures of alternate lines below their points, so that close lines stay legible
         lines.append(Line(label, shares.to_numpy(), LEVEL_COLOURS.get(level, OTHER_COLOUR),
-                          annotated=True))
+                          annotated=True, label_offset=6 if position % 2 == 0 else -13))
     return share_lines_figure([pd.Timestamp(month) for month in months], lines,
                               "Tỷ lệ đơn vị đạt chỉ tiêu theo cấp, lũy kế đến từng tháng",
                               top=115)

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dvctt_pipeline.cli import main
 from dvctt_pipeline.serve.province_report import (
     STATUS_NAMES,
     read_province,
@@ -139,10 +140,14 @@ def test_dvctt_report_province_prints_the_path_last(sample_run, tmp_path):
     last = Path(run.stdout.strip().splitlines()[-1])
     assert last == tmp_path / "2022-04" / "tinh_17" / "bao_cao_dvctt_2022-04_tinh_17.html"
     assert "Hòa Bình" in last.read_text(encoding="utf-8")
-    unknown = subprocess.run([dvctt, "report", "--month", "2022-04", "--province", "99"],
-                             capture_output=True, text=True, env=env, timeout=120)
-    assert unknown.returncode == 2
-    assert "--province 99: no province '99' has figures for 2022-04" in unknown.stderr
+
+
+def test_an_unknown_province_says_what_to_give(sample_run, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DVCTT_SERVING", str(sample_run.folders.serving))
+    assert main(["report", "--month", "2022-04", "--province", "99", "--out",
+                 str(tmp_path)]) == 2
+    assert ("--province 99: no province '99' has figures for 2022-04 in the marts: give the "
+            "2-digit GSO code") in capsys.readouterr().err
 
 
 # ------------------------------------------------------------ a fee cut, in a hand-made table

@@ -103,10 +103,6 @@ def _rank(standing: Standing) -> str:
     return f"{standing.rank}/{standing.n_ranked}" if standing.ranked else "Không xếp hạng"
 
 
-def _previous_label(period_type: str) -> str:
-    return "so với tháng trước" if period_type == "month" else "so với lũy kế tháng trước"
-
-
 def _headline(data: ProvinceData) -> list[dict[str, str]]:
     figures = []
     for metric in RANKED_METRICS:
@@ -122,8 +118,7 @@ def _headline(data: ProvinceData) -> list[dict[str, str]]:
                 "label": label,
                 "value": percent(standing.value),
                 "note": f"Hạng {_rank(standing)}"
-                + ("" if movement == "–" else f" ({in_sentence(movement)} "
-                   f"{_previous_label(period_type)})")
+                + ("" if movement == "–" else f" ({in_sentence(movement)})")
                 + f"; toàn quốc {percent(standing.national)}",
             })
     return figures
@@ -161,11 +156,12 @@ def _trend_section(data: ProvinceData) -> Section:
 # --------------------------------------------------------------------- agencies and targets
 
 def target_range(target_min: float, target_stretch: float | None) -> str:
-    """"55%", or "45%–50%" where a stretch target is set."""
+    """"55%", or "45–50%" where a stretch target is set, as the decisions write them."""
     def whole(value: float) -> str:
         return percent(value, 0 if round(value * 100, 6).is_integer() else 1)
-    return whole(target_min) if pd.isna(target_stretch) else (
-        f"{whole(target_min)}–{whole(target_stretch)}")
+    if pd.isna(target_stretch):
+        return whole(target_min)
+    return f"{whole(target_min).removesuffix('%')}–{whole(target_stretch)}"
 
 
 def _ordered(agencies: pd.DataFrame) -> pd.DataFrame:
@@ -265,7 +261,8 @@ def _compliance_section(data: ProvinceData) -> Section:
         [f"{row.as_of_month:%m/%Y}", level_name(row.admin_level),
          *([metric_title(row.metric)] if with_metric else []), integer(row.agencies),
          integer(row.agencies_met), percent(row.share_met, 0)]
-        for row in by_month.sort_values(["as_of_month", "metric", "admin_level"]).itertuples()],
+        for row in by_month.assign(level_order=by_month["admin_level"].map(LEVEL_ORDER))
+        .sort_values(["as_of_month", "metric", "level_order"]).itertuples()],
         open=True)
     chart = draw_chart("dat_chi_tieu_theo_thang", "Lũy kế đến hết từng tháng",
                        "Tỷ lệ đơn vị đạt chỉ tiêu theo cấp, từng tháng", build, table)

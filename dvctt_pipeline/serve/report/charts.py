@@ -194,7 +194,25 @@ class Line:
     style: str = "-"
     marker: str = "o"
     annotated: bool = False  # its values written beside its points
-    label_offset: int = 6  # points above its points (negative: below), apart from other lines
+
+
+def _annotate_shares(axes: Axes, labels: Sequence[str],
+                     series: Sequence[Sequence[float]]) -> None:
+    """Each share written by its point: at each month the highest series' figure above its
+    point, the others' below theirs (unless too close to the axis), so that the figures of
+    close lines do not overlap."""
+    if not series:
+        return
+    shares = np.asarray(series, dtype=float)
+    highest = np.nanargmax(np.nan_to_num(shares, nan=-1), axis=0)
+    for position, line in enumerate(shares):
+        for month, (label, share) in enumerate(zip(labels, line, strict=True)):
+            if np.isnan(share):  # no point to write beside
+                continue
+            axes.annotate(percent(share), (label, share * 100), textcoords="offset points",
+                          xytext=(0, 6 if highest[month] == position or share < 0.08 else -13),
+                          ha="center",
+                          fontsize=7.5)
 
 
 def share_lines_figure(months: Sequence[date], lines: Sequence[Line], title: str,
@@ -205,18 +223,14 @@ def share_lines_figure(months: Sequence[date], lines: Sequence[Line], title: str
     axes = figure.add_subplot()
     labels = [f"{month:%m/%Y}" for month in months]
     for line in lines:
-        values = np.asarray(line.shares, dtype=float) * 100
-        axes.plot(labels, values, marker=line.marker, linestyle=line.style, color=line.colour,
-                  label=line.label)
-        if line.annotated:
-            for label, value, share in zip(labels, values, line.shares, strict=True):
-                axes.annotate(percent(share), (label, value), textcoords="offset points",
-                              xytext=(0, line.label_offset), ha="center", fontsize=7.5)
+        axes.plot(labels, np.asarray(line.shares, dtype=float) * 100, marker=line.marker,
+                  linestyle=line.style, color=line.colour, label=line.label)
+    _annotate_shares(axes, labels, [line.shares for line in lines if line.annotated])
     highest = max(np.nanmax(np.asarray(line.shares, dtype=float)) for line in lines) * 100
     axes.set_ylim(0, top if top is not None else max(highest, 1) * 1.25)
     _as_percent_axis(axes.yaxis)
     axes.tick_params(axis="x", labelrotation=45 if len(labels) > 12 else 0)
-    axes.legend(loc="lower right", fontsize=8)
+    axes.legend(loc="best", fontsize=8)
     axes.set_title(title)
     return figure
 
@@ -241,13 +255,14 @@ def compliance_by_month_figure(by_month: pd.DataFrame, with_metric: bool) -> Fig
     """The share of agencies meeting their target, one line per level (and metric)."""
     months = sorted(by_month["as_of_month"].unique())
     lines = []
-    groups = by_month.groupby(["metric", "admin_level"], sort=False)
-    for position, ((metric, level), rows) in enumerate(groups):
+    # the levels from the province down, as in the tables
+    ordered = by_month.assign(level_order=by_month["admin_level"].map(LEVEL_ORDER)).sort_values(
+        ["metric", "level_order"], kind="stable")
+    for (metric, level), rows in ordered.groupby(["metric", "admin_level"], sort=False):
         shares = rows.set_index("as_of_month")["share_met"].reindex(months)
         label = f"{level_name(level)}: {metric_title(metric)}" if with_metric else level_name(level)
-        # figures of alternate lines below their points, so that close lines stay legible
         lines.append(Line(label, shares.to_numpy(), LEVEL_COLOURS.get(level, OTHER_COLOUR),
-                          annotated=True, label_offset=6 if position % 2 == 0 else -13))
+                          annotated=True))
     return share_lines_figure([pd.Timestamp(month) for month in months], lines,
                               "Tỷ lệ đơn vị đạt chỉ tiêu theo cấp, lũy kế đến từng tháng",
                               top=115)

@@ -61,6 +61,8 @@ async function graphButton(page, icon) {
   // below target still need
   await page.setViewportSize({ width: 1000, height: 1000 });
   await page.goto(`file://${provinceReport}`);
+  // the footer names the folders of the machine that wrote the report
+  await page.addStyleTag({ content: 'footer { display: none; }' });
   await page.waitForTimeout(1500);
   await page.screenshot({ path: `${out}/province_report.png`, fullPage: true });
   await browser.close();

@@ -230,7 +230,9 @@ def share_lines_figure(months: Sequence[date], lines: Sequence[Line], title: str
     axes.set_ylim(0, top if top is not None else max(highest, 1) * 1.25)
     _as_percent_axis(axes.yaxis)
     axes.tick_params(axis="x", labelrotation=45 if len(labels) > 12 else 0)
-    axes.legend(loc="best", fontsize=8)
+    # under the axis, where no line nor figure can be
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(lines), fontsize=8,
+                frameon=False)
     axes.set_title(title)
     return figure
 

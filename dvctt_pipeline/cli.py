@@ -154,8 +154,24 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"there is no serving file at {serving} yet: run `dvctt materialize "
                          f"--from {args.month} --to {args.month}` (or `make demo`) first.")
     folder = Path(getattr(args, "out", None) or reports_dir(paths.warehouse))
+    if province := getattr(args, "province", None):
+        # GSO codes have two digits: 1 is Hà Nội's 01
+        return report_province(serving, month, province.zfill(2), folder)
     report = render_from_serving(serving, month, folder)
     print(f"Monthly report for {args.month} (HTML and PNG charts): {report.html_path}")
+    return 0
+
+
+def report_province(serving: Path, month: date, code: str, folder: Path) -> int:
+    from dvctt_pipeline.serve.monthly_report import render_province_from_serving
+    from dvctt_pipeline.serve.province_report import UnknownProvince
+
+    try:
+        report = render_province_from_serving(serving, month, code, folder)
+    except UnknownProvince as error:
+        raise UsageError(f"--province {code}: {error}") from None
+    print(f"Report of {report.province_name} for {month:%Y-%m} (HTML and PNG charts):")
+    print(report.html_path)
     return 0
 
 
@@ -179,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="write a month's report (HTML and PNG charts)")
     report.add_argument("--month", required=True, metavar="YYYY-MM")
     report.add_argument("--out", help="base folder of the reports (default $DVCTT_REPORTS_DIR)")
+    report.add_argument("--province", metavar="CODE",
+                        help="the report of one province (2-digit GSO code, e.g. 17)")
     report.set_defaults(handler=cmd_report)
 
     sample.add_argument("--landing", help="folder to write (default $DVCTT_LANDING_DIR)")

@@ -13,3 +13,21 @@ CREATE OR REPLACE TEMP MACRO metric_rates(figures) AS {
     'on_time_rate': figures.finished_on_time / nullif(figures.finished, 0),
     'online_payment_rate': figures.paid_online / nullif(figures.received_with_fee, 0)
 };
+
+/*
+The numerator and denominator of every rate that is a share of dossiers, one row per metric
+(`unnest(dossier_rate_counts(<row>), recursive := true)`): what a volume of dossiers can move.
+The other two rates count procedures, not dossiers, and have no row.
+*/
+CREATE OR REPLACE TEMP MACRO dossier_rate_counts(figures) AS [
+    {'metric': 'online_share_all', 'numerator': figures.received_online,
+     'denominator': figures.received},
+    {'metric': 'online_share_dvctt', 'numerator': figures.received_online_dvctt,
+     'denominator': figures.received_dvctt},
+    {'metric': 'online_share_full', 'numerator': figures.received_online_full,
+     'denominator': figures.received_full},
+    {'metric': 'on_time_rate', 'numerator': figures.finished_on_time,
+     'denominator': figures.finished},
+    {'metric': 'online_payment_rate', 'numerator': figures.paid_online,
+     'denominator': figures.received_with_fee}
+];

@@ -27,6 +27,23 @@ columns:
   gap_pp: "Chênh lệch so với chỉ tiêu tối thiểu, điểm phần trăm / Gap to the minimum, percentage points"
   status: "exceeds_stretch (≥ phấn đấu) | met (≥ tối thiểu) | below | no_data / Status"
   decision_ref: "Văn bản giao chỉ tiêu / Decision assigning the target"
+  required_rest_of_year: >-
+    Tỷ lệ đơn vị chưa đạt chỉ tiêu tối thiểu cần đạt trong các tháng còn lại của năm, với số hồ
+    sơ mỗi tháng bằng bình quân lũy kế, để cả năm đạt chỉ tiêu: với R hồ sơ (mẫu số của chỉ số)
+    và O hồ sơ đạt (tử số) trong m tháng, chỉ tiêu t, r = 12 − m tháng còn lại, cần đạt
+    (t × (R + R/m × r) − O) / (R/m × r); chỉ có giá trị khi required_status = reachable. /
+    For an agency below its minimum target: the rate it must reach over the rest of the year,
+    at its year-to-date monthly volume, to end the year on target; with R dossiers (the
+    metric's denominator) and O of them counted (its numerator) over m months, target t and
+    r = 12 − m months left: (t × (R + R/m × r) − O) / (R/m × r); set only when
+    required_status = reachable
+  required_status: >-
+    on_target (đã đạt chỉ tiêu tối thiểu) | reachable (chưa đạt, còn đạt được: xem
+    required_rest_of_year) | unreachable (chưa đạt, cần hơn 100%) | no_months_left (chưa đạt,
+    tháng 12) | no_data (không có số liệu) | not_applicable (chỉ số đếm thủ tục, không đếm hồ
+    sơ) / on_target (meets the minimum) | reachable (below, see required_rest_of_year) |
+    unreachable (below, would need more than 100%) | no_months_left (below, in December) |
+    no_data (no figures) | not_applicable (a metric counting procedures, not dossiers)
 */
 -- a refreshed month changes the year to date of every later month of its year
 WITH months_in_window AS (
@@ -89,42 +106,85 @@ ytd_actuals AS (
     WHERE period_type = 'ytd' AND period_end >= $window_start
 ),
 
+-- the counts behind the rates of dossiers: what the rest of the year can still move
+ytd_counts AS (
+    SELECT agency_code, period_end, unnest(dossier_rate_counts(rates), recursive := true)
+    FROM marts.agency_period_rates AS rates
+    WHERE period_type = 'ytd' AND period_end >= $window_start
+),
+
 compliance AS (
     SELECT
         target.*,
         month.as_of_month,
         month.period_start,
         month.period_end,
-        actual.actual
+        actual.actual,
+        counts.numerator AS ytd_numerator,
+        counts.denominator AS ytd_denominator,
+        month(month.as_of_month) AS months_elapsed,
+        12 - month(month.as_of_month) AS months_left
     FROM applicable_targets AS target
     JOIN months_in_window AS month USING (year)
     LEFT JOIN ytd_actuals AS actual
         ON actual.agency_code = target.agency_code
         AND actual.metric = target.metric
         AND actual.period_end = month.period_end
+    LEFT JOIN ytd_counts AS counts
+        ON counts.agency_code = target.agency_code
+        AND counts.metric = target.metric
+        AND counts.period_end = month.period_end
+),
+
+-- the status is judged against the minimum target, and so is what is still needed
+judged AS (
+    SELECT
+        *,
+        CASE
+            WHEN actual IS NULL THEN 'no_data'
+            WHEN actual >= target_stretch THEN 'exceeds_stretch'
+            WHEN actual >= target_min THEN 'met'
+            ELSE 'below'
+        END AS status,
+        -- the year-to-date monthly volume over the months left: the dossiers still to come
+        ytd_denominator / months_elapsed * months_left AS rest_of_year_volume
+    FROM compliance
+),
+
+needs AS (
+    SELECT
+        *,
+        (target_min * (ytd_denominator + rest_of_year_volume) - ytd_numerator)
+            / nullif(rest_of_year_volume, 0) AS required_share
+    FROM judged
 )
 
 SELECT
-    compliance.agency_code,
+    needs.agency_code,
     agency.agency_name,
     agency.province_code,
     agency.admin_level,
-    compliance.year,
-    compliance.as_of_month,
-    compliance.period_start,
-    compliance.period_end,
-    compliance.metric,
-    compliance.target_scope,
-    compliance.target_min,
-    compliance.target_stretch,
-    compliance.actual,
-    round((compliance.actual - compliance.target_min) * 100, 2) AS gap_pp,
+    needs.year,
+    needs.as_of_month,
+    needs.period_start,
+    needs.period_end,
+    needs.metric,
+    needs.target_scope,
+    needs.target_min,
+    needs.target_stretch,
+    needs.actual,
+    round((needs.actual - needs.target_min) * 100, 2) AS gap_pp,
+    needs.status,
+    needs.decision_ref,
+    CASE WHEN needs.status = 'below' AND needs.required_share <= 1 THEN needs.required_share END
+        AS required_rest_of_year,
     CASE
-        WHEN compliance.actual IS NULL THEN 'no_data'
-        WHEN compliance.actual >= compliance.target_stretch THEN 'exceeds_stretch'
-        WHEN compliance.actual >= compliance.target_min THEN 'met'
-        ELSE 'below'
-    END AS status,
-    compliance.decision_ref
-FROM compliance
+        WHEN needs.status = 'no_data' THEN 'no_data'
+        WHEN needs.status IN ('met', 'exceeds_stretch') THEN 'on_target'
+        WHEN needs.ytd_denominator IS NULL THEN 'not_applicable'
+        WHEN needs.months_left = 0 THEN 'no_months_left'
+        WHEN needs.required_share > 1 THEN 'unreachable'
+        ELSE 'reachable'
+    END AS required_status
+FROM needs
 JOIN core.agencies AS agency USING (agency_code)

@@ -8,7 +8,8 @@ under docs/img/:
 - marts_asset.png: the asset page of marts/province_rankings with its column docs;
 - lineage_marts.png: the marts group's lineage, with full names;
 - monthly_report_events.png: the monthly_report asset's latest month, its national chart;
-- report_chart.png: the top of the April 2022 monthly report, its ranking chart.
+- report_chart.png: the top of the April 2022 monthly report, its ranking chart;
+- province_report.png: the whole April 2022 report of Hòa Bình, a province with targets.
 
 Needs `chromium` (e.g. `apt-get install -y chromium`; path in $CHROMIUM, default
 /usr/bin/chromium) and `npm`.
@@ -32,6 +33,8 @@ PORTS = range(3200, 3300)
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run", "--disable-quic"]
 REPORT = ROOT / "data" / "reports" / "2022-04" / "bao_cao_dvctt_2022-04.html"
+PROVINCE_REPORT = (ROOT / "data" / "reports" / "2022-04" / "tinh_17"
+                   / "bao_cao_dvctt_2022-04_tinh_17.html")
 
 DRIVER = Path(__file__).with_name("shoot.js")
 
@@ -63,8 +66,9 @@ def install_playwright(folder: Path) -> dict[str, str]:
 
 
 def main() -> int:
-    if not REPORT.exists():
-        raise SystemExit(f"{REPORT.relative_to(ROOT)} is missing: run `make demo` first.")
+    for report in (REPORT, PROVINCE_REPORT):
+        if not report.exists():
+            raise SystemExit(f"{report.relative_to(ROOT)} is missing: run `make demo` first.")
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -78,7 +82,8 @@ def main() -> int:
             node_env = install_playwright(Path(folder))
             wait_for_ui(base)
             subprocess.run(["node", str(DRIVER), base, str(OUT), str(REPORT), chromium,
-                            json.dumps(CHROMIUM_FLAGS)], check=True, env=node_env)
+                            json.dumps(CHROMIUM_FLAGS), str(PROVINCE_REPORT)],
+                           check=True, env=node_env)
     finally:
         webserver.terminate()
         webserver.wait(timeout=30)

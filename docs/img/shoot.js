@@ -1,7 +1,8 @@
-// Browser side of make_screenshots.py: node shoot.js BASE_URL OUT_DIR REPORT_HTML CHROMIUM FLAGS_JSON
+// Browser side of make_screenshots.py:
+// node shoot.js BASE_URL OUT_DIR REPORT_HTML CHROMIUM FLAGS_JSON PROVINCE_REPORT_HTML
 const { chromium } = require('playwright-core');
 
-const [base, out, report, executablePath, flags] = process.argv.slice(2);
+const [base, out, report, executablePath, flags, provinceReport] = process.argv.slice(2);
 
 async function open(page, url) {
   await page.goto(url);
@@ -55,5 +56,14 @@ async function graphButton(page, icon) {
   await page.goto(`file://${report}`);
   await page.waitForTimeout(1500);
   await page.screenshot({ path: `${out}/report_chart.png` });
+
+  // a province's report, whole: its place, its agencies against their targets, what those
+  // below target still need
+  await page.setViewportSize({ width: 1000, height: 1000 });
+  await page.goto(`file://${provinceReport}`);
+  // the footer names the folders of the machine that wrote the report
+  await page.addStyleTag({ content: 'footer { display: none; }' });
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: `${out}/province_report.png`, fullPage: true });
   await browser.close();
 })().catch((error) => { console.error(error); process.exit(1); });

@@ -22,8 +22,11 @@ REPORT_DEPS = [key for key in MARTS_KEYS if key in {table_key(t) for t in REPORT
         "dvctt_uptake_rate (month and year to date), the national share month by month, target "
         "compliance per administrative level; one HTML file and PNG charts per month under "
         "`$DVCTT_REPORTS_DIR/YYYY-MM/` (default: `reports/` beside the warehouse, "
-        "`data/reports`). Each month's materialization (Events tab) shows the national chart "
-        "and where the report is; its metadata holds every chart, named in words.",
+        "`data/reports`); and for every province with targets that year its own report "
+        "(its agencies against their targets, what those below still need) under "
+        "`YYYY-MM/tinh_NN/` (NN: the province's code). Each month's materialization (Events "
+        "tab) shows the national chart and where the report is; its metadata holds every "
+        "chart, named in words, and each province report's place and trend chart.",
         # each month is recorded by its own materialization, which carries the national
         # chart in its description, rather than by a returned output
         skippable=True,
@@ -37,15 +40,16 @@ def monthly_report(
     # the definitions (the daemon's runs, the sensors), most of which draw nothing
     from dvctt_pipeline.serve.monthly_report import (
         REPORTS_DIR_ENV,
-        read_month,
+        read_month_figures,
         render_monthly_reports,
         reports_dir,
         ui_description,
         ui_markdown,
+        ui_province_markdown,
     )
 
     with warehouse.connect() as con:
-        figures = [read_month(con, month) for month in window_of(context).months()]
+        figures = [read_month_figures(con, month) for month in window_of(context).months()]
     # drawn once the warehouse is closed: charts take seconds, the queries milliseconds
     folder, source = reports_dir(Path(warehouse.database)), f"kho dữ liệu {warehouse.database}"
     reports = render_monthly_reports(figures, folder, source)
@@ -62,5 +66,9 @@ def monthly_report(
                 "reports_folder": f"${REPORTS_DIR_ENV} (default: data/reports)",
                 **{label: dg.MetadataValue.md(text)
                    for label, text in ui_markdown(report).items()},
+                "province_reports": [province.html_path.relative_to(folder).as_posix()
+                                     for province in report.provinces],
+                **{label: dg.MetadataValue.md(text)
+                   for label, text in ui_province_markdown(report, folder).items()},
             },
         )

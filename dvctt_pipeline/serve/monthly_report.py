@@ -10,30 +10,46 @@ A chart whose table or metric is missing from the marts says "Chưa có số li�
 
 from __future__ import annotations
 
-import base64
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date
 from itertools import repeat
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
-import jinja2
 import pandas as pd
-from matplotlib.figure import Figure
 
-from dvctt_pipeline.serve.report.charts import (
-    compliance_figure,
-    png_pair,
-    ranking_figure,
-    report_style,
-    trend_figure,
+from dvctt_pipeline.serve.province_report import (
+    TREND_LABEL as PROVINCE_TREND_LABEL,
 )
-from dvctt_pipeline.serve.report.data import Ranking, ReportData, read_report_data
+from dvctt_pipeline.serve.province_report import (
+    ProvinceReport,
+    read_province,
+    read_target_provinces,
+    render_province_report,
+)
+from dvctt_pipeline.serve.report.charts import compliance_figure, ranking_figure, trend_figure
+from dvctt_pipeline.serve.report.data import (
+    RANKED_METRICS,
+    ProvinceData,
+    Ranking,
+    ReportData,
+    read_report_data,
+)
+from dvctt_pipeline.serve.report.document import (
+    Chart,
+    Column,
+    Section,
+    Table,
+    data_uri,
+    draw_chart,
+    integer,
+    render_html,
+    write_report_files,
+)
 from dvctt_pipeline.serve.report.vietnamese import (
     NO_DATA,
     in_sentence,
@@ -42,57 +58,9 @@ from dvctt_pipeline.serve.report.vietnamese import (
     percent,
     period_label,
 )
-from dvctt_pipeline.settings import TIMEZONE
 
 REPORTS_DIR_ENV = "DVCTT_REPORTS_DIR"
-RANKED_METRICS = ("online_share_all", "dvctt_uptake_rate")
-FILE_DPI = 110  # the PNG files and the HTML: sharp enough to print
-UI_SCALE = 0.55  # the Dagster UI's copies: event-log metadata should stay small
 NATIONAL_TREND_LABEL = "Tỷ lệ hồ sơ trực tuyến toàn quốc theo tháng"
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "report"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    number: bool = False
-
-
-@dataclass(frozen=True)
-class Table:
-    caption: str
-    columns: list[Column]
-    rows: list[list[str]]
-    open: bool = False
-
-
-@dataclass(frozen=True)
-class Chart:
-    """One chart of the report; without images when the marts have no figures for it."""
-
-    name: str  # file stem of its PNG
-    title: str
-    label: str  # what it shows, in words and without the month: its name in the Dagster UI
-    png: bytes | None = None
-    ui_png: bytes | None = None
-    table: Table | None = None
-
-    @property
-    def filename(self) -> str:
-        return f"{self.name}.png"
-
-
-@dataclass(frozen=True)
-class Section:
-    title: str
-    charts: list[Chart] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -100,6 +68,8 @@ class MonthlyReport:
     month: date
     html_path: Path
     sections: list[Section]
+    # the reports of the provinces that set targets for the year, where they were drawn too
+    provinces: list[ProvinceReport] = field(default_factory=list)
 
     @property
     def charts(self) -> list[Chart]:
@@ -116,20 +86,6 @@ def reports_dir(warehouse: Path) -> Path:
     return Path(os.environ.get(REPORTS_DIR_ENV) or warehouse.parent / "reports")
 
 
-def _integer(value: object) -> str:
-    """12345 as Vietnamese write it, 12.345."""
-    return "–" if pd.isna(value) else f"{int(value):,}".replace(",", ".")
-
-
-def _draw(name: str, title: str, label: str, build: Callable[[], Figure] | None,
-          table: Table | None = None) -> Chart:
-    if build is None:
-        return Chart(name, title, label)
-    with report_style():
-        png, ui_png = png_pair(build(), FILE_DPI, UI_SCALE)
-    return Chart(name, title, label, png, ui_png, table)
-
-
 # ---------------------------------------------------------------------------- tables
 
 def _ranking_note(province: pd.Series) -> str:
@@ -143,8 +99,8 @@ def _ranking_note(province: pd.Series) -> str:
 
 def _ranking_table(ranking: Ranking) -> Table:
     rows = [
-        [_integer(province["rank"]), province["province_name"], percent(province["value"]),
-         _integer(province["rank_prev"]), _integer(province["received"]), _ranking_note(province)]
+        [integer(province["rank"]), province["province_name"], percent(province["value"]),
+         integer(province["rank_prev"]), integer(province["received"]), _ranking_note(province)]
         for _, province in ranking.provinces.iterrows()
     ]
     columns = [Column("Hạng", True), Column("Tỉnh, thành phố"), Column("Tỷ lệ", True),
@@ -161,7 +117,7 @@ def _trend_table(trend: pd.DataFrame) -> Table:
 
 def _compliance_table(compliance: pd.DataFrame) -> Table:
     rows = [[row.province_name, level_name(row.admin_level), metric_title(row.metric),
-             _integer(row.agencies), _integer(row.agencies_met), percent(row.share_met, 0)]
+             integer(row.agencies), integer(row.agencies_met), percent(row.share_met, 0)]
             for row in compliance.itertuples()]
     columns = [Column("Tỉnh, thành phố"), Column("Cấp hành chính"), Column("Chỉ tiêu"),
                Column("Số đơn vị", True), Column("Số đơn vị đạt", True),
@@ -177,15 +133,15 @@ def _ranking_chart(data: ReportData, metric: str, period_type: str) -> Chart:
     label = f"Xếp hạng tỉnh theo {in_sentence(metric_title(metric))}, " + (
         "lũy kế từ đầu năm" if period_type == "ytd" else "trong tháng")
     if ranking is None:
-        return _draw(name, title, label, None)
-    return _draw(name, title, label, lambda: ranking_figure(ranking, data.month),
+        return draw_chart(name, title, label, None)
+    return draw_chart(name, title, label, lambda: ranking_figure(ranking, data.month),
                  _ranking_table(ranking))
 
 
 def _trend_chart(data: ReportData) -> Chart:
     trend = data.trend
     build = None if trend is None else (lambda: trend_figure(trend))
-    return _draw("xu_huong_online_share_all", "Trong tháng và lũy kế từ đầu năm",
+    return draw_chart("xu_huong_online_share_all", "Trong tháng và lũy kế từ đầu năm",
                  NATIONAL_TREND_LABEL, build,
                  None if trend is None else _trend_table(trend))
 
@@ -193,7 +149,7 @@ def _trend_chart(data: ReportData) -> Chart:
 def _compliance_chart(data: ReportData) -> Chart:
     compliance = data.compliance
     build = None if compliance is None else (lambda: compliance_figure(compliance, data.month))
-    return _draw("dat_chi_tieu_theo_cap", "Tỷ lệ đơn vị đạt chỉ tiêu, "
+    return draw_chart("dat_chi_tieu_theo_cap", "Tỷ lệ đơn vị đạt chỉ tiêu, "
                  + in_sentence(period_label("ytd", data.month)),
                  "Tỷ lệ đơn vị đạt chỉ tiêu theo cấp hành chính, lũy kế từ đầu năm", build,
                  None if compliance is None else _compliance_table(compliance))
@@ -214,10 +170,6 @@ def build_sections(data: ReportData) -> list[Section]:
 
 # ---------------------------------------------------------------------------- output
 
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
 def _headline(data: ReportData) -> list[dict[str, str]]:
     """The national figure of each ranked metric, year to date and for the month."""
     figures = []
@@ -232,46 +184,14 @@ def _headline(data: ReportData) -> list[dict[str, str]]:
     return figures
 
 
-def _html(data: ReportData, sections: list[Section], source: str) -> str:
-    generated = datetime.now(ZoneInfo(TIMEZONE))
-    return _TEMPLATES.get_template("monthly_report.html.j2").render(
+def write_report(data: ReportData, sections: list[Section], folder: Path,
+                 source: str) -> Path:
+    html = render_html(
         title=f"Báo cáo dịch vụ công trực tuyến tháng {data.month:%m/%Y}",
         subtitle=f"Số liệu tháng {data.month:%m/%Y} và lũy kế từ đầu năm {data.month.year}; "
         "xếp hạng theo địa giới hành chính tại thời điểm báo cáo.",
-        headline=_headline(data),
-        sections=[
-            {"title": section.title,
-             "charts": [{"title": chart.title, "table": chart.table,
-                         "src": _data_uri(chart.png) if chart.png else None}
-                        for chart in section.charts]}
-            for section in sections
-        ],
-        no_data=NO_DATA,
-        footer=f"Nguồn: {source}. Lập lúc {generated:%H:%M ngày %d/%m/%Y}.",
-    )
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write beside the target and rename over it: an open viewer never sees half a file."""
-    building = path.with_name(f".{path.name}.building")
-    building.write_bytes(content)
-    os.replace(building, path)
-
-
-def write_report(data: ReportData, sections: list[Section], folder: Path,
-                 source: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    charts = [chart for section in sections for chart in section.charts if chart.png]
-    for chart in charts:
-        _write_atomically(folder / chart.filename, chart.png)
-    # a chart with no figures any more must not leave the previous render's picture behind
-    current = {chart.filename for chart in charts}
-    for stale in folder.glob("*.png"):
-        if stale.name not in current:
-            stale.unlink()
-    html_path = folder / f"bao_cao_dvctt_{data.month:%Y-%m}.html"
-    _write_atomically(html_path, _html(data, sections, source).encode("utf-8"))
-    return html_path
+        headline=_headline(data), sections=sections, source=source)
+    return write_report_files(folder, f"bao_cao_dvctt_{data.month:%Y-%m}.html", sections, html)
 
 
 def read_month(con: duckdb.DuckDBPyConnection, month: date) -> ReportData:
@@ -289,18 +209,36 @@ def render_monthly_report(data: ReportData, reports_dir: Path, source: str) -> M
     return MonthlyReport(data.month, html_path, sections)
 
 
+@dataclass(frozen=True)
+class MonthFigures:
+    """What a month's reports show: the nation's, and each province with targets."""
+
+    national: ReportData
+    provinces: list[ProvinceData]
+
+
+def read_month_figures(con: duckdb.DuckDBPyConnection, month: date) -> MonthFigures:
+    return MonthFigures(read_month(con, month), read_target_provinces(con, month))
+
+
+def render_month(figures: MonthFigures, reports_dir: Path, source: str) -> MonthlyReport:
+    """The month's national report and the reports of its provinces with targets."""
+    report = render_monthly_report(figures.national, reports_dir, source)
+    return replace(report, provinces=[render_province_report(province, reports_dir, source)
+                                      for province in figures.provinces])
+
+
 def render_monthly_reports(
-    figures: Sequence[ReportData], reports_dir: Path, source: str
+    figures: Sequence[MonthFigures], reports_dir: Path, source: str
 ) -> list[MonthlyReport]:
     """The reports of several months, drawn in parallel: a backfill draws one a month, and
     matplotlib holds one core per process (24 months: 80 s on one core)."""
     if len(figures) <= 1:
-        return [render_monthly_report(data, reports_dir, source) for data in figures]
+        return [render_month(month, reports_dir, source) for month in figures]
     workers = min(len(figures), os.cpu_count() or 1)
     # spawn, not fork: the parent holds DuckDB's and Dagster's threads
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(render_monthly_report, figures, repeat(reports_dir),
-                             repeat(source)))
+        return list(pool.map(render_month, figures, repeat(reports_dir), repeat(source)))
 
 
 def ui_markdown(report: MonthlyReport) -> dict[str, str]:
@@ -310,7 +248,7 @@ def ui_markdown(report: MonthlyReport) -> dict[str, str]:
     for section in report.sections:
         for chart in section.charts:
             heading = f"**{section.title}: {chart.title}**\n\n"
-            body = (f"![{chart.title}]({_data_uri(chart.ui_png)})" if chart.ui_png
+            body = (f"![{chart.title}]({data_uri(chart.ui_png)})" if chart.ui_png
                     else f"_{NO_DATA}_")
             entries[chart.label] = heading + body
     national = entries.pop(NATIONAL_TREND_LABEL)
@@ -321,7 +259,7 @@ def ui_description(report: MonthlyReport, relative_path: str, folder_variable: s
     """The month's materialization in the Dagster UI: the report's place and its national
     chart (the UI cannot serve the report's file, so the text says where it is)."""
     trend = next(chart for chart in report.charts if chart.label == NATIONAL_TREND_LABEL)
-    picture = (f"![{trend.label}]({_data_uri(trend.ui_png)})" if trend.ui_png
+    picture = (f"![{trend.label}]({data_uri(trend.ui_png)})" if trend.ui_png
                else f"_{NO_DATA}_")
     return (
         f"**Báo cáo tháng {report.month:%m/%Y}**: `{relative_path}` in the reports folder "
@@ -331,8 +269,32 @@ def ui_description(report: MonthlyReport, relative_path: str, folder_variable: s
     )
 
 
+def ui_province_markdown(report: MonthlyReport, reports_dir: Path) -> dict[str, str]:
+    """One markdown entry per province report for the Dagster UI: where it is within the
+    reports folder and its trend chart, named "Báo cáo tỉnh <name>"."""
+    entries = {}
+    for province in report.provinces:
+        relative = province.html_path.relative_to(reports_dir).as_posix()
+        trend = next(chart for chart in province.charts if chart.label == PROVINCE_TREND_LABEL)
+        picture = (f"![{trend.label}]({data_uri(trend.ui_png)})" if trend.ui_png
+                   else f"_{NO_DATA}_")
+        entries[f"Báo cáo tỉnh {province.province_name}"] = (
+            f"`{relative}` in the reports folder; `dvctt report --month {report.month:%Y-%m} "
+            f"--province {province.province_code}` writes it again.\n\n"
+            f"**{trend.label}**\n\n{picture}")
+    return entries
+
+
 def render_from_serving(serving: Path, month: date, reports_dir: Path) -> MonthlyReport:
     """The report from the published serving file, opened read-only like any BI tool."""
     with duckdb.connect(str(serving), read_only=True) as con:
         data = read_month(con, month)
     return render_monthly_report(data, reports_dir, source=f"tệp phục vụ {serving}")
+
+
+def render_province_from_serving(serving: Path, month: date, province_code: str,
+                                 reports_dir: Path) -> ProvinceReport:
+    """One province's report from the published serving file, opened read-only."""
+    with duckdb.connect(str(serving), read_only=True) as con:
+        data = read_province(con, month, province_code)
+    return render_province_report(data, reports_dir, source=f"tệp phục vụ {serving}")

@@ -298,6 +298,8 @@ def test_the_run_writes_every_month_and_shows_the_charts_in_dagster(sample_run):
         "Xếp hạng tỉnh theo tỷ lệ DVCTT phát sinh hồ sơ trực tuyến, trong tháng",
         "Xếp hạng tỉnh theo tỷ lệ DVCTT phát sinh hồ sơ trực tuyến, lũy kế từ đầu năm",
         "Tỷ lệ đơn vị đạt chỉ tiêu theo cấp hành chính, lũy kế từ đầu năm",
+        # then the trend of each province with targets, beside its report's place
+        "Báo cáo tỉnh Hòa Bình", "Báo cáo tỉnh Thái Nguyên", "Báo cáo tỉnh Khánh Hòa",
     ]
     # each month's own report; the national chart shows in the materialization's description
     assert [m.metadata["report_month"].value for m in materializations] == [

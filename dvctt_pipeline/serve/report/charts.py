@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -28,7 +29,13 @@ from matplotlib.transforms import offset_copy
 from PIL import Image
 
 from dvctt_pipeline.serve.report.data import Ranking
-from dvctt_pipeline.serve.report.vietnamese import level_name, metric_title, percent, period_label
+from dvctt_pipeline.serve.report.vietnamese import (
+    level_name,
+    metric_title,
+    percent,
+    period_label,
+    points,
+)
 
 # matplotlib lists its own fonts before the system's and keeps the first of equal matches, so
 # the family name resolves to this file even where the machine has DejaVu installed too.
@@ -177,23 +184,115 @@ def ranking_figure(ranking: Ranking, month: date) -> Figure:
     return figure
 
 
-def trend_figure(trend: pd.DataFrame) -> Figure:
-    """The national online share month by month, with the year-to-date share beside it."""
+@dataclass(frozen=True)
+class Line:
+    """One series of a line chart: shares (fractions) in the order of the chart's months."""
+
+    label: str
+    shares: Sequence[float]
+    colour: str
+    style: str = "-"
+    marker: str = "o"
+    annotated: bool = False  # its values written beside its points
+
+
+def _annotate_shares(axes: Axes, labels: Sequence[str],
+                     series: Sequence[Sequence[float]]) -> None:
+    """Each share written by its point: at each month the highest series' figure above its
+    point, the others' below theirs (unless too close to the axis), so that the figures of
+    close lines do not overlap."""
+    if not series:
+        return
+    shares = np.asarray(series, dtype=float)
+    highest = np.nanargmax(np.nan_to_num(shares, nan=-1), axis=0)
+    for position, line in enumerate(shares):
+        for month, (label, share) in enumerate(zip(labels, line, strict=True)):
+            if np.isnan(share):  # no point to write beside
+                continue
+            axes.annotate(percent(share), (label, share * 100), textcoords="offset points",
+                          xytext=(0, 6 if highest[month] == position or share < 0.08 else -13),
+                          ha="center",
+                          fontsize=7.5)
+
+
+def share_lines_figure(months: Sequence[date], lines: Sequence[Line], title: str,
+                       top: float | None = None) -> Figure:
+    """Shares month by month, one line each, on a percent axis from 0 to `top` percent
+    (by default a quarter above the highest value)."""
     figure = Figure(figsize=(WIDTH_INCHES, 3.6))
     axes = figure.add_subplot()
-    labels = [f"{start:%m/%Y}" for start in trend["period_start"]]
-    month_share = trend["month_share"].astype(float) * 100
-    axes.plot(labels, month_share, marker="o", color=NATIONAL_COLOUR, label="Trong tháng")
-    axes.plot(labels, trend["ytd_share"].astype(float) * 100, marker=".", linestyle="--",
-              color=OTHER_COLOUR, label="Lũy kế từ đầu năm")
-    for label, value, share in zip(labels, month_share, trend["month_share"], strict=True):
-        axes.annotate(percent(share), (label, value), textcoords="offset points", xytext=(0, 6),
-                      ha="center", fontsize=7.5)
-    axes.set_ylim(0, max(month_share.max(), 1) * 1.25)
+    labels = [f"{month:%m/%Y}" for month in months]
+    for line in lines:
+        axes.plot(labels, np.asarray(line.shares, dtype=float) * 100, marker=line.marker,
+                  linestyle=line.style, color=line.colour, label=line.label)
+    _annotate_shares(axes, labels, [line.shares for line in lines if line.annotated])
+    highest = max(np.nanmax(np.asarray(line.shares, dtype=float)) for line in lines) * 100
+    axes.set_ylim(0, top if top is not None else max(highest, 1) * 1.25)
     _as_percent_axis(axes.yaxis)
     axes.tick_params(axis="x", labelrotation=45 if len(labels) > 12 else 0)
-    axes.legend(loc="lower right", fontsize=8)
-    axes.set_title("Tỷ lệ hồ sơ trực tuyến toàn quốc theo tháng")
+    # under the axis, where no line nor figure can be
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(lines), fontsize=8,
+                frameon=False)
+    axes.set_title(title)
+    return figure
+
+
+def trend_figure(trend: pd.DataFrame) -> Figure:
+    """The national online share month by month, with the year-to-date share beside it."""
+    return share_lines_figure(trend["period_start"], [
+        Line("Trong tháng", trend["month_share"], NATIONAL_COLOUR, annotated=True),
+        Line("Lũy kế từ đầu năm", trend["ytd_share"], OTHER_COLOUR, "--", "."),
+    ], "Tỷ lệ hồ sơ trực tuyến toàn quốc theo tháng")
+
+
+def province_trend_figure(trend: pd.DataFrame, province_name: str) -> Figure:
+    """The province's online share month by month beside the national one."""
+    return share_lines_figure(trend["period_start"], [
+        Line(province_name, trend["province_share"], TOP_COLOUR, annotated=True),
+        Line("Toàn quốc", trend["national_share"], NATIONAL_COLOUR, "--", "."),
+    ], f"Tỷ lệ hồ sơ trực tuyến theo tháng: {province_name} và toàn quốc")
+
+
+def compliance_by_month_figure(by_month: pd.DataFrame, with_metric: bool) -> Figure:
+    """The share of agencies meeting their target, one line per level (and metric)."""
+    months = sorted(by_month["as_of_month"].unique())
+    lines = []
+    # the levels from the province down, as in the tables
+    ordered = by_month.assign(level_order=by_month["admin_level"].map(LEVEL_ORDER)).sort_values(
+        ["metric", "level_order"], kind="stable")
+    for (metric, level), rows in ordered.groupby(["metric", "admin_level"], sort=False):
+        shares = rows.set_index("as_of_month")["share_met"].reindex(months)
+        label = f"{level_name(level)}: {metric_title(metric)}" if with_metric else level_name(level)
+        lines.append(Line(label, shares.to_numpy(), LEVEL_COLOURS.get(level, OTHER_COLOUR),
+                          annotated=True))
+    return share_lines_figure([pd.Timestamp(month) for month in months], lines,
+                              "Tỷ lệ đơn vị đạt chỉ tiêu theo cấp, lũy kế đến từng tháng",
+                              top=115)
+
+
+def fee_effect_figure(effect: pd.Series) -> Figure:
+    """Online shares of the procedures the policy covers and of the province's other
+    fee-bearing procedures, before and after it: two pairs of bars."""
+    figure = Figure(figsize=(WIDTH_INCHES, 3.4))
+    axes = figure.add_subplot()
+    groups = ["Thủ tục được giảm phí", "Thủ tục có phí khác"]
+    before = np.array([effect["covered_share_before"], effect["others_share_before"]],
+                      dtype=float) * 100
+    after = np.array([effect["covered_share_after"], effect["others_share_after"]],
+                     dtype=float) * 100
+    positions = np.arange(len(groups))
+    width = 0.36
+    for offset, values, colour, label in ((-width / 2, before, OTHER_COLOUR, "Trước"),
+                                          (width / 2, after, NATIONAL_COLOUR, "Sau")):
+        bars = axes.bar(positions + offset, np.nan_to_num(values), width, color=colour,
+                        label=label)
+        axes.bar_label(bars, [percent(value / 100) for value in values], fontsize=8, padding=2)
+    axes.set_xticks(positions, groups)
+    axes.set_ylim(0, max(np.nanmax(np.concatenate([before, after, [1.0]])), 1) * 1.25)
+    _as_percent_axis(axes.yaxis)
+    axes.legend(loc="upper right", fontsize=8)
+    axes.set_title("Tỷ lệ hồ sơ trực tuyến trước và sau khi giảm phí\n"
+                   f"Chênh lệch kép: {points(effect['did_pp'])} điểm phần trăm")
     return figure
 
 

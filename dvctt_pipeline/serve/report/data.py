@@ -19,8 +19,16 @@ from dvctt_pipeline.months import last_day
 RANKINGS = "marts.province_rankings"
 NATIONAL = "marts.national_period_rates"
 COMPLIANCE = "marts.target_compliance_summary"
-REPORT_TABLES = (RANKINGS, NATIONAL, COMPLIANCE)
+# and for the province reports
+PROVINCE_RATES = "marts.province_period_rates"
+AGENCY_RATES = "marts.agency_period_rates"
+TARGETS = "marts.target_compliance"
+FEE_EFFECT = "marts.fee_policy_effect"
+REPORT_TABLES = (RANKINGS, NATIONAL, COMPLIANCE, PROVINCE_RATES, AGENCY_RATES, TARGETS,
+                 FEE_EFFECT)
 
+# The metrics the reports rank provinces by and open with.
+RANKED_METRICS = ("online_share_all", "dvctt_uptake_rate")
 # Months of national share the trend chart shows, up to and including the report's month.
 TREND_MONTHS = 24
 
@@ -148,4 +156,210 @@ def read_report_data(
         rankings=rankings,
         trend=read_trend(con, period_end),
         compliance=read_compliance(con, month),
+    )
+
+
+# ------------------------------------------------------------------ one province's report
+
+# The counts of the fee effect's four cells, shown beside its chart where the table has them.
+FEE_EFFECT_COUNTS = ("covered_before_received", "covered_after_received",
+                     "others_before_received", "others_after_received")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The province's value and place among provinces for one metric over one period."""
+
+    metric: str
+    period_type: str  # month | ytd
+    value: float | None
+    ranked: bool
+    rank: int | None
+    n_ranked: int | None
+    rank_prev: int | None
+    value_prev: float | None
+    national: float | None
+
+
+@dataclass(frozen=True)
+class ProvinceData:
+    month: date
+    province_code: str
+    province_name: str
+    standings: dict[tuple[str, str], Standing | None]  # (metric, period_type)
+    trend: pd.DataFrame | None  # period_start, province_share, national_share
+    agencies: pd.DataFrame | None  # marts.target_compliance of the month, with `source`
+    compliance_by_month: pd.DataFrame | None  # as_of_month, admin_level, metric, share_met…
+    report_only: pd.DataFrame | None  # agencies known from Biểu 06 only, year to date
+    fee_effects: pd.DataFrame | None  # marts.fee_policy_effect of the province
+
+
+def _optional(frame: pd.DataFrame) -> pd.DataFrame | None:
+    return None if frame.empty else frame
+
+
+def provinces_with_targets(con: duckdb.DuckDBPyConnection, month: date) -> list[str]:
+    """The provinces that set targets for the month's year, by code."""
+    if not _columns(con, TARGETS):
+        return []
+    rows = con.execute(
+        f"SELECT DISTINCT province_code FROM {TARGETS} WHERE year = $year AND as_of_month = "
+        "$month ORDER BY province_code", {"year": month.year, "month": month}).fetchall()
+    return [code for (code,) in rows]
+
+
+def province_name(con: duckdb.DuckDBPyConnection, code: str, period_end: date) -> str | None:
+    """The province's name in the geography of the month; None when the marts do not know it."""
+    if not _columns(con, PROVINCE_RATES):
+        return None
+    row = con.execute(
+        f"SELECT province_name FROM {PROVINCE_RATES} WHERE province_code = $code AND "
+        "geography = 'as_was' AND period_type = 'month' AND period_end = $end",
+        {"code": code, "end": period_end}).fetchone()
+    return None if row is None else row[0]
+
+
+def _standing(con: duckdb.DuckDBPyConnection, code: str, metric: str, period_type: str,
+              period_end: date) -> Standing | None:
+    if not _columns(con, RANKINGS):
+        return None
+    row = con.execute(
+        f"""
+        SELECT value, ranked, rank, n_ranked, rank_prev, value_prev
+        FROM {RANKINGS}
+        WHERE province_code = $code AND metric = $metric AND period_type = $type
+          AND period_end = $end AND geography = 'as_was'
+        """,
+        {"code": code, "metric": metric, "type": period_type, "end": period_end},
+    ).fetchone()
+    if row is None:
+        return None
+    value, ranked, rank, n_ranked, rank_prev, value_prev = row
+    return Standing(metric, period_type, value, bool(ranked), rank, n_ranked, rank_prev,
+                    value_prev, _national_value(con, metric, period_type, period_end))
+
+
+def _province_trend(con: duckdb.DuckDBPyConnection, code: str,
+                    period_end: date) -> pd.DataFrame | None:
+    """The province's online share month by month beside the national one."""
+    if not _columns(con, PROVINCE_RATES) or "online_share_all" not in _columns(con, NATIONAL):
+        return None
+    trend = con.execute(
+        f"""
+        SELECT province.period_start, province.online_share_all AS province_share,
+               nation.online_share_all AS national_share
+        FROM {PROVINCE_RATES} AS province
+        LEFT JOIN {NATIONAL} AS nation
+            ON nation.period_type = 'month' AND nation.period_end = province.period_end
+        WHERE province.province_code = $code AND province.geography = 'as_was'
+          AND province.period_type = 'month' AND province.period_end <= $end
+          AND province.period_start > $end - to_months({TREND_MONTHS})
+        ORDER BY province.period_start
+        """,
+        {"code": code, "end": period_end},
+    ).df()
+    return None if trend["province_share"].isna().all() else trend
+
+
+def _agencies_with_targets(con: duckdb.DuckDBPyConnection, code: str,
+                           month: date) -> pd.DataFrame | None:
+    """Every agency of the province with a target, as of the month, and where its figures
+    come from (dossiers, Biểu 06 reports or both)."""
+    columns = _columns(con, TARGETS)
+    if not columns:
+        return None
+    # a warehouse made before the column existed still shows its agencies
+    required = ("target.required_rest_of_year, target.required_status"
+                if "required_status" in columns
+                else "NULL AS required_rest_of_year, NULL AS required_status")
+    agencies = con.execute(
+        f"""
+        SELECT target.agency_code, target.agency_name, target.admin_level, target.metric,
+               target.target_min, target.target_stretch, target.actual, target.gap_pp,
+               target.status, {required}, rates.source
+        FROM {TARGETS} AS target
+        LEFT JOIN {AGENCY_RATES} AS rates
+            ON rates.agency_code = target.agency_code AND rates.period_type = 'ytd'
+            AND rates.period_end = target.period_end
+        WHERE target.province_code = $code AND target.year = $year
+          AND target.as_of_month = $month
+        ORDER BY target.agency_name
+        """,
+        {"code": code, "year": month.year, "month": month},
+    ).df()
+    return _optional(agencies)
+
+
+def _compliance_by_month(con: duckdb.DuckDBPyConnection, code: str,
+                         month: date) -> pd.DataFrame | None:
+    """The share of the province's agencies meeting their target per level, each month of
+    the year up to the report's."""
+    if not _columns(con, COMPLIANCE):
+        return None
+    return _optional(con.execute(
+        f"""
+        SELECT as_of_month, admin_level, metric, agencies, agencies_met, share_met
+        FROM {COMPLIANCE}
+        WHERE province_code = $code AND year = $year AND as_of_month <= $month
+          AND agencies > 0
+        ORDER BY metric, admin_level, as_of_month
+        """,
+        {"code": code, "year": month.year, "month": month},
+    ).df())
+
+
+def _report_only_agencies(con: duckdb.DuckDBPyConnection, code: str,
+                          period_end: date) -> pd.DataFrame | None:
+    """The province's agencies whose year to date comes from Biểu 06 reports alone."""
+    if "source" not in _columns(con, AGENCY_RATES):
+        return None
+    return _optional(con.execute(
+        f"""
+        SELECT agency_code, agency_name, admin_level, received, received_online,
+               online_share_all
+        FROM {AGENCY_RATES}
+        WHERE province_code = $code AND period_type = 'ytd' AND period_end = $end
+          AND source = 'report'
+        ORDER BY admin_level, agency_name
+        """,
+        {"code": code, "end": period_end},
+    ).df())
+
+
+def _fee_effects(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFrame | None:
+    """The province's fee policies and their effect, where the marts measure it."""
+    columns = _columns(con, FEE_EFFECT)
+    if not columns:
+        return None
+    counts = [column for column in FEE_EFFECT_COUNTS if column in columns]
+    return _optional(con.execute(
+        f"""
+        SELECT decision_ref, valid_from, valid_to, before_start, before_end, after_start,
+               after_end, covered_share_before, covered_share_after, others_share_before,
+               others_share_after, did_pp, status{''.join(f', {c}' for c in counts)}
+        FROM {FEE_EFFECT}
+        WHERE province_code = $code
+        ORDER BY valid_from, decision_ref
+        """,
+        {"code": code},
+    ).df())
+
+
+def read_province_data(con: duckdb.DuckDBPyConnection, month: date, code: str, name: str,
+                       metrics: tuple[str, ...]) -> ProvinceData:
+    period_end = last_day(month)
+    return ProvinceData(
+        month=month,
+        province_code=code,
+        province_name=name,
+        standings={
+            (metric, period_type): _standing(con, code, metric, period_type, period_end)
+            for metric in metrics
+            for period_type in ("month", "ytd")
+        },
+        trend=_province_trend(con, code, period_end),
+        agencies=_agencies_with_targets(con, code, month),
+        compliance_by_month=_compliance_by_month(con, code, month),
+        report_only=_report_only_agencies(con, code, period_end),
+        fee_effects=_fee_effects(con, code),
     )

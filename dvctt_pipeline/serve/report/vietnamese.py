@@ -48,3 +48,10 @@ def percent(value: float | None, digits: int = 2) -> str:
     if value is None or value != value:  # None or NaN
         return "–"
     return f"{value * 100:.{digits}f}".replace(".", ",") + "%"
+
+
+def points(value: float | None, digits: int = 2) -> str:
+    """A difference in percentage points with its sign and a decimal comma, "-5,00"."""
+    if value is None or value != value:  # None or NaN
+        return "–"
+    return f"{value:+.{digits}f}".replace(".", ",")

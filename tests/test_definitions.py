@@ -31,6 +31,8 @@ EXPECTED_ASSET_KEYS = {
     "marts/report_reconciliation",
     # report rows matched to agencies at each run, and the sheet each report was read from
     "staging/report_rows_matched", "raw/report_files",
+    # the latest month and year to date per province, one row each (issue 15)
+    "marts/province_latest",
 }
 
 

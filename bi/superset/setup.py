@@ -73,11 +73,9 @@ def superset_env(home: Path) -> dict[str, str]:
             "DVCTT_SUPERSET_HOME": str(home), "FLASK_APP": "superset.app:create_app()"}
 
 
-def run_in_superset(venv: Path, home: Path, *arguments: str, capture: bool = False) -> str:
-    result = subprocess.run([str(venv / "bin" / arguments[0]), *arguments[1:]],
-                            env=superset_env(home), check=True, text=True,
-                            stdout=subprocess.PIPE if capture else None)
-    return result.stdout or ""
+def run_in_superset(venv: Path, home: Path, *arguments: str) -> None:
+    subprocess.run([str(venv / "bin" / arguments[0]), *arguments[1:]], env=superset_env(home),
+                   check=True)
 
 
 def write_bundle(serving: Path, zip_path: Path) -> None:
@@ -97,11 +95,10 @@ def set_up(serving: Path, home: Path, venv: Path) -> dict[str, int]:
     home.mkdir(parents=True, exist_ok=True)
     ensure_venv(venv)
     run_in_superset(venv, home, "superset", "db", "upgrade")
-    users = run_in_superset(venv, home, "superset", "fab", "list-users", capture=True)
-    if f"username:{ADMIN} " not in users.replace(" | ", " "):
-        run_in_superset(venv, home, "superset", "fab", "create-admin", "--username", ADMIN,
-                        "--firstname", "DVCTT", "--lastname", "Analyst",
-                        "--email", "admin@localhost", "--password", admin_password())
+    # leaves an existing admin as it is
+    run_in_superset(venv, home, "superset", "fab", "create-admin", "--username", ADMIN,
+                    "--firstname", "DVCTT", "--lastname", "Analyst",
+                    "--email", "admin@localhost", "--password", admin_password())
     run_in_superset(venv, home, "superset", "init")
     with tempfile.TemporaryDirectory() as folder:
         bundle = Path(folder) / "dvctt_dashboard.zip"

@@ -1,11 +1,11 @@
 """Steps that run inside Superset's own virtual environment (setup.py calls them):
 
-    python in_superset.py refresh DASHBOARD_SLUG
-        reads each dataset's columns from the serving file (the bundle lists none, so that a
-        new marts column needs no edit here);
-    python in_superset.py check DASHBOARD_SLUG USER PASSWORD
-        runs every chart's query through Superset's chart-data API, as the dashboard does, and
-        prints {chart name: rows} as JSON; exits 1 when a chart returns no rows or an error.
+    python in_superset.py DASHBOARD_SLUG USER PASSWORD
+
+reads each dataset's columns from the serving file (the bundle lists none, so that a new marts
+column needs no edit here), then runs every chart's query through Superset's chart-data API,
+as the dashboard does, and prints {chart name: rows} as JSON; exits 1 when a chart returns no
+rows or an error.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ def _dashboard(slug: str):
     return dashboard
 
 
-def refresh(slug: str) -> None:
+def refresh(app, slug: str) -> None:
     from superset.extensions import db
 
-    with _app().app_context():
+    with app.app_context():
         for dataset in {chart.table for chart in _dashboard(slug).slices}:
             dataset.fetch_metadata()
         db.session.commit()
@@ -56,8 +56,7 @@ def _query(params: dict[str, Any], suffix: str, engine: str) -> dict[str, Any]:
     }
 
 
-def check(slug: str, user: str, password: str) -> int:
-    app = _app()
+def check(app, slug: str, user: str, password: str) -> int:
     with app.app_context():
         charts = [(chart.slice_name, chart.datasource_id, chart.table.database.backend,
                    json.loads(chart.params)) for chart in _dashboard(slug).slices]
@@ -81,11 +80,11 @@ def check(slug: str, user: str, password: str) -> int:
     return 0 if all(isinstance(n, int) and n > 0 for n in rows.values()) else 1
 
 
+def main(slug: str, user: str, password: str) -> int:
+    app = _app()  # once: starting Superset takes many seconds
+    refresh(app, slug)
+    return check(app, slug, user, password)
+
+
 if __name__ == "__main__":
-    command, *arguments = sys.argv[1:]
-    if command == "refresh":
-        refresh(*arguments)
-    elif command == "check":
-        sys.exit(check(*arguments))
-    else:
-        raise SystemExit(f"unknown step {command!r}")
+    sys.exit(main(*sys.argv[1:]))

@@ -35,3 +35,10 @@ screenshots: install  ## the README's pictures (docs/img/) from the demo's data,
 
 clean:
 	rm -rf data dagster_home/storage dagster_home/history dagster_home/schedules dagster_home/logs
+
+.PHONY: superset superset-ui
+superset:  ## Apache Superset (its own venv under data/superset) with the DVCTT dashboard on the serving file; after `make demo`
+	$(PYTHON) bi/superset/setup.py
+
+superset-ui:  ## Superset's web server on http://127.0.0.1:8088 (after `make superset`)
+	$(PYTHON) bi/superset/setup.py serve

@@ -33,6 +33,8 @@ EXPECTED_ASSET_KEYS = {
     "staging/report_rows_matched", "raw/report_files",
     # the effect of fee cuts (issue 14)
     "marts/fee_policy_effect",
+    # the latest month and year to date per province, one row each (issue 15)
+    "marts/province_latest",
 }
 
 

@@ -6,6 +6,9 @@ description: >
   cách ly. / Data quality per source file: rows read, loaded and set aside, and why. For every
   file, rows read = rows loaded + rows quarantined.
 replace: all
+# the unit of each numeric column, for the data dictionary (text, dates, booleans go by type)
+units:
+  count: [rows_read, rows_loaded, rows_quarantined, dossiers_unknown_agency, channel_empty]
 columns:
   relative_path: "Đường dẫn tệp trong thư mục landing / File path in the landing folder"
   kind: "Loại tệp: dossiers | reports | agencies | service_catalog | targets | fee_policies / Kind of file: dossier export, Biểu 06 report or reference file"

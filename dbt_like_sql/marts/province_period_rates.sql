@@ -11,6 +11,14 @@ description: >
   province × level × procedure, then summed over levels.
 replace: periods
 grain: [geography, province_code, period_type, period_start, period_end]
+# the unit of each numeric column, for the data dictionary (text, dates, booleans go by type)
+units:
+  count: [agencies, agencies_report_only, received, received_online, received_with_fee,
+    paid_online, finished, finished_on_time, received_dvctt, received_online_dvctt,
+    received_full, received_online_full, dvctt_with_online, dvctt_offered,
+    full_online_eligible, full_online_offered]
+  fraction: [online_share_all, online_share_dvctt, online_share_full, dvctt_uptake_rate,
+    full_online_provision_rate, on_time_rate, online_payment_rate]
 columns:
   province_code: "Mã tỉnh (GSO) / Province code (GSO)"
   province_name: "Tên tỉnh / Province name"

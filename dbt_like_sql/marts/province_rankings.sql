@@ -10,6 +10,11 @@ description: >
   from then on among 34 (as_was); current ranks the 34 provinces for every period.
 replace: periods
 grain: [metric, geography, province_code, period_type, period_start, period_end]
+# the unit of each numeric column, for the data dictionary (text, dates, booleans go by type)
+units:
+  count: [received, n_ranked]
+  fraction: [value, value_prev]
+  rank: [rank, rank_prev]
 columns:
   metric: "Chỉ số / Metric"
   period_type: "Loại kỳ: month | ytd | year / Period type"

@@ -8,6 +8,12 @@ description: >
   figures are the ones the rate tables use. Difference = report − dossiers.
 replace: months of month
 grain: [province_code, admin_level, agency_code, month]
+# the unit of each numeric column, for the data dictionary (text, dates, booleans go by type)
+units:
+  count: [report_received, dossiers_received, received_diff, report_received_online,
+    dossiers_received_online, received_online_diff, report_finished, dossiers_finished,
+    finished_diff, report_finished_on_time, dossiers_finished_on_time,
+    finished_on_time_diff]
 columns:
   agency_code: "Mã đơn vị / Agency code"
   agency_name: "Tên đơn vị / Agency name"

@@ -10,6 +10,11 @@ description: >
   level's, and a level's overrides the every-level ('*') one. Equality meets the target.
 replace: periods
 grain: [metric, province_code, admin_level, agency_code, period_start, period_end, year, as_of_month]
+# the unit of each numeric column, for the data dictionary (text, dates, booleans go by type)
+units:
+  year: [year]
+  fraction: [target_min, target_stretch, actual]
+  percentage_points: [gap_pp]
 columns:
   agency_code: "Mã đơn vị / Agency code"
   agency_name: "Tên đơn vị / Agency name"

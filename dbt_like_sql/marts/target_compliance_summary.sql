@@ -9,6 +9,12 @@ description: >
   with a target, those without data included.
 replace: periods
 grain: [metric, province_code, admin_level, period_start, period_end, year, as_of_month]
+# the unit of each numeric column, for the data dictionary (text, dates, booleans go by type)
+units:
+  year: [year]
+  count: [agencies, agencies_met, agencies_exceeds_stretch, agencies_below,
+    agencies_no_data]
+  fraction: [share_met]
 columns:
   province_code: "Mã tỉnh / Province code"
   province_name: "Tên tỉnh / Province name"

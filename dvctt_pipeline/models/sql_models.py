@@ -33,7 +33,7 @@ periods of a year share their period_start); every number that moved is written 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from graphlib import TopologicalSorter
@@ -60,6 +60,9 @@ AFTER_FILE_ID = "after_file_id"
 DOSSIER_TABLE = "raw.dossier_snapshots"
 # The run tag that lets a model whose columns changed drop and rebuild its table.
 FULL_REFRESH_TAG = "dvctt/full_refresh"
+# What a number means (`units:` in a header, for the data dictionary); other columns' types
+# say it (text, date, boolean).
+UNITS = ("count", "fraction", "percentage_points", "rank", "year")
 
 
 class ModelDefinitionError(ValueError):
@@ -83,6 +86,7 @@ class SqlModel:
     parameters: frozenset[str]
     incremental: str | None = None  # key column of an incremental model
     grain: tuple[str, ...] = ()  # the columns that identify a row
+    units: dict[str, str] = field(default_factory=dict)  # column -> one of UNITS
 
     @property
     def schema(self) -> str:
@@ -143,6 +147,7 @@ def _parse_model(path: Path) -> SqlModel:
     if undocumented:
         raise ModelDefinitionError(f"{path}: the grain names undocumented columns "
                                    f"{', '.join(undocumented)}.")
+    units = _parse_units(path, header)
     if header["table"].startswith("marts.") and replace != "all" and not grain:
         raise ModelDefinitionError(f"{path}: a marts model that replaces a window declares its "
                                    "grain (the columns that identify a row), for restatements.")
@@ -158,7 +163,23 @@ def _parse_model(path: Path) -> SqlModel:
         parameters=parameters,
         incremental=incremental,
         grain=grain,
+        units=units,
     )
+
+
+def _parse_units(path: Path, header: dict) -> dict[str, str]:
+    """`units: {unit: [column, ...]}` of the header, as column -> unit."""
+    units = {}
+    for unit, columns in header.get("units", {}).items():
+        if unit not in UNITS:
+            raise ModelDefinitionError(f"{path}: unknown unit {unit!r}; use one of "
+                                       f"{', '.join(UNITS)}.")
+        units |= dict.fromkeys(columns, unit)
+    undocumented = sorted(set(units) - set(header["columns"]))
+    if undocumented:
+        raise ModelDefinitionError(f"{path}: units name undocumented columns "
+                                   f"{', '.join(undocumented)}.")
+    return units
 
 
 @cache

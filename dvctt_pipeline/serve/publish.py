@@ -8,7 +8,8 @@ analysts can see why a published figure of a closed month moved.
 
 The same tables are written as Parquet to `parquet/<table>.parquet` beside the serving file,
 for tools whose DuckDB driver is older than the file format (Excel, Power BI); each file is
-written under a temporary name and renamed over the old one, too.
+written under a temporary name and renamed over the old one, too. Beside them goes
+`data_dictionary.csv`, and the Parquet files carry their column descriptions (dictionary.py).
 
 A run killed while publishing leaves only files with a temporary name, which the next
 publication removes; the published files stay at their previous version.
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from dvctt_pipeline.serve.dictionary import DICTIONARY_FILE, describe_publication
 from dvctt_pipeline.sqltext import quote_literal
 
 SERVED_SCHEMA = "marts"
@@ -130,6 +132,9 @@ def publish_serving_file(con: duckdb.DuckDBPyConnection, serving: Path) -> dict[
     try:
         rows = _build_serving_copy(con, building)
         written = _write_parquet(con, parquet)
+        dictionary = _temporary_name(serving.parent / DICTIONARY_FILE)
+        describe_publication(con, SERVED_SCHEMA, written, dictionary)
+        written[serving.parent / DICTIONARY_FILE] = dictionary
     except BaseException:
         con.execute(f"DETACH DATABASE IF EXISTS {_BUILD}")
         _remove_leftovers(serving.parent)

@@ -1,0 +1,160 @@
+"""The data dictionary of a publication: every marts column with its type, unit and bilingual
+description, from the SQL models' headers.
+
+Written twice, so that each kind of BI user meets it where they look:
+- `data_dictionary.csv` beside the serving file (UTF-8 with a byte-order mark, so Excel opens
+  the Vietnamese text right);
+- into each marts Parquet file: the table's description and the whole dictionary of its
+  columns in the file's key-value metadata, and each column's description and unit in its
+  Arrow field metadata (pyarrow, pandas and Polars show it; DuckDB: `parquet_kv_metadata()`).
+
+A unit comes from the `units:` of the model's header wherever a column is a number (a count,
+a fraction 0–1, a rank…): the type alone cannot tell a rate from a count of procedures, and a
+guess from the name would be wrong the day a column is named otherwise. Text, dates and
+booleans need no declaration: their type says it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dvctt_pipeline.models.sql_models import SqlModel, load_models
+
+DICTIONARY_FILE = "data_dictionary.csv"
+# How the dictionary names each unit a header declares (sql_models.UNITS).
+UNIT_LABELS = {
+    "count": "count",
+    "fraction": "fraction 0–1 (format as %)",
+    "percentage_points": "percentage points",
+    "rank": "rank (1 = highest)",
+    "year": "year",
+}
+# Units the type says, for columns that are not numbers.
+_UNITS_BY_TYPE = {"VARCHAR": "text", "DATE": "date", "BOOLEAN": "true/false"}
+UNDECLARED = "not declared (add the column to the model's units:)"
+CSV_FIELDS = ("table", "column", "type", "unit", "description_vi", "description_en")
+# Key-value metadata keys of the Parquet files.
+TABLE_KEY = "dvctt.table"
+DESCRIPTION_KEY = "dvctt.description"
+COLUMNS_KEY = "dvctt.columns"
+
+
+@dataclass(frozen=True)
+class ColumnEntry:
+    table: str
+    column: str
+    type: str
+    unit: str
+    description: str  # "Vietnamese / English", as in the header
+
+    @property
+    def description_vi(self) -> str:
+        return self.description.partition(" / ")[0]
+
+    @property
+    def description_en(self) -> str:
+        return self.description.partition(" / ")[2]
+
+    def csv_row(self) -> dict[str, str]:
+        return {"table": self.table, "column": self.column, "type": self.type, "unit": self.unit,
+                "description_vi": self.description_vi, "description_en": self.description_en}
+
+
+def unit_of(model: SqlModel | None, column: str, data_type: str) -> str:
+    if model is not None and column in model.units:
+        return UNIT_LABELS[model.units[column]]
+    if data_type.startswith("TIMESTAMP"):
+        return "timestamp"
+    # a number without a declared unit is shown as such, never guessed
+    return _UNITS_BY_TYPE.get(data_type, UNDECLARED)
+
+
+def dictionary_entries(con: duckdb.DuckDBPyConnection, schema: str,
+                       tables: list[str]) -> list[ColumnEntry]:
+    """The columns of these tables of the schema, in table order."""
+    models = {model.table: model for model in load_models()}
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = $schema "
+        "AND list_contains($tables, table_name) ORDER BY table_name, column_index",
+        {"schema": schema, "tables": tables},
+    ).fetchall()
+    entries = []
+    for table, column, data_type, comment in rows:
+        model = models.get(f"{schema}.{table}")
+        description = model.columns.get(column, comment) if model else comment
+        entries.append(ColumnEntry(f"{schema}.{table}", column, data_type,
+                                   unit_of(model, column, data_type), description or ""))
+    return entries
+
+
+def write_dictionary_csv(entries: list[ColumnEntry], path: Path) -> None:
+    # utf-8-sig: the byte-order mark is how Excel knows the file is UTF-8
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(entry.csv_row() for entry in entries)
+
+
+def _described_schema(schema: pa.Schema, table: str, table_description: str,
+                      entries: list[ColumnEntry]) -> pa.Schema:
+    by_column = {entry.column: entry for entry in entries}
+    fields = [
+        field.with_metadata({"description": by_column[field.name].description,
+                             "unit": by_column[field.name].unit})
+        if field.name in by_column else field
+        for field in schema
+    ]
+    columns = [entry.csv_row() for entry in entries]
+    return pa.schema(fields, metadata={
+        TABLE_KEY: table,
+        DESCRIPTION_KEY: table_description,
+        COLUMNS_KEY: json.dumps(columns, ensure_ascii=False),
+    })
+
+
+def describe_parquet(path: Path, table: str, table_description: str,
+                     entries: list[ColumnEntry]) -> None:
+    """Rewrite a Parquet file with the descriptions in its metadata, a row group at a time
+    (the file's row groups are kept, and memory stays that of one row group)."""
+    source = pq.ParquetFile(path)
+    schema = _described_schema(source.schema_arrow, table, table_description, entries)
+    described = path.with_name(path.name + ".described")
+    with pq.ParquetWriter(described, schema, compression="snappy") as writer:
+        for group in range(source.num_row_groups):
+            writer.write_table(source.read_row_group(group).cast(schema))
+    source.close()
+    os.replace(described, path)
+
+
+def _table_descriptions(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, str]:
+    models = {model.table: model.description for model in load_models()}
+    comments = con.execute(
+        "SELECT table_name, comment FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND schema_name = $schema",
+        {"schema": schema},
+    ).fetchall()
+    return {table: models.get(f"{schema}.{table}", comment or "")
+            for table, comment in comments}
+
+
+def describe_publication(con: duckdb.DuckDBPyConnection, schema: str,
+                         parquet_files: dict[Path, Path], dictionary_csv: Path) -> None:
+    """Describe the Parquet files of the schema's tables about to be published (final ->
+    temporary path) and write their dictionary to `dictionary_csv`."""
+    tables = sorted(final.stem for final in parquet_files)
+    entries = dictionary_entries(con, schema, tables)
+    descriptions = _table_descriptions(con, schema)
+    for final, temporary in parquet_files.items():
+        table = f"{schema}.{final.stem}"
+        describe_parquet(temporary, table, descriptions.get(final.stem, ""),
+                         [entry for entry in entries if entry.table == table])
+    write_dictionary_csv(entries, dictionary_csv)

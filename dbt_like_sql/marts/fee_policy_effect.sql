@@ -18,6 +18,14 @@ description: >
   makes the row insufficient_data.
 replace: all
 grain: [province_code, decision_ref]
+units:
+  count: [covered_procedure_count, before_months, after_months, covered_before_received,
+          covered_before_online, covered_after_received, covered_after_online,
+          others_before_received, others_before_online, others_after_received,
+          others_after_online]
+  fraction: [covered_share_before, covered_share_after, others_share_before, others_share_after]
+  percentage_points: [did_pp]
+  percent: [reduction_pct]
 columns:
   province_code: "Mã tỉnh ban hành chính sách / Province of the policy"
   province_name: "Tên tỉnh / Province name"

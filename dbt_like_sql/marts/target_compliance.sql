@@ -13,7 +13,7 @@ grain: [metric, province_code, admin_level, agency_code, period_start, period_en
 # the unit of each numeric column, for the data dictionary (text, dates, booleans go by type)
 units:
   year: [year]
-  fraction: [target_min, target_stretch, actual]
+  fraction: [target_min, target_stretch, actual, required_rest_of_year]
   percentage_points: [gap_pp]
 columns:
   agency_code: "Mã đơn vị / Agency code"

@@ -62,7 +62,7 @@ DOSSIER_TABLE = "raw.dossier_snapshots"
 FULL_REFRESH_TAG = "dvctt/full_refresh"
 # What a number means (`units:` in a header, for the data dictionary); other columns' types
 # say it (text, date, boolean).
-UNITS = ("count", "fraction", "percentage_points", "rank", "year")
+UNITS = ("count", "fraction", "percentage_points", "percent", "rank", "year")
 
 
 class ModelDefinitionError(ValueError):

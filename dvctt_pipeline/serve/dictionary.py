@@ -34,6 +34,7 @@ UNIT_LABELS = {
     "count": "count",
     "fraction": "fraction 0–1 (format as %)",
     "percentage_points": "percentage points",
+    "percent": "percent 0–100",
     "rank": "rank (1 = highest)",
     "year": "year",
 }

@@ -13,8 +13,12 @@ DuckDB file.
 
 from __future__ import annotations
 
+import random
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -308,6 +312,13 @@ CREATE TABLE IF NOT EXISTS meta.check_results (
 """
 
 
+T = TypeVar("T")
+# A DuckLake commits optimistically: two transactions that both delete from one table (two
+# runs replacing different months of a model) conflict at commit, and the later one is done
+# again on the new snapshot.
+LAKE_CONFLICT_ATTEMPTS = 8
+_LAKE_CONFLICT = "Transaction conflict"
+
 # The name a DuckLake warehouse is attached under.
 LAKE_ALIAS = "lake"
 _BASE_TABLES = re.findall(r"CREATE TABLE IF NOT EXISTS (\w+\.\w+)", BASE_TABLES_DDL)
@@ -346,7 +357,13 @@ def connect_to_publication(lake: Lake, snapshot: int | None = None) -> duckdb.Du
     as BI reads it: the runs writing meanwhile are not seen."""
     con = duckdb.connect()
     if snapshot is None:
-        attach_lake(con, lake, read_only=True)
+        try:
+            attach_lake(con, lake, read_only=True)
+        except duckdb.InvalidInputException as error:
+            if "does not exist" not in str(error):
+                raise
+            raise NoPublication("This DuckLake does not exist yet: run `dvctt materialize`.") \
+                from None
         published = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
                                 f"'{LAKE_ALIAS}' AND schema_name = 'meta' "
                                 "AND table_name = 'publications'").fetchone()[0]
@@ -357,6 +374,19 @@ def connect_to_publication(lake: Lake, snapshot: int | None = None) -> duckdb.Du
         con.execute(f"USE memory; DETACH {LAKE_ALIAS}")
     attach_lake(con, lake, read_only=True, snapshot=snapshot)
     return con
+
+
+def retry_on_lake_conflict(transaction: Callable[[], T]) -> T:
+    """Run a transaction (a function that begins and commits it), again after a pause when its
+    commit conflicts with another run's on a DuckLake; other errors are raised at once."""
+    for attempt in range(1, LAKE_CONFLICT_ATTEMPTS + 1):
+        try:
+            return transaction()
+        except duckdb.TransactionException as error:
+            if _LAKE_CONFLICT not in str(error) or attempt == LAKE_CONFLICT_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.5, 1.5) * attempt)
+    raise AssertionError("unreachable")
 
 
 def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
@@ -387,7 +417,8 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 def ensure_base_tables(con: duckdb.DuckDBPyConnection) -> None:
     lake = is_lake(con)
     if lake:
-        _ensure_lake_tables(con)
+        # runs starting together on a new lake both create the tables
+        retry_on_lake_conflict(lambda: _ensure_lake_tables(con))
     else:
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")

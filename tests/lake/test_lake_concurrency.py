@@ -36,6 +36,7 @@ def published_periods(lake: Lake) -> list[set[tuple]] | None:
         ]
 
 
+@pytest.mark.slow
 def test_two_backfills_at_once_on_ducklake_both_succeed(postgres, tmp_path, monkeypatch):
     landing = tmp_path / "landing"
     generate_landing(landing, "2022-01", "2022-02", scale=0.03, seed=7)

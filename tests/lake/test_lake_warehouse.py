@@ -4,6 +4,7 @@ assets, models and checks give the same marts as the embedded DuckDB file."""
 from __future__ import annotations
 
 import duckdb
+import pytest
 from lake.lake_runs import lake_environment, marts_content, start_materialize
 from operations import servers
 
@@ -13,6 +14,7 @@ from dvctt_pipeline.warehouse import connect_to_publication
 RUN_SECONDS = 900
 
 
+@pytest.mark.slow
 def test_materialize_on_ducklake_gives_the_marts_of_the_embedded_file(
     postgres, sample_run, tmp_path
 ):

@@ -313,9 +313,9 @@ CREATE TABLE IF NOT EXISTS meta.check_results (
 
 
 T = TypeVar("T")
-# A DuckLake commits optimistically: two transactions that both delete from one table (two
-# runs replacing different months of a model) conflict at commit, and the later one is done
-# again on the new snapshot.
+# A DuckLake commits optimistically: a transaction that deletes from or inserts into a table
+# another one has deleted from since it began (two runs replacing different months of a
+# model) conflicts at commit, and is done again on the new snapshot.
 LAKE_CONFLICT_ATTEMPTS = 8
 _LAKE_CONFLICT = "Transaction conflict"
 

@@ -81,9 +81,14 @@ class Warehouse(DuckDBResource):
 
 def warehouse_from_env() -> Warehouse:
     paths, lake = paths_from_env(), lake_from_env()
+    config = {"memory_limit": memory_limit_from_env()}
+    if lake and lake.is_local:
+        # spill beside the lake's files, as the embedded file spills to <warehouse>.tmp/
+        # (an in-memory DuckDB would spill to the worker's current folder)
+        config["temp_directory"] = f"{Path(lake.data_path).resolve()}.tmp"
     return Warehouse(
         database=IN_MEMORY if lake else str(paths.warehouse),
-        connection_config={"memory_limit": memory_limit_from_env()},
+        connection_config=config,
         landing_dir=str(paths.landing),
         serving_path=str(paths.serving),
         lake_catalog=lake.catalog if lake else "",

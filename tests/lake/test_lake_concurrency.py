@@ -62,7 +62,7 @@ def test_two_backfills_at_once_on_ducklake_both_succeed(postgres, tmp_path, monk
                 pytest.fail("the two runs did not end in time")
             if published := published_periods(lake):
                 seen.append(published)
-            time.sleep(2)
+            time.sleep(5)  # each look loads the extensions: a few a run suffice
     finally:
         for run in runs:
             servers.stop(run)

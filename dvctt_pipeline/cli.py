@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from dvctt_pipeline import months
-from dvctt_pipeline.settings import FIRST_MONTH, paths_from_env
+from dvctt_pipeline.settings import (
+    FIRST_MONTH,
+    absolute_warehouse_env,
+    lake_from_env,
+    paths_from_env,
+)
 
 if TYPE_CHECKING:
     from dvctt_pipeline.launch import RunOutcome
@@ -78,7 +83,7 @@ def pin_paths_in_environment() -> None:
     paths = paths_from_env()
     os.environ.update({
         "DVCTT_LANDING_DIR": str(paths.landing.resolve()),
-        "DVCTT_WAREHOUSE": str(paths.warehouse.resolve()),
+        **absolute_warehouse_env(),
         "DVCTT_SERVING": str(paths.serving.resolve()),
     })
     if reports := os.environ.get(REPORTS_DIR_ENV):
@@ -126,7 +131,9 @@ def cmd_materialize(args: argparse.Namespace) -> int:
         print(f"Run {outcome.run_id} ended {outcome.status.value}; it failed in:\n  {where}\n"
               "The run's page in the Dagster UI has its whole log.", file=sys.stderr)
         return 1
-    print(f"Materialized {args.first} … {args.last}; serving file: {paths_from_env().serving}")
+    published = ("published in the DuckLake (meta.publications)" if lake_from_env()
+                 else f"serving file: {paths_from_env().serving}")
+    print(f"Materialized {args.first} … {args.last}; {published}")
     return 0
 
 

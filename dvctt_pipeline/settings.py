@@ -30,6 +30,45 @@ class Paths:
     serving: Path
 
 
+# DVCTT_WAREHOUSE=ducklake:<catalog> selects a DuckLake warehouse instead of the DuckDB file
+LAKE_PREFIX = "ducklake:"
+
+
+@dataclass(frozen=True)
+class Lake:
+    """A DuckLake warehouse: its catalog database (`postgres:<libpq connection string>`) and
+    where its Parquet files are (a folder or an object-store prefix)."""
+
+    catalog: str
+    data_path: str
+
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.data_path
+
+
+def lake_from_env() -> Lake | None:
+    """The DuckLake of DVCTT_WAREHOUSE and DVCTT_DATA_PATH, None for the embedded file."""
+    location = os.environ.get("DVCTT_WAREHOUSE", "")
+    if not location.startswith(LAKE_PREFIX):
+        return None
+    data_path = os.environ.get("DVCTT_DATA_PATH")
+    if not data_path:
+        raise ValueError("DVCTT_WAREHOUSE names a DuckLake: set DVCTT_DATA_PATH to the folder "
+                         "(or object-store prefix) of its Parquet files.")
+    return Lake(location.removeprefix(LAKE_PREFIX), data_path)
+
+
+def absolute_warehouse_env() -> dict[str, str]:
+    """The warehouse's variables with local paths made absolute, for a run worker that starts
+    in another folder."""
+    lake = lake_from_env()
+    if lake is None:
+        return {"DVCTT_WAREHOUSE": str(paths_from_env().warehouse.resolve())}
+    return {"DVCTT_DATA_PATH": str(Path(lake.data_path).resolve()) if lake.is_local
+            else lake.data_path}
+
+
 def paths_from_env() -> Paths:
     """The three locations of DESIGN §3 and §6, overridable by environment variables."""
     return Paths(

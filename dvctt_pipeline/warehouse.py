@@ -2,14 +2,30 @@
 
 Derived tables are defined by the SQL files of `dbt_like_sql/`; the tables here are the ones
 Python code writes into (reference data, file registry, raw snapshots, quarantine).
+
+The warehouse may instead be a DuckLake (DVCTT_WAREHOUSE=ducklake:...): a connection then
+attaches it and makes it the default database, so every query and model runs unchanged. What
+DuckLake lacks is handled here, once (`_for_ducklake`): it has no sequences and no PRIMARY KEY
+or UNIQUE constraints. Temporary tables and macros, COMMENT ON, DEFAULT current_timestamp,
+CREATE OR REPLACE, ALTER TABLE ADD COLUMN and multi-statement transactions work as in a
+DuckDB file.
 """
 
 from __future__ import annotations
 
+import random
+import re
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
+
+from dvctt_pipeline.extensions import load_lake_extensions
+from dvctt_pipeline.settings import Lake
+from dvctt_pipeline.sqltext import quote_literal
 
 SCHEMAS = ("raw", "staging", "quarantine", "core", "marts", "meta")
 
@@ -296,6 +312,98 @@ CREATE TABLE IF NOT EXISTS meta.check_results (
 """
 
 
+T = TypeVar("T")
+# A DuckLake commits optimistically: a transaction that deletes from or inserts into a table
+# another one has deleted from since it began (two runs replacing different months of a
+# model) conflicts at commit, and is done again on the new snapshot.
+LAKE_CONFLICT_ATTEMPTS = 8
+_LAKE_CONFLICT = "Transaction conflict"
+
+# The name a DuckLake warehouse is attached under.
+LAKE_ALIAS = "lake"
+_BASE_TABLES = re.findall(r"CREATE TABLE IF NOT EXISTS (\w+\.\w+)", BASE_TABLES_DDL)
+# File ids of meta.source_files: a sequence in a DuckDB file, the next number in a DuckLake
+# (the ingest writes the registry one run at a time, in the warehouse pool).
+_NEXT_FILE_ID = {
+    False: "nextval('meta.source_file_ids')",
+    True: "(SELECT coalesce(max(file_id), 0) + 1 FROM meta.source_files)",
+}
+
+
+def attach_lake(
+    con: duckdb.DuckDBPyConnection, lake: Lake, read_only: bool = False,
+    snapshot: int | None = None,
+) -> None:
+    """Attach the DuckLake as the connection's default database (at a snapshot if given)."""
+    load_lake_extensions(con)
+    if lake.is_local and not read_only:
+        Path(lake.data_path).mkdir(parents=True, exist_ok=True)
+    options = [f"DATA_PATH {quote_literal(lake.data_path)}"]
+    if read_only:
+        options.append("READ_ONLY")
+    if snapshot is not None:
+        options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
+    con.execute(f"ATTACH {quote_literal('ducklake:' + lake.catalog)} AS {LAKE_ALIAS} "
+                f"({', '.join(options)})")
+    con.execute(f"USE {LAKE_ALIAS}")
+
+
+class NoPublication(RuntimeError):
+    """A DuckLake no run has published yet."""
+
+
+def connect_to_publication(lake: Lake, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the lake as a publication left it (the latest by default),
+    as BI reads it: the runs writing meanwhile are not seen."""
+    con = duckdb.connect()
+    if snapshot is None:
+        try:
+            attach_lake(con, lake, read_only=True)
+        except duckdb.InvalidInputException as error:
+            if "does not exist" not in str(error):
+                raise
+            raise NoPublication("This DuckLake does not exist yet: run `dvctt materialize`.") \
+                from None
+        published = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
+                                f"'{LAKE_ALIAS}' AND schema_name = 'meta' "
+                                "AND table_name = 'publications'").fetchone()[0]
+        if published:
+            (snapshot,) = con.execute("SELECT max(snapshot_id) FROM meta.publications").fetchone()
+        if snapshot is None:
+            raise NoPublication("No run has published this DuckLake yet: run `dvctt materialize`.")
+        con.execute(f"USE memory; DETACH {LAKE_ALIAS}")
+    attach_lake(con, lake, read_only=True, snapshot=snapshot)
+    return con
+
+
+def retry_on_lake_conflict(transaction: Callable[[], T]) -> T:
+    """Run a transaction (a function that begins and commits it), again after a pause when its
+    commit conflicts with another run's on a DuckLake; other errors are raised at once."""
+    for attempt in range(1, LAKE_CONFLICT_ATTEMPTS + 1):
+        try:
+            return transaction()
+        except duckdb.TransactionException as error:
+            if _LAKE_CONFLICT not in str(error) or attempt == LAKE_CONFLICT_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.5, 1.5) * attempt)
+    raise AssertionError("unreachable")
+
+
+def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's default database is a DuckLake."""
+    (kind,) = con.execute(
+        "SELECT type FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    return kind == "ducklake"
+
+
+def _for_ducklake(ddl: str) -> str:
+    """The base tables' DDL without what DuckLake lacks: the sequence (see _NEXT_FILE_ID) and
+    key constraints (the ingest and reference loads keep their keys unique themselves)."""
+    ddl = re.sub(r"CREATE SEQUENCE [^;]*;", "", ddl)
+    return ddl.replace(" PRIMARY KEY", " NOT NULL")
+
+
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, creating the folder, schemas and base tables on first use."""
     if read_only:
@@ -307,10 +415,32 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 
 
 def ensure_base_tables(con: duckdb.DuckDBPyConnection) -> None:
+    lake = is_lake(con)
+    if lake:
+        # runs starting together on a new lake both create the tables
+        retry_on_lake_conflict(lambda: _ensure_lake_tables(con))
+    else:
+        for schema in SCHEMAS:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        _reload_reports_matched_at_load(con)
+        con.execute(BASE_TABLES_DDL)
+    con.execute(f"CREATE OR REPLACE TEMP MACRO next_source_file_id() AS {_NEXT_FILE_ID[lake]}")
+
+
+def _ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing, in one transaction: every DDL statement on a DuckLake is a
+    commit to its catalog and a snapshot, so a connection that finds everything in place
+    writes nothing (and runs starting together do not collide over comments)."""
+    existing = {f"{schema}.{table}" for schema, table in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() "
+        "WHERE database_name = current_database()").fetchall()}
+    if existing >= set(_BASE_TABLES):
+        return
+    con.execute("BEGIN")
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    _reload_reports_matched_at_load(con)
-    con.execute(BASE_TABLES_DDL)
+    con.execute(_for_ducklake(BASE_TABLES_DDL))
+    con.execute("COMMIT")
 
 
 def _reload_reports_matched_at_load(con: duckdb.DuckDBPyConnection) -> None:

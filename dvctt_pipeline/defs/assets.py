@@ -20,7 +20,12 @@ import pandas as pd
 
 from dvctt_pipeline.defs.checks import QUALITY_CHECK_SPECS, check_key, evaluate_check
 from dvctt_pipeline.defs.keys import checked_window, table_key
-from dvctt_pipeline.defs.partitions import MONTHLY_PARTITIONS, SINGLE_RUN_BACKFILL, WAREHOUSE_POOL
+from dvctt_pipeline.defs.partitions import (
+    MONTHLY_PARTITIONS,
+    MONTHS_POOL,
+    SINGLE_RUN_BACKFILL,
+    WAREHOUSE_POOL,
+)
 from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
 from dvctt_pipeline.ingest.registry import FileOutcome, run_counts
@@ -44,7 +49,7 @@ from dvctt_pipeline.validate.quality_checks import QUALITY_CHECKS, QualityCheck
 PARTITIONED = {
     "partitions_def": MONTHLY_PARTITIONS,
     "backfill_policy": SINGLE_RUN_BACKFILL,
-    "pool": WAREHOUSE_POOL,
+    "pool": MONTHS_POOL,
 }
 PREVIEW_ROWS = 10
 

@@ -1,7 +1,6 @@
 """The monthly report asset: the marts as charts, on disk and in the Dagster UI."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 
@@ -51,7 +50,7 @@ def monthly_report(
     with warehouse.connect() as con:
         figures = [read_month_figures(con, month) for month in window_of(context).months()]
     # drawn once the warehouse is closed: charts take seconds, the queries milliseconds
-    folder, source = reports_dir(Path(warehouse.database)), f"kho dữ liệu {warehouse.database}"
+    folder, source = reports_dir(warehouse.location), f"kho dữ liệu {warehouse.source_name}"
     reports = render_monthly_reports(figures, folder, source)
     for partition, report in zip(context.partition_keys, reports, strict=True):
         # within the reports folder: the machine's own folders stay out of the UI

@@ -12,7 +12,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from dvctt_pipeline.settings import FIRST_MONTH, TIMEZONE
+from dvctt_pipeline.settings import FIRST_MONTH, TIMEZONE, lake_from_env
 
 # end_offset=1 includes the running month, which the daily schedule refreshes.
 MONTHLY_PARTITIONS = dg.MonthlyPartitionsDefinition(
@@ -25,6 +25,12 @@ SINGLE_RUN_BACKFILL = dg.BackfillPolicy.single_run()
 # DuckDB allows one writer: every asset and check that opens the warehouse shares this pool,
 # whose limit of 1 is set in dagster.yaml.
 WAREHOUSE_POOL = "duckdb_warehouse"
+# On a DuckLake, whose writers commit snapshots concurrently, the monthly steps (SQL models,
+# publication, report) have a pool of their own: one run's models and publication run while
+# another run ingests or loads reference files. Each pool still has one slot: the ingest
+# keeps file ids and whole-table reloads one writer at a time, and one run at a time writes
+# marts, so the snapshot a run publishes holds no other run's half-written months.
+MONTHS_POOL = WAREHOUSE_POOL if lake_from_env() is None else "ducklake_months"
 
 # The tags Dagster reads a run's partition range from (a UI backfill sets the same ones).
 RANGE_START_TAG = ASSET_PARTITION_RANGE_START_TAG

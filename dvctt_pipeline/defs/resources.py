@@ -1,4 +1,5 @@
-"""The warehouse resource: paths from the environment and one way to open the DuckDB file."""
+"""The warehouse resource: paths from the environment and one way to open the warehouse, a
+DuckDB file or a DuckLake (DVCTT_WAREHOUSE=ducklake:postgres:...)."""
 
 
 from collections.abc import Iterator
@@ -10,16 +11,43 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from dvctt_pipeline.reference.names import name_key
-from dvctt_pipeline.settings import MIN_DOSSIERS_TO_RANK, memory_limit_from_env, paths_from_env
-from dvctt_pipeline.warehouse import ensure_base_tables
+from dvctt_pipeline.settings import (
+    MIN_DOSSIERS_TO_RANK,
+    Lake,
+    lake_from_env,
+    memory_limit_from_env,
+    paths_from_env,
+)
+from dvctt_pipeline.warehouse import attach_lake, ensure_base_tables
+
+IN_MEMORY = ":memory:"
 
 
 class Warehouse(DuckDBResource):
-    """The working DuckDB file, the landing folder it loads from and the file BI reads."""
+    """The working DuckDB file, the landing folder it loads from and the file BI reads; or a
+    DuckLake (`lake_catalog`, `lake_data_path`), attached to an in-memory DuckDB, which BI
+    reads itself (no serving file)."""
 
     landing_dir: str
     serving_path: str
     min_dossiers: int = MIN_DOSSIERS_TO_RANK
+    lake_catalog: str = ""
+    lake_data_path: str = ""
+
+    @property
+    def lake(self) -> Lake | None:
+        return Lake(self.lake_catalog, self.lake_data_path) if self.lake_catalog else None
+
+    @property
+    def location(self) -> Path:
+        """The warehouse file, or the folder of the lake's Parquet files (the reports are
+        written beside it)."""
+        return Path(self.lake_data_path) if self.lake_catalog else Path(self.database)
+
+    @property
+    def source_name(self) -> str:
+        """The warehouse as reports name it (never the catalog's connection string)."""
+        return f"DuckLake {self.lake_data_path}" if self.lake_catalog else self.database
 
     @property
     def landing(self) -> Path:
@@ -32,11 +60,14 @@ class Warehouse(DuckDBResource):
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection with the schemas in place and the SQL models' helper functions."""
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        if not self.lake_catalog:
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         with self.get_connection() as con:
             try:
                 # a run's output goes to its log and the command's console: no progress bars
                 con.execute("SET enable_progress_bar = false")
+                if self.lake:
+                    attach_lake(con, self.lake)
                 ensure_base_tables(con)
                 con.create_function("name_key", name_key, [str], str)
                 yield con
@@ -49,12 +80,19 @@ class Warehouse(DuckDBResource):
 
 
 def warehouse_from_env() -> Warehouse:
-    paths = paths_from_env()
+    paths, lake = paths_from_env(), lake_from_env()
+    config = {"memory_limit": memory_limit_from_env()}
+    if lake and lake.is_local:
+        # spill beside the lake's files, as the embedded file spills to <warehouse>.tmp/
+        # (an in-memory DuckDB would spill to the worker's current folder)
+        config["temp_directory"] = f"{Path(lake.data_path).resolve()}.tmp"
     return Warehouse(
-        database=str(paths.warehouse),
-        connection_config={"memory_limit": memory_limit_from_env()},
+        database=IN_MEMORY if lake else str(paths.warehouse),
+        connection_config=config,
         landing_dir=str(paths.landing),
         serving_path=str(paths.serving),
+        lake_catalog=lake.catalog if lake else "",
+        lake_data_path=lake.data_path if lake else "",
     )
 
 

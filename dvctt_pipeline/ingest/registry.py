@@ -331,22 +331,23 @@ def _register(
     con: duckdb.DuckDBPyConnection, kind: SourceKind, landing_file: LandingFile,
     sha256: str | None, status: str, message: str | None, counts: RowCounts,
 ) -> int:
-    (file_id,) = con.execute(
+    # the id first, then the row: a DuckLake table takes no INSERT ... RETURNING
+    (file_id,) = con.execute("SELECT next_source_file_id()").fetchone()
+    con.execute(
         """
         INSERT INTO meta.source_files (file_id, relative_path, kind, size_bytes, mtime_ns,
             content_sha256, export_date, status, message, rows_read, rows_loaded,
             rows_quarantined)
-        VALUES (nextval('meta.source_file_ids'), $path, $kind, $size, $mtime, $sha, $export_date,
+        VALUES ($file_id, $path, $kind, $size, $mtime, $sha, $export_date,
             $status, $message, $read, $loaded, $quarantined)
-        RETURNING file_id
         """,
         {
-            "path": landing_file.relative_path, "kind": kind.name,
+            "file_id": file_id, "path": landing_file.relative_path, "kind": kind.name,
             "size": landing_file.size_bytes, "mtime": landing_file.mtime_ns, "sha": sha256,
             "export_date": landing_file.export_date, "status": status, "message": message,
             "read": counts.read, "loaded": counts.loaded, "quarantined": counts.quarantined,
         },
-    ).fetchone()
+    )
     return file_id
 
 

@@ -46,6 +46,7 @@ from sqlglot import exp
 
 from dvctt_pipeline.months import months_between, running_month
 from dvctt_pipeline.sqltext import quote_identifier, quote_literal
+from dvctt_pipeline.warehouse import retry_on_lake_conflict
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql"
 # Definitions shared by models (DuckDB macros), created on the connection before a model runs.
@@ -415,7 +416,17 @@ def run_model(
 ) -> int:
     """Replace the model's rows for the window, recording restatements of closed months (with
     the Dagster run's id); returns the number of rows written. `full_refresh` rebuilds a
-    table whose columns changed."""
+    table whose columns changed. On a DuckLake, a run writing the same table at the same time
+    makes the replacement start again from the rows that run committed."""
+    return retry_on_lake_conflict(
+        lambda: _replace_window(con, model, window, settings, run_id, full_refresh)
+    )
+
+
+def _replace_window(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window, settings: dict[str, object],
+    run_id: str | None, full_refresh: bool,
+) -> int:
     window_values = {"window_start": window.start, "window_end": window.end}
     values = {**window_values, **settings}
     define_macros(con)
@@ -452,8 +463,9 @@ def run_model(
             _save_incremental_state(con, model, window, inputs_hash)
         written = con.execute("SELECT count(*) FROM new_rows").fetchone()[0]
         con.execute("DROP TABLE new_rows")
-        con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+    # a COMMIT that fails has rolled back already
+    con.execute("COMMIT")
     return written

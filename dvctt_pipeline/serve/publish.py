@@ -13,6 +13,12 @@ written under a temporary name and renamed over the old one, too. Beside them go
 
 A run killed while publishing leaves only files with a temporary name, which the next
 publication removes; the published files stay at their previous version.
+
+On a DuckLake warehouse nothing is copied: BI attaches the lake itself, read-only, and every
+committed state of the lake is a snapshot it can read. A publication is the snapshot at which
+a run's marts are all written; it is recorded in `meta.publications`, so a reader attaches
+the lake at the latest one (`SNAPSHOT_VERSION`) and never sees a run half-way, and any earlier
+publication stays readable (time travel) until the lake's old snapshots are expired.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import duckdb
 
 from dvctt_pipeline.serve.dictionary import DICTIONARY_FILE, describe_publication
 from dvctt_pipeline.sqltext import quote_literal
+from dvctt_pipeline.warehouse import is_lake
 
 SERVED_SCHEMA = "marts"
 # Tables of other schemas that BI may read beside the marts.
@@ -121,9 +128,36 @@ def _swap_in_parquet(folder: Path, written: dict[Path, Path]) -> None:
         stale.unlink()
 
 
+PUBLICATIONS_DDL = """
+CREATE TABLE IF NOT EXISTS meta.publications (
+    snapshot_id BIGINT NOT NULL,
+    published_at TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE meta.publications IS 'Các lần công bố: ảnh chụp (snapshot) của DuckLake / '
+    'Publications: the DuckLake snapshot at which a run''s marts were complete';
+"""
+
+
+def record_lake_publication(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Record the lake's current snapshot as a publication; returns rows per served table and
+    the snapshot (`ducklake_snapshot`)."""
+    rows = {f"{schema}.{table}": con.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]
+            for schema, table, _ in _served_tables(con)}
+    (snapshot,) = con.execute("FROM current_snapshot()").fetchone()
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
+                       "current_database() AND schema_name = 'meta' "
+                       "AND table_name = 'publications'").fetchone()[0]:
+        con.execute(PUBLICATIONS_DDL)
+    con.execute("INSERT INTO meta.publications VALUES ($snapshot, current_timestamp)",
+                {"snapshot": snapshot})
+    return {**rows, "ducklake_snapshot": snapshot}
+
+
 def publish_serving_file(con: duckdb.DuckDBPyConnection, serving: Path) -> dict[str, int]:
     """Write the served tables to a new file and the marts to new Parquet files, then swap
-    them in; returns rows per table."""
+    them in; returns rows per table. On a DuckLake, records the publication instead."""
+    if is_lake(con):
+        return record_lake_publication(con)
     parquet = parquet_dir(serving)
     parquet.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(serving.parent)

@@ -1,0 +1,1 @@
+from postgres_server import postgres  # noqa: F401  (the fixture)

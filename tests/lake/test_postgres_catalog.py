@@ -1,0 +1,63 @@
+"""A DuckLake whose catalog is a real PostgreSQL server (the throw-away one of the tests)."""
+
+import duckdb
+import psycopg2
+
+from dvctt_pipeline.extensions import load_lake_extensions
+from dvctt_pipeline.settings import Lake
+from dvctt_pipeline.warehouse import attach_lake, ensure_base_tables, retry_on_lake_conflict
+
+
+def test_a_lake_on_postgresql_is_shared_by_two_connections(postgres, tmp_path):
+    dsn = postgres.create_database("catalog_shared")
+    attach = f"ATTACH 'ducklake:postgres:{dsn}' AS lake (DATA_PATH '{tmp_path}/files')"
+    writer, reader = duckdb.connect(), duckdb.connect()
+    for con in (writer, reader):
+        load_lake_extensions(con)
+        con.execute(attach)
+    writer.execute("CREATE TABLE lake.figures AS SELECT range AS n FROM range(1000)")
+    assert reader.execute("SELECT sum(n) FROM lake.figures").fetchone() == (499500,)
+    # the catalog is PostgreSQL's: DuckLake's own tables are there
+    with psycopg2.connect(dsn) as pg, pg.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM ducklake_table")
+        assert cursor.fetchone()[0] == 1
+
+
+def test_a_replacement_that_conflicts_with_another_runs_commit_is_done_again(postgres, tmp_path):
+    lake = Lake(f"postgres:{postgres.create_database('catalog_conflict')}", str(tmp_path))
+    this_run, other_run = duckdb.connect(), duckdb.connect()
+    for con in (this_run, other_run):
+        attach_lake(con, lake)
+    this_run.execute("CREATE TABLE figures AS SELECT * FROM (VALUES (1, 1), (2, 2)) t(month, n)")
+    attempts = []
+
+    def replace_february() -> None:
+        attempts.append(len(attempts) + 1)
+        this_run.execute("BEGIN")
+        this_run.execute("DELETE FROM figures WHERE month = 2")
+        if len(attempts) == 1:  # meanwhile another run replaces January and commits first
+            other_run.execute("BEGIN")
+            other_run.execute("DELETE FROM figures WHERE month = 1")
+            other_run.execute("INSERT INTO figures VALUES (1, 10)")
+            other_run.execute("COMMIT")
+        this_run.execute("INSERT INTO figures VALUES (2, 20)")
+        this_run.execute("COMMIT")
+
+    retry_on_lake_conflict(replace_february)
+    assert attempts == [1, 2]
+    assert sorted(other_run.execute("FROM figures").fetchall()) == [(1, 10), (2, 20)]
+
+
+def test_the_base_tables_are_created_once_without_what_ducklake_lacks(postgres, tmp_path):
+    lake = Lake(f"postgres:{postgres.create_database('catalog_base')}", str(tmp_path))
+    con = duckdb.connect()
+    attach_lake(con, lake)
+    ensure_base_tables(con)
+    (after_first,) = con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone()
+    ensure_base_tables(con)  # as every later step's connection does: nothing to write
+    assert con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone() == (
+        after_first,)
+    # the sequence's stand-in numbers the registry's files
+    assert con.execute("SELECT next_source_file_id()").fetchone() == (1,)
+    assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = "
+                       "'restatements'").fetchone()[0].startswith("Số liệu")

@@ -123,8 +123,9 @@ def check_executions(demo: Demo, key: list[str]) -> dict[str, dict]:
 
 
 def shown_status(text: str, check: str) -> str:
-    """The status the Checks tab lists beside a check (its name shows twice, then the status)."""
-    match = re.search(rf"^{re.escape(check)}\n{re.escape(check)}\n(\w+)$", text, re.MULTILINE)
+    """The status the Checks tab lists beside a check: its name (shortened when long), its
+    full name, then the status ("Succeeded", "Failed", "Skipped"…)."""
+    match = re.search(rf"^{re.escape(check)}\n([A-Z][a-z]+(?: [a-z]+)*)$", text, re.MULTILINE)
     assert match, f"{check} not listed on the Checks tab"
     return match.group(1)
 

@@ -17,6 +17,10 @@ const bodyText = (page) => page.locator('body').innerText();
 
 async function firstPage(page) {
   await open(page, '/', 'first_page');
+  // the UI sends a newcomer on from "/" to its first page
+  await page.waitForURL(/\/overview/, { timeout: 30000 }).catch(() => {});
+  await page.waitForTimeout(1000);
+  await page.screenshot({ path: `${shots}/first_page.png` });
   return { url: page.url(), dialogs: await page.getByRole('dialog').allInnerTexts(),
            text: await bodyText(page) };
 }

@@ -6,6 +6,7 @@ INSTALLED := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
 .PHONY: install demo test lint ui bench screenshots clean
+.PHONY: ui-check
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,9 @@ bench: install  ## one month of ROWS dossier snapshots (default 10 million; FILE
 
 ui: install  ## the Dagster UI (webserver and daemon) on the same data as the CLI
 	$(BIN)/dagster dev -w workspace.yaml
+
+ui-check: install  ## the UI as a newcomer sees it after `make demo`, headless Chromium vs GraphQL
+	$(BIN)/python -m pytest tests/operations/test_ui_newcomer.py -q -rs
 
 screenshots: install  ## the README's pictures (docs/img/) from the demo's data, via headless Chromium
 	$(BIN)/python docs/img/make_screenshots.py

@@ -63,29 +63,23 @@ agency_values AS (
 eligibility AS (
     SELECT
         agency_values.*,
-        CASE
-            WHEN value IS NULL THEN 'no value: the denominator is 0'
-            WHEN received < min_agency_dossiers
-                THEN 'fewer than ' || min_agency_dossiers || ' dossiers received'
-        END AS not_ranked_reason
+        not_ranked_reason(value, received, min_agency_dossiers) AS not_ranked_reason,
+        -- agencies rank against the agencies of their province and administrative level
+        {'metric': metric, 'province_code': province_code, 'admin_level': admin_level,
+         'period_type': period_type, 'period_start': period_start, 'period_end': period_end}
+            AS ranking_group
     FROM agency_values, ranking_rules
 ),
 
 ranked AS (
     SELECT
-        *,
+        * EXCLUDE (ranking_group),
         not_ranked_reason IS NULL AS ranked,
-        CASE WHEN not_ranked_reason IS NULL THEN rank() OVER (
-            PARTITION BY metric, province_code, admin_level, period_type, period_start,
-                         period_end, not_ranked_reason IS NULL
-            ORDER BY value DESC) END AS rank,
-        CASE WHEN not_ranked_reason IS NULL THEN rank() OVER (
-            PARTITION BY metric, province_code, admin_level, period_type, period_start,
-                         period_end, not_ranked_reason IS NULL
-            ORDER BY value ASC) END AS rank_from_bottom,
-        count(*) FILTER (WHERE not_ranked_reason IS NULL) OVER (
-            PARTITION BY metric, province_code, admin_level, period_type, period_start,
-                         period_end) AS n_ranked
+        -- the ranking rules of DESIGN §4: dbt_like_sql/macros/rankings.sql
+        rank_in_group(ranking_group, value, not_ranked_reason IS NULL) AS rank,
+        rank_from_bottom_in_group(ranking_group, value, not_ranked_reason IS NULL)
+            AS rank_from_bottom,
+        ranked_in_group(ranking_group, not_ranked_reason IS NULL) AS n_ranked
     FROM eligibility
 ),
 

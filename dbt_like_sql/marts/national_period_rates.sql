@@ -53,24 +53,12 @@ WITH national_counts AS (
         count(*) FILTER (WHERE agencies > 0) AS provinces,
         sum(agencies) AS agencies,
         sum(agencies_report_only) AS agencies_report_only,
-        sum(received) AS received,
-        sum(received_online) AS received_online,
-        sum(received_with_fee) AS received_with_fee,
-        sum(paid_online) AS paid_online,
-        sum(finished) AS finished,
-        sum(finished_on_time) AS finished_on_time,
-        sum(received_dvctt) AS received_dvctt,
-        sum(received_online_dvctt) AS received_online_dvctt,
-        sum(received_full) AS received_full,
-        sum(received_online_full) AS received_online_full,
-        sum(dvctt_with_online) AS dvctt_with_online,
-        sum(dvctt_offered) AS dvctt_offered,
-        sum(full_online_eligible) AS full_online_eligible,
-        sum(full_online_offered) AS full_online_offered
-    FROM marts.province_period_rates
+        unnest(dossier_count_sums(province)),  -- the counts every level sums: dbt_like_sql/macros
+        unnest(procedure_count_sums(province))
+    FROM marts.province_period_rates AS province
     WHERE geography = 'as_was'
       AND period_start < $window_end AND period_end >= $window_start
-    GROUP BY ALL
+    GROUP BY period_type, period_start, period_end
 )
 
 SELECT

@@ -76,22 +76,14 @@ agency_counts AS (
         rates.period_end,
         count(*) AS agencies,
         count(*) FILTER (WHERE rates.source = 'report') AS agencies_report_only,
-        sum(rates.received) AS received,
-        sum(rates.received_online) AS received_online,
-        sum(rates.received_with_fee) AS received_with_fee,
-        sum(rates.paid_online) AS paid_online,
-        sum(rates.finished) AS finished,
-        sum(rates.finished_on_time) AS finished_on_time,
-        coalesce(sum(rates.received_dvctt), 0) AS received_dvctt,
-        coalesce(sum(rates.received_online_dvctt), 0) AS received_online_dvctt,
-        coalesce(sum(rates.received_full), 0) AS received_full,
-        coalesce(sum(rates.received_online_full), 0) AS received_online_full
+        unnest(dossier_count_sums(rates))  -- the counts every level sums: dbt_like_sql/macros
     FROM geographies AS geography
     JOIN marts.agency_period_rates AS rates USING (period_type, period_start, period_end)
     JOIN core.agency_provinces AS agency
         ON agency.agency_code = rates.agency_code
         AND agency.geography_version = geography.province_version
-    GROUP BY ALL
+    GROUP BY agency.province_code, geography.geography, geography.province_version,
+             rates.period_type, rates.period_start, rates.period_end
 ),
 
 -- distinct procedure counts are kept per province × level of the period's geography and
@@ -106,16 +98,13 @@ procedure_counts AS (
         procedures.period_type,
         procedures.period_start,
         procedures.period_end,
-        sum(procedures.dvctt_with_online) AS dvctt_with_online,
-        sum(procedures.dvctt_offered) AS dvctt_offered,
-        sum(procedures.full_online_eligible) AS full_online_eligible,
-        sum(procedures.full_online_offered) AS full_online_offered
+        unnest(procedure_count_sums(procedures))
     FROM geographies AS geography
     JOIN core.province_level_procedures AS procedures
         USING (period_type, period_start, period_end, geography_version)
     LEFT JOIN core.province_mapping_2025 AS mapping
         ON mapping.old_province_code = procedures.province_code
-    GROUP BY ALL
+    GROUP BY 1, 2, 3, 4, 5, 6  -- the columns before the sums
 ),
 
 province_counts AS (

@@ -52,28 +52,22 @@ WITH metric_values AS (
 eligibility AS (
     SELECT
         *,
-        CASE
-            WHEN value IS NULL THEN 'no value: the denominator is 0'
-            WHEN received < $min_dossiers
-                THEN 'fewer than ' || $min_dossiers || ' dossiers received'
-        END AS not_ranked_reason
+        not_ranked_reason(value, received, $min_dossiers) AS not_ranked_reason,
+        -- provinces rank against the other provinces of their geography
+        {'metric': metric, 'geography': geography, 'period_type': period_type,
+         'period_start': period_start, 'period_end': period_end} AS ranking_group
     FROM metric_values
 ),
 
 ranked AS (
     SELECT
-        *,
+        * EXCLUDE (ranking_group),
         not_ranked_reason IS NULL AS ranked,
-        CASE WHEN not_ranked_reason IS NULL THEN rank() OVER (
-            PARTITION BY metric, geography, period_type, period_start, period_end,
-                         not_ranked_reason IS NULL
-            ORDER BY value DESC) END AS rank,
-        CASE WHEN not_ranked_reason IS NULL THEN rank() OVER (
-            PARTITION BY metric, geography, period_type, period_start, period_end,
-                         not_ranked_reason IS NULL
-            ORDER BY value ASC) END AS rank_from_bottom,
-        count(*) FILTER (WHERE not_ranked_reason IS NULL) OVER (
-            PARTITION BY metric, geography, period_type, period_start, period_end) AS n_ranked
+        -- the ranking rules of DESIGN §4: dbt_like_sql/macros/rankings.sql
+        rank_in_group(ranking_group, value, not_ranked_reason IS NULL) AS rank,
+        rank_from_bottom_in_group(ranking_group, value, not_ranked_reason IS NULL)
+            AS rank_from_bottom,
+        ranked_in_group(ranking_group, not_ranked_reason IS NULL) AS n_ranked
     FROM eligibility
 ),
 

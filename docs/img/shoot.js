@@ -2,44 +2,52 @@
 // node shoot.js BASE_URL OUT_DIR REPORT_HTML CHROMIUM FLAGS_JSON PROVINCE_REPORT_HTML
 const { chromium } = require('playwright-core');
 
-const [base, out, report, executablePath, flags, provinceReport] = process.argv.slice(2);
+const [base, out, report, provinceReport, executablePath, flags] = process.argv.slice(2);
 
 async function open(page, url) {
   await page.goto(url);
   await page.waitForLoadState('networkidle');
+  await page.locator('svg foreignObject, main').first().waitFor({ timeout: 30000 })
+    .catch(() => {});
   await page.waitForTimeout(2500);
   // an instance without the project's dagster.yaml greets a newcomer with a dialog
   const skip = page.getByRole('button', { name: 'Skip' });
   if (await skip.count()) { await skip.click(); await page.waitForTimeout(500); }
 }
 
-async function graphButton(page, icon) {
-  return page.locator('button').filter({ has: page.locator(`[aria-label="${icon}"]`) }).last();
+const GROUPS = ['reference', 'ingest', 'staging', 'core', 'marts', 'serve'];
+
+async function drawnArea(page, margin = 30) {
+  // the rectangle around the graph's nodes (asset boxes, group boxes, links to other groups)
+  const box = await page.locator('svg foreignObject').evaluateAll((nodes) => {
+    const rects = nodes.map((node) => node.getBoundingClientRect()).filter((r) => r.width > 0);
+    return { left: Math.min(...rects.map((r) => r.left)), top: Math.min(...rects.map((r) => r.top)),
+             right: Math.max(...rects.map((r) => r.right)),
+             bottom: Math.max(...rects.map((r) => r.bottom)) };
+  });
+  const x = Math.max(0, box.left - margin), y = Math.max(0, box.top - margin);
+  return { x, y, width: box.right + margin - x, height: box.bottom + margin - y };
 }
 
 (async () => {
   const browser = await chromium.launch({ executablePath, args: JSON.parse(flags) });
-  // tall: the graph runs from the reference tables down to the ingest
-  const page = await browser.newPage({ viewport: { width: 2000, height: 3000 } });
-
-  // the whole lineage graph, every group expanded (Dagster shortens long names at this zoom)
+  // so large a window that Dagster draws each group at full size, names in full; each
+  // picture is cropped to the boxes drawn
+  const page = await browser.newPage({ viewport: { width: 3600, height: 4400 } });
   await open(page, `${base}/asset-groups`);
   await page.getByText('Hide navigation').click();
-  await (await graphButton(page, 'settings')).click();
-  await page.getByRole('menuitem', { name: /Expand all groups/ }).click();
-  await page.keyboard.press('Escape');
-  await page.waitForTimeout(2000);
-  // expanding keeps the zoom of the collapsed graph: zoom out until the whole graph shows
-  for (let step = 0; step < 2; step += 1) {
-    await (await graphButton(page, 'zoom_out')).click();
-    await page.waitForTimeout(700);
-  }
-  await page.screenshot({ path: `${out}/lineage.png` });
 
-  // the marts group's lineage: full names, and the tables each mart reads
-  await page.setViewportSize({ width: 1800, height: 1100 });
-  await open(page, `${base}/locations/dvctt_pipeline/asset-groups/marts/lineage`);
-  await page.screenshot({ path: `${out}/lineage_marts.png` });
+  // the whole lineage, one box per group: how the data flows
+  await open(page, `${base}/asset-groups`);
+  await page.screenshot({ path: `${out}/lineage.png`, clip: await drawnArea(page) });
+
+  // each group's lineage: its assets, and the assets of other groups it reads or feeds
+  for (const group of GROUPS) {
+    await open(page, `${base}/locations/dvctt_pipeline/asset-groups/${group}/lineage`);
+    await page.getByText('Loading...').first().waitFor({ state: 'detached', timeout: 30000 })
+      .catch(() => {});
+    await page.screenshot({ path: `${out}/lineage_${group}.png`, clip: await drawnArea(page) });
+  }
 
   // a marts table's page: its description and column docs
   await page.setViewportSize({ width: 1600, height: 1300 });

@@ -99,18 +99,20 @@ def dagster_home(root: Path, yaml_text: str | None = None) -> Path:
 
 @contextmanager
 def webserver_and_daemon(
-    home: Path, serving: Path, env: dict[str, str], logs_dir: Path
+    home: Path, serving: Path, env: dict[str, str], logs_dir: Path, daemon: bool = True
 ) -> Iterator[Instance]:
-    """`make ui` on the given home and environment, until the code location is loaded."""
+    """`make ui` on the given home and environment, until the code location is loaded
+    (without the daemon, nothing runs by itself: the UI shows what is there)."""
     env = {**os.environ, **env, "DAGSTER_HOME": str(home), "DVCTT_SERVING": str(serving)}
     port = free_port()
     workspace = str(REPO / "workspace.yaml")
-    logs = [logs_dir / "webserver.log", logs_dir / "daemon.log"]
+    logs = [logs_dir / "webserver.log", logs_dir / "daemon.log"][:2 if daemon else 1]
     servers = [
         start([str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port),
                "-w", workspace], env, logs[0]),
-        start([str(BIN / "dagster-daemon"), "run", "-w", workspace], env, logs[1]),
     ]
+    if daemon:
+        servers.append(start([str(BIN / "dagster-daemon"), "run", "-w", workspace], env, logs[1]))
     running = Instance(home, f"http://127.0.0.1:{port}", serving, logs)
     try:
         wait_until_loaded(running, servers)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from dvctt_pipeline import months
-from dvctt_pipeline.settings import FIRST_MONTH, paths_from_env
+from dvctt_pipeline.settings import FIRST_MONTH, REPORTS_DIR_ENV, paths_from_env, reports_dir
 
 if TYPE_CHECKING:
     from dvctt_pipeline.launch import RunOutcome
@@ -73,8 +73,6 @@ def materialize_months(first: str, last: str) -> dg.ExecuteInProcessResult:
 def pin_paths_in_environment() -> None:
     """The run worker starts in the repository folder: give it absolute paths, as this
     command resolves them from the current folder."""
-    from dvctt_pipeline.serve.monthly_report import REPORTS_DIR_ENV
-
     paths = paths_from_env()
     os.environ.update({
         "DVCTT_LANDING_DIR": str(paths.landing.resolve()),
@@ -145,7 +143,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dvctt_pipeline.serve.monthly_report import render_from_serving, reports_dir
+    from dvctt_pipeline.serve.monthly_report import render_from_serving
 
     month = parse_month(args.month)
     paths = paths_from_env()

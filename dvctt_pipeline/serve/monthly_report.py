@@ -44,7 +44,6 @@ from dvctt_pipeline.serve.report.vietnamese import (
 )
 from dvctt_pipeline.settings import TIMEZONE
 
-REPORTS_DIR_ENV = "DVCTT_REPORTS_DIR"
 RANKED_METRICS = ("online_share_all", "dvctt_uptake_rate")
 FILE_DPI = 110  # the PNG files and the HTML: sharp enough to print
 UI_SCALE = 0.55  # the Dagster UI's copies: event-log metadata should stay small
@@ -108,12 +107,6 @@ class MonthlyReport:
     @property
     def png_paths(self) -> list[Path]:
         return [self.html_path.parent / chart.filename for chart in self.charts if chart.png]
-
-
-def reports_dir(warehouse: Path) -> Path:
-    """$DVCTT_REPORTS_DIR, else `reports/` beside the warehouse (data/reports by default):
-    a pipeline pointed at other folders, a test's for one, keeps its reports with its data."""
-    return Path(os.environ.get(REPORTS_DIR_ENV) or warehouse.parent / "reports")
 
 
 def _integer(value: object) -> str:

@@ -347,7 +347,7 @@ def sql_models(
         written_here = {table_key(model.table) for model in SQL_MODELS} & selected
         for check in QUALITY_CHECKS:
             if check_key(check) in checks and table_key(check.table) not in written_here:
-                yield from _checked(con, check, window, blocked)
+                yield from _checked(con, check, window, blocked, context.instance)
         for model in SQL_MODELS:
             key = table_key(model.table)
             if key not in selected:
@@ -366,7 +366,7 @@ def sql_models(
                           **table_metadata(con, model.table, window, model.window_predicate())},
             )
             for check in _checks_on(model.table, checks):
-                yield from _checked(con, check, window, blocked)
+                yield from _checked(con, check, window, blocked, context.instance)
     if blocked:
         names = ", ".join(key.to_user_string() for key in sorted(blocked))
         raise dg.Failure(f"A blocking check failed; not written: {names}. See the Checks tab.")
@@ -374,10 +374,10 @@ def sql_models(
 
 def _checked(
     con: duckdb.DuckDBPyConnection, check: QualityCheck, window: Window,
-    blocked: set[dg.AssetKey],
+    blocked: set[dg.AssetKey], instance: dg.DagsterInstance,
 ) -> Iterator[dg.AssetCheckResult]:
     """Evaluate a check; a failing blocking check blocks its table's downstream models."""
-    result = evaluate_check(con, check, window)
+    result = evaluate_check(con, check, window, instance)
     if check.blocking and not result.passed:
         blocked.add(table_key(check.table))
     yield result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import sys
@@ -16,9 +17,11 @@ import dagster as dg
 from dvctt_pipeline import months
 from dvctt_pipeline.settings import (
     FIRST_MONTH,
+    REPORTS_DIR_ENV,
     absolute_warehouse_env,
     lake_from_env,
     paths_from_env,
+    reports_dir,
 )
 
 if TYPE_CHECKING:
@@ -78,8 +81,6 @@ def materialize_months(first: str, last: str) -> dg.ExecuteInProcessResult:
 def pin_paths_in_environment() -> None:
     """The run worker starts in the repository folder: give it absolute paths, as this
     command resolves them from the current folder."""
-    from dvctt_pipeline.serve.monthly_report import REPORTS_DIR_ENV
-
     paths = paths_from_env()
     os.environ.update({
         "DVCTT_LANDING_DIR": str(paths.landing.resolve()),
@@ -152,7 +153,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dvctt_pipeline.serve.monthly_report import render_from_serving, reports_dir
+    from dvctt_pipeline.serve.monthly_report import render_from_serving
 
     month = parse_month(args.month)
     paths = paths_from_env()
@@ -224,6 +225,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # before a run was launched, or in a command without one
         print("dvctt: interrupted.", file=sys.stderr)
         return 128 + signal.SIGINT
+    finally:
+        # at exit the interpreter's last collection walks every object of the modules it
+        # imported, Dagster's above all (2–6 s on a busy machine): the command is done
+        # with them, so they are left out of it
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -76,3 +76,12 @@ def paths_from_env() -> Paths:
         warehouse=Path(os.environ.get("DVCTT_WAREHOUSE", "data/warehouse.duckdb")),
         serving=Path(os.environ.get("DVCTT_SERVING", "data/serving/dvctt.duckdb")),
     )
+
+
+REPORTS_DIR_ENV = "DVCTT_REPORTS_DIR"
+
+
+def reports_dir(warehouse: Path) -> Path:
+    """$DVCTT_REPORTS_DIR, else `reports/` beside the warehouse (data/reports by default):
+    a pipeline pointed at other folders, a test's for one, keeps its reports with its data."""
+    return Path(os.environ.get(REPORTS_DIR_ENV) or warehouse.parent / "reports")

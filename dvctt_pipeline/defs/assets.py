@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pandas as pd
+from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from dvctt_pipeline.defs.checks import QUALITY_CHECK_SPECS, check_key, evaluate_check
 from dvctt_pipeline.defs.keys import checked_window, table_key
@@ -43,7 +44,12 @@ from dvctt_pipeline.reference.freshness import reference_code_version, source_ve
 from dvctt_pipeline.reference.geography import load_admin_units
 from dvctt_pipeline.reference.rows import file_messages
 from dvctt_pipeline.reference.targets import load_targets
-from dvctt_pipeline.serve.publish import publish_serving_file
+from dvctt_pipeline.serve.publish import (
+    content_version,
+    publish_serving_file,
+    published_files,
+    served_tables,
+)
 from dvctt_pipeline.validate.quality_checks import QUALITY_CHECKS, QualityCheck
 
 PARTITIONED = {
@@ -347,7 +353,7 @@ def sql_models(
         written_here = {table_key(model.table) for model in SQL_MODELS} & selected
         for check in QUALITY_CHECKS:
             if check_key(check) in checks and table_key(check.table) not in written_here:
-                yield from _checked(con, check, window, blocked, why)
+                yield from _checked(con, check, window, blocked, why, context.instance)
         for model in SQL_MODELS:
             key = table_key(model.table)
             if key not in selected:
@@ -366,7 +372,7 @@ def sql_models(
                           **table_metadata(con, model.table, window, model.window_predicate())},
             )
             for check in _checks_on(model.table, checks):
-                yield from _checked(con, check, window, blocked, why)
+                yield from _checked(con, check, window, blocked, why, context.instance)
     if blocked:
         names = ", ".join(key.to_user_string() for key in sorted(blocked))
         raise dg.Failure(f"A blocking check failed ({'; '.join(why)}); not written: {names}; "
@@ -376,11 +382,11 @@ def sql_models(
 
 def _checked(
     con: duckdb.DuckDBPyConnection, check: QualityCheck, window: Window,
-    blocked: set[dg.AssetKey], why: list[str],
+    blocked: set[dg.AssetKey], why: list[str], instance: dg.DagsterInstance,
 ) -> Iterator[dg.AssetCheckResult]:
     """Evaluate a check; a failing blocking check blocks its table's downstream models and
     says why in `why`."""
-    result = evaluate_check(con, check, window)
+    result = evaluate_check(con, check, window, instance)
     if check.blocking and not result.passed:
         blocked.add(table_key(check.table))
         why.append(f"{check.name}: {result.description}")
@@ -389,13 +395,31 @@ def _checked(
 
 # ---------------------------------------------------------------------------- serving
 
+def is_current(published: dg.AssetMaterialization, version: str, files: list[Path]) -> bool:
+    """Whether the last publication holds this data version in these files (the first is the
+    serving file), all still there."""
+    return ((published.tags or {}).get(DATA_VERSION_TAG) == version
+            and published.metadata.get("path") == dg.TextMetadataValue(str(files[0]))
+            and all(path.exists() for path in files))
+
+
 @dg.asset(
     group_name="serve", kinds={"duckdb"}, deps=MARTS_KEYS,
     description="The serving DuckDB file BI tools read ($DVCTT_SERVING): a copy of every marts "
     "table with its comments, swapped in atomically so open readers are never disturbed.",
     **PARTITIONED,
 )
-def serving_file(warehouse: Warehouse) -> dg.MaterializeResult:
+def serving_file(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Published again only when the served tables differ from the publication Dagster
+    recorded last (its data version) or its files are gone: a run with nothing new leaves the
+    files, and the readers that hold them, alone."""
     with warehouse.connect() as con:
-        rows = publish_serving_file(con, warehouse.serving)
-    return dg.MaterializeResult(metadata={"path": str(warehouse.serving), **rows})
+        version = content_version(con, served_tables(con))
+        last = context.instance.get_latest_materialization_event(context.asset_key)
+        published = last.asset_materialization if last else None
+        if published and is_current(published, version, published_files(con, warehouse.serving)):
+            metadata = {**published.metadata, "rewritten": False}
+        else:
+            rows = publish_serving_file(con, warehouse.serving)
+            metadata = {"path": str(warehouse.serving), **rows, "rewritten": True}
+    return dg.MaterializeResult(data_version=dg.DataVersion(version), metadata=metadata)

@@ -18,7 +18,6 @@ from functools import cache
 from importlib import resources
 
 import pandas as pd
-from vietnamadminunits.database import query
 
 REORGANISATION_DATE: date = date(2025, 7, 1)
 
@@ -34,6 +33,15 @@ def geography_on(day: date) -> str:
     return LEGACY if day < REORGANISATION_DATE else GEOGRAPHY_2025
 
 
+def _query(sql: str) -> list:
+    """Rows of the package's bundled dataset. The package is imported here, not with this
+    module: its import compiles its address parsers (seconds), and only loading the admin
+    units needs it, not every process that loads the Dagster definitions."""
+    from vietnamadminunits.database import query
+
+    return query(sql)
+
+
 def _table(geography: str) -> str:
     if geography not in _TABLE_BY_GEOGRAPHY:
         raise ValueError(f"unknown geography {geography!r}; expected one of {GEOGRAPHIES}")
@@ -42,7 +50,7 @@ def _table(geography: str) -> str:
 
 @cache
 def _provinces(geography: str) -> pd.DataFrame:
-    rows = query(
+    rows = _query(
         f"""SELECT DISTINCT provinceCode AS province_code, provinceShort AS province_name,
                    province AS province_full_name, provinceKey AS province_key
             FROM [{_table(geography)}] ORDER BY provinceCode"""
@@ -58,7 +66,7 @@ def provinces(geography: str) -> pd.DataFrame:
 
 @cache
 def _districts() -> pd.DataFrame:
-    rows = query(
+    rows = _query(
         """SELECT DISTINCT provinceCode AS province_code, districtCode AS district_code,
                   district AS district_name
            FROM admin_units_legacy ORDER BY provinceCode, districtCode"""
@@ -75,7 +83,7 @@ def districts() -> pd.DataFrame:
 def _communes(geography: str) -> pd.DataFrame:
     district_column = "districtCode" if geography == LEGACY else "NULL"
     # A handful of legacy island districts have no commune row (wardCode NULL).
-    rows = query(
+    rows = _query(
         f"""SELECT provinceCode AS province_code, {district_column} AS district_code,
                    wardCode AS commune_code, ward AS commune_name
             FROM [{_table(geography)}] WHERE wardCode IS NOT NULL

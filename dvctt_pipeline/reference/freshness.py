@@ -48,9 +48,15 @@ def source_version(landing: Path, source: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def code_version(files: list[Path]) -> str:
+    """A digest of the source files that make an asset: a release that changes them makes the
+    asset again."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def reference_code_version() -> str:
     """A release that loads the reference files differently loads them again."""
-    digest = hashlib.sha256()
-    for module in sorted(REFERENCE_CODE.glob("*.py")):
-        digest.update(module.read_bytes())
-    return digest.hexdigest()[:16]
+    return code_version(list(REFERENCE_CODE.glob("*.py")))

@@ -9,9 +9,10 @@ the administrative abbreviations it does not know are listed here.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import cache
 
 from unidecode import unidecode
-from vietnamadminunits.parser.utils import correct_typos, unicode_normalize
 
 # Applied to the lower-case, accent-free text, whole words only, in this order.
 _ABBREVIATIONS: tuple[tuple[str, str], ...] = (
@@ -30,8 +31,19 @@ def name_key(name: str | None) -> str | None:
     give the same key."""
     if name is None:
         return None
+    unicode_normalize, correct_typos = _normalisers()
     text = unidecode(correct_typos(unicode_normalize(name))).lower()
     for pattern, replacement in _ABBREVIATIONS:
         text = re.sub(rf"\b{pattern}\b", replacement, text)
     key = re.sub(r"[^a-z0-9]+", "", text)
     return key or None
+
+
+@cache
+def _normalisers() -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """vietnamadminunits' Unicode and tone normalisation. Importing its parser compiles
+    thousands of patterns (1.5–4 s); every process that loads the Dagster definitions imports
+    this module for the warehouse's name_key function, and most of them match no name."""
+    from vietnamadminunits.parser.utils import correct_typos, unicode_normalize
+
+    return unicode_normalize, correct_typos

@@ -59,7 +59,6 @@ from dvctt_pipeline.serve.report.vietnamese import (
     period_label,
 )
 
-REPORTS_DIR_ENV = "DVCTT_REPORTS_DIR"
 NATIONAL_TREND_LABEL = "Tỷ lệ hồ sơ trực tuyến toàn quốc theo tháng"
 
 
@@ -80,10 +79,6 @@ class MonthlyReport:
         return [self.html_path.parent / chart.filename for chart in self.charts if chart.png]
 
 
-def reports_dir(warehouse: Path) -> Path:
-    """$DVCTT_REPORTS_DIR, else `reports/` beside the warehouse (data/reports by default):
-    a pipeline pointed at other folders, a test's for one, keeps its reports with its data."""
-    return Path(os.environ.get(REPORTS_DIR_ENV) or warehouse.parent / "reports")
 
 
 # ---------------------------------------------------------------------------- tables

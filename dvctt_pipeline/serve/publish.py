@@ -19,12 +19,18 @@ committed state of the lake is a snapshot it can read. A publication is the snap
 a run's marts are all written; it is recorded in `meta.publications`, so a reader attaches
 the lake at the latest one (`SNAPSHOT_VERSION`) and never sees a run half-way, and any earlier
 publication stays readable (time travel) until the lake's old snapshots are expired.
+
+A run that changed no served table publishes nothing: `content_version` digests what a
+publication would hold, and the serving asset compares it with the data version Dagster
+recorded at its last publication (defs/assets.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -71,6 +77,39 @@ def _served_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str |
             {"schema": schema, "table": table},
         ).fetchall()
     return rows
+
+
+def content_version(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> str:
+    """A digest of the tables (`schema.table`) as a reader sees them: comments, columns and
+    rows, in any row order. A table that does not exist counts as absent."""
+    digest = hashlib.sha256()
+    for table in tables:
+        schema, name = table.split(".")
+        where = {"schema": schema, "table": name}
+        comment = con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = $schema AND table_name = $table", where,
+        ).fetchall()
+        columns = con.execute(
+            "SELECT column_name, data_type, comment FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name = $schema "
+            "AND table_name = $table ORDER BY column_index", where,
+        ).fetchall()
+        rows = con.execute(
+            f"SELECT count(*), coalesce(sum(hash(t)), 0)::HUGEINT FROM {table} AS t"
+        ).fetchone() if comment else None
+        digest.update(repr((table, comment, columns, rows)).encode())
+    return digest.hexdigest()[:16]
+
+
+def served_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [f"{schema}.{table}" for schema, table, _ in _served_tables(con)]
+
+
+def published_files(con: duckdb.DuckDBPyConnection, serving: Path) -> list[Path]:
+    """The files a publication writes: the serving file and a Parquet file per marts table."""
+    return [serving] + [parquet_dir(serving) / f"{table}.parquet"
+                        for schema, table, _ in _served_tables(con) if schema == SERVED_SCHEMA]
 
 
 def _copy_comments(

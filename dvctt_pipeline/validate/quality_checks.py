@@ -255,10 +255,17 @@ QUALITY_CHECKS = (
 )
 
 
+def check_rows(
+    con: duckdb.DuckDBPyConnection, check: QualityCheck, window_start: date, window_end: date
+) -> pd.DataFrame:
+    """The bounded frame the check's suite validates."""
+    return con.execute(check.sql, {"window_start": window_start, "window_end": window_end}).df()
+
+
 def run_check(
     con: duckdb.DuckDBPyConnection, check: QualityCheck, window_start: date, window_end: date
 ) -> tuple[pd.DataFrame, SuiteOutcome]:
-    frame = con.execute(check.sql, {"window_start": window_start, "window_end": window_end}).df()
+    frame = check_rows(con, check, window_start, window_end)
     return frame, validate_frame(check.name, frame, check.expectations)
 
 

@@ -96,7 +96,7 @@ def is_current(last: dg.AssetMaterialization | None, version: str, folder: Path)
                 and (folder / str(last.metadata["report"].value)).exists())
 
 
-def read_months(con: duckdb.DuckDBPyConnection, partitions: list[str]) -> list[MonthFigures]:
+def read_months(con: duckdb.DuckDBPyConnection, partitions: list[str]) -> list["MonthFigures"]:
     if not partitions:
         return []
     from dvctt_pipeline.serve.monthly_report import read_month_figures
@@ -105,7 +105,7 @@ def read_months(con: duckdb.DuckDBPyConnection, partitions: list[str]) -> list[M
 
 
 def draw(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, figures: list[MonthFigures],
+    context: dg.AssetExecutionContext, warehouse: Warehouse, figures: list["MonthFigures"],
     partitions: list[str], version: str,
 ) -> Iterator[dg.AssetMaterialization]:
     """Draw the months' reports, once the warehouse is closed: charts take seconds, the

@@ -74,6 +74,8 @@ def unit_of(model: SqlModel | None, column: str, data_type: str) -> str:
         return UNIT_LABELS[model.units[column]]
     if data_type.startswith("TIMESTAMP"):
         return "timestamp"
+    if data_type.endswith("[]"):
+        return f"list of {unit_of(None, column, data_type[:-2])}"
     # a number without a declared unit is shown as such, never guessed
     return _UNITS_BY_TYPE.get(data_type, UNDECLARED)
 

@@ -106,7 +106,7 @@ def test_a_header_with_an_unknown_unit_is_refused(tmp_path):
     folder.mkdir(parents=True)
     (folder / "shares.sql").write_text(
         "/*\ntable: marts.shares\ndescription: Tỷ lệ / Shares\nreplace: all\n"
-        "units:\n  percent: [share]\ncolumns:\n  share: \"Tỷ lệ / Share\"\n*/\n"
+        "units:\n  per_mille: [share]\ncolumns:\n  share: \"Tỷ lệ / Share\"\n*/\n"
         "SELECT 0.5 AS share", "utf-8")
-    with pytest.raises(ModelDefinitionError, match="unknown unit 'percent'"):
+    with pytest.raises(ModelDefinitionError, match="unknown unit 'per_mille'"):
         load_models(folder.parent)

@@ -183,9 +183,11 @@ def test_two_backfills_from_the_ui_succeed_while_bi_holds_the_serving_file(
             state, instance.log_tails())
         assert all(run["status"] == "SUCCESS" for run in runs), runs
         ranges = [range_of(run) for run in runs]
-        # single-run backfill policy: one run over the whole range of months, after the one
-        # run of the reference tables and the ingest, which are not partitioned
-        assert sorted(ranges, key=str) == [month_range, None], ranges
+        # single-run backfill policy: the months are never split into runs; every partitioned
+        # run covers the whole range, after the run of the reference tables and the ingest,
+        # which are not partitioned. Dagster may defer the models that read a reference table
+        # the other backfill's run was writing meanwhile into a second run over the same range.
+        assert None in ranges and set(ranges) == {month_range, None}, ranges
         run_ids.extend(run["runId"] for run in runs)
 
     # the pool of size 1: no two steps of the two runs ever held the warehouse together

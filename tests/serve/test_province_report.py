@@ -153,7 +153,7 @@ def test_an_unknown_province_says_what_to_give(sample_run, tmp_path, capsys, mon
 # ------------------------------------------------------------ a fee cut, in a hand-made table
 
 FEE_EFFECT = """
-    CREATE TABLE marts.fee_policy_effect (
+    CREATE OR REPLACE TABLE marts.fee_policy_effect (
         province_code VARCHAR, province_name VARCHAR, decision_ref VARCHAR, valid_from DATE,
         valid_to DATE, before_start DATE, before_end DATE, after_start DATE, after_end DATE,
         covered_share_before DOUBLE, covered_share_after DOUBLE, others_share_before DOUBLE,

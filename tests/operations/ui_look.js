@@ -31,7 +31,7 @@ async function timeline(page) {
   const chunks = page.locator('[class*="RunTimeline_runChunk_"]');
   const runLinks = [];
   for (const chunk of await chunks.all()) {
-    await chunk.hover();
+    await chunk.hover({ force: true });  // the timeline's divider lines may lie over the bar
     await page.waitForTimeout(800);
     runLinks.push(...await page.locator('a[href*="/runs/"]').evaluateAll(
       (links) => links.map((link) => link.getAttribute('href'))));

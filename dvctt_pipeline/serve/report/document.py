@@ -12,7 +12,7 @@ import base64
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -76,6 +76,19 @@ class Section:
     note: str = ""  # a sentence under the title
 
 
+@dataclass(frozen=True)
+class Report:
+    """A report as written: its month, its HTML file and the sections it shows."""
+
+    month: date
+    html_path: Path
+    sections: list[Section]
+
+    @property
+    def charts(self) -> list[Chart]:
+        return [chart for section in self.sections for chart in section.charts]
+
+
 def integer(value: object) -> str:
     """12345 as Vietnamese write it, 12.345."""
     return "–" if pd.isna(value) else f"{int(value):,}".replace(",", ".")
@@ -96,8 +109,13 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def render_html(title: str, subtitle: str, headline: list[dict[str, str]],
-                sections: list[Section], source: str) -> str:
+def ui_picture(chart: Chart) -> str:
+    """The chart's small copy as markdown for the Dagster UI, embedded inline."""
+    return f"![{chart.label}]({data_uri(chart.ui_png)})" if chart.ui_png else f"_{NO_DATA}_"
+
+
+def _render_html(title: str, subtitle: str, headline: list[dict[str, str]],
+                 sections: list[Section], source: str) -> str:
     """The report as one self-contained page: every chart embedded, nothing fetched."""
     generated = datetime.now(ZoneInfo(TIMEZONE))
     return _TEMPLATES.get_template("monthly_report.html.j2").render(
@@ -123,9 +141,11 @@ def _write_atomically(path: Path, content: bytes) -> None:
     os.replace(building, path)
 
 
-def write_report_files(folder: Path, html_name: str, sections: list[Section],
-                       html: str) -> Path:
-    """The HTML and one PNG per drawn chart in `folder`, which holds one report only."""
+def write_report(folder: Path, html_name: str, *, title: str, subtitle: str,
+                 headline: list[dict[str, str]], sections: list[Section], source: str) -> Path:
+    """The report as one page (`html_name`) and one PNG per drawn chart in `folder`, which
+    holds this report only; `source` says in the footer where its figures come from."""
+    html = _render_html(title, subtitle, headline, sections, source)
     folder.mkdir(parents=True, exist_ok=True)
     charts = [chart for section in sections for chart in section.charts if chart.png]
     for chart in charts:

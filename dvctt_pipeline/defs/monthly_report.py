@@ -117,8 +117,9 @@ def draw(
         ui_province_markdown,
     )
 
-    folder, source = reports_dir(warehouse.location), f"kho dữ liệu {warehouse.source_name}"
-    reports = render_monthly_reports(figures, folder, source)
+    folder = reports_dir(warehouse.location)
+    # the run an analyst finds in the UI, not the warehouse's place on this machine
+    reports = render_monthly_reports(figures, folder, f"lần chạy {context.run_id[:8]}")
     for partition, report in zip(partitions, reports, strict=True):
         # within the reports folder: the machine's own folders stay out of the UI
         relative = report.html_path.relative_to(folder).as_posix()

@@ -15,9 +15,10 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from itertools import repeat
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -55,9 +56,11 @@ from dvctt_pipeline.serve.report.vietnamese import (
     in_sentence,
     level_name,
     metric_title,
+    moment,
     percent,
     period_label,
 )
+from dvctt_pipeline.settings import TIMEZONE
 
 NATIONAL_TREND_LABEL = "Tỷ lệ hồ sơ trực tuyến toàn quốc theo tháng"
 
@@ -178,7 +181,7 @@ def read_month(con: duckdb.DuckDBPyConnection, month: date) -> ReportData:
 def render_monthly_report(data: ReportData, reports_dir: Path, source: str) -> MonthlyReport:
     """Draw the charts and write the report under reports_dir/YYYY-MM/.
 
-    `source` names where the figures come from, for the report's footer.
+    `source` names the copy of the figures, for the report's footer.
     """
     sections = build_sections(data)
     html_path = write_report(
@@ -259,11 +262,17 @@ def ui_province_markdown(report: MonthlyReport, reports_dir: Path) -> dict[str, 
     return entries
 
 
+def publication(serving: Path) -> str:
+    """The serving file as a report's footer names it: when it was published."""
+    published = datetime.fromtimestamp(serving.stat().st_mtime, ZoneInfo(TIMEZONE))
+    return f"bản công bố lúc {moment(published)}"
+
+
 def render_from_serving(serving: Path, month: date, reports_dir: Path) -> MonthlyReport:
     """The report from the published serving file, opened read-only like any BI tool."""
     with duckdb.connect(str(serving), read_only=True) as con:
         data = read_month(con, month)
-    return render_monthly_report(data, reports_dir, source=f"tệp phục vụ {serving}")
+    return render_monthly_report(data, reports_dir, source=publication(serving))
 
 
 def render_province_from_serving(serving: Path, month: date, province_code: str,
@@ -271,4 +280,4 @@ def render_province_from_serving(serving: Path, month: date, province_code: str,
     """One province's report from the published serving file, opened read-only."""
     with duckdb.connect(str(serving), read_only=True) as con:
         data = read_province(con, month, province_code)
-    return render_province_report(data, reports_dir, source=f"tệp phục vụ {serving}")
+    return render_province_report(data, reports_dir, source=publication(serving))

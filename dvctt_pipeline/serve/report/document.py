@@ -21,9 +21,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dvctt_pipeline.serve.report.charts import png_pair, report_style
-from dvctt_pipeline.serve.report.vietnamese import NO_DATA
+from dvctt_pipeline.serve.report.vietnamese import NO_DATA, moment
 from dvctt_pipeline.settings import TIMEZONE
 
+# where every report's figures come from, whichever copy of the marts it is drawn from
+DATA_ORIGIN = "hồ sơ trên Cổng Dịch vụ công quốc gia và báo cáo tháng (Biểu 06)"
 FILE_DPI = 110  # the PNG files and the HTML: sharp enough to print
 UI_SCALE = 0.55  # the Dagster UI's copies: event-log metadata should stay small
 
@@ -130,7 +132,7 @@ def _render_html(title: str, subtitle: str, headline: list[dict[str, str]],
             for section in sections
         ],
         no_data=NO_DATA,
-        footer=f"Nguồn: {source}. Lập lúc {generated:%H:%M ngày %d/%m/%Y}.",
+        footer=f"Nguồn: {DATA_ORIGIN}; {source}. Lập lúc {moment(generated)}.",
     )
 
 
@@ -144,7 +146,8 @@ def _write_atomically(path: Path, content: bytes) -> None:
 def write_report(folder: Path, html_name: str, *, title: str, subtitle: str,
                  headline: list[dict[str, str]], sections: list[Section], source: str) -> Path:
     """The report as one page (`html_name`) and one PNG per drawn chart in `folder`, which
-    holds this report only; `source` says in the footer where its figures come from."""
+    holds this report only; `source` says in the footer which copy of the figures it shows
+    (a run, a publication), never the machine's folders: the report is sent on."""
     html = _render_html(title, subtitle, headline, sections, source)
     folder.mkdir(parents=True, exist_ok=True)
     charts = [chart for section in sections for chart in section.charts if chart.png]

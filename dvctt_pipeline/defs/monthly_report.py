@@ -124,6 +124,10 @@ def draw(
         # within the reports folder: the machine's own folders stay out of the UI
         relative = report.html_path.relative_to(folder).as_posix()
         context.log.info(f"Report for {report.month:%Y-%m}: {relative} in the reports folder")
+        for removed in report.removed_provinces:
+            context.log.info(f"Report for {report.month:%Y-%m}: removed the report in "
+                             f"{removed.relative_to(folder).as_posix()}, a province the month "
+                             "no longer reports (its targets withdrawn, or its code gone)")
         yield dg.AssetMaterialization(
             "monthly_report", partition=partition,
             description=ui_description(report, relative, REPORTS_DIR_ENV),

@@ -30,6 +30,7 @@ from dvctt_pipeline.serve.province_report import (
     ProvinceReport,
     read_province,
     read_target_provinces,
+    remove_other_province_reports,
     render_province_report,
 )
 from dvctt_pipeline.serve.report.charts import compliance_figure, ranking_figure, trend_figure
@@ -69,6 +70,8 @@ NATIONAL_TREND_LABEL = "Tỷ lệ hồ sơ trực tuyến toàn quốc theo thá
 class MonthlyReport(Report):
     # the reports of the provinces that set targets for the year, where they were drawn too
     provinces: list[ProvinceReport] = field(default_factory=list)
+    # the folders of province reports the month no longer has, emptied when it was drawn
+    removed_provinces: list[Path] = field(default_factory=list)
 
     @property
     def png_paths(self) -> list[Path]:
@@ -206,10 +209,14 @@ def read_month_figures(con: duckdb.DuckDBPyConnection, month: date) -> MonthFigu
 
 
 def render_month(figures: MonthFigures, reports_dir: Path, source: str) -> MonthlyReport:
-    """The month's national report and the reports of its provinces with targets."""
+    """The month's national report and the reports of its provinces with targets, and of
+    those only: a province report the month no longer has is removed."""
     report = render_monthly_report(figures.national, reports_dir, source)
-    return replace(report, provinces=[render_province_report(province, reports_dir, source)
-                                      for province in figures.provinces])
+    provinces = [render_province_report(province, reports_dir, source)
+                 for province in figures.provinces]
+    removed = remove_other_province_reports(
+        reports_dir, report.month, {province.province_code for province in provinces})
+    return replace(report, provinces=provinces, removed_provinces=removed)
 
 
 def render_monthly_reports(

@@ -79,6 +79,31 @@ def province_folder(reports_dir: Path, month: date, code: str) -> Path:
     return reports_dir / f"{month:%Y-%m}" / f"tinh_{code}"
 
 
+def _is_report_file(path: Path) -> bool:
+    """A file a province report writes: its page, a chart, or either half-written."""
+    return path.is_file() and (path.suffix == ".png" or path.name.startswith("bao_cao_dvctt_")
+                               or path.name.endswith(".building"))
+
+
+def remove_other_province_reports(reports_dir: Path, month: date,
+                                  codes: set[str]) -> list[Path]:
+    """Remove the month's province reports other than those of `codes`: a province whose
+    targets were withdrawn, or whose code the month no longer has, must not keep a report
+    that looks current. Only report files go; a folder holding anything else stays with it.
+    Returns the folders emptied of their report."""
+    removed = []
+    for folder in sorted((reports_dir / f"{month:%Y-%m}").glob("tinh_[0-9][0-9]")):
+        if not folder.is_dir() or folder.name.removeprefix("tinh_") in codes:
+            continue
+        for path in folder.iterdir():
+            if _is_report_file(path):
+                path.unlink()
+        if not any(folder.iterdir()):
+            folder.rmdir()
+        removed.append(folder)
+    return removed
+
+
 # ------------------------------------------------------------------- the province's place
 
 def _movement(standing: Standing) -> str:

@@ -39,8 +39,14 @@ def export_records(landing: Path) -> list[dict]:
     return records
 
 
-def latest_valid_dossiers(landing: Path) -> pd.DataFrame:
-    frame = pd.DataFrame(export_records(landing))
+@pytest.fixture(scope="module")
+def exported(pipeline: PipelineFolders) -> list[dict]:
+    """The sample's export records, parsed once for the tests that read them."""
+    return export_records(pipeline.landing)
+
+
+def latest_valid_dossiers(records: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(records)
     frame = frame[frame["MaHoSo"].fillna("").ne("") & frame["NgayTiepNhan"].fillna("").ne("")]
     return frame.sort_values("_order").groupby("MaHoSo").tail(1)
 
@@ -66,12 +72,14 @@ def report_only_rows(landing: Path, agencies: pd.DataFrame, dossier_agencies: se
     return frame[~frame["agency_code"].isin(dossier_agencies)]
 
 
-def expected_province_counts(landing: Path) -> pd.DataFrame:
+@pytest.fixture(scope="module")
+def expected_province_counts(pipeline: PipelineFolders, exported: list[dict]) -> pd.DataFrame:
     """Received and online dossiers per province and month, computed from the files alone:
     the dossier exports, and the workbooks of the agencies that have no dossier."""
+    landing = pipeline.landing
     agencies = pd.read_csv(landing / "reference" / "agencies.csv", dtype=str)
     province_of = dict(zip(agencies["agency_code"], agencies["province_code"], strict=True))
-    dossiers = latest_valid_dossiers(landing)
+    dossiers = latest_valid_dossiers(exported)
     dossiers = dossiers[dossiers["TrangThaiHoSo"].astype(int) != 3]
     agency = dossiers["MaDonViXuLy"].where(
         dossiers["MaDonViXuLy"].isin(province_of), dossiers["MaHoSo"].str.split("-").str[0])
@@ -88,8 +96,9 @@ def expected_province_counts(landing: Path) -> pd.DataFrame:
         ).reset_index()
 
 
-def test_province_figures_match_the_generated_records(pipeline: PipelineFolders):
-    expected = expected_province_counts(pipeline.landing)
+def test_province_figures_match_the_generated_records(pipeline: PipelineFolders,
+                                                      expected_province_counts: pd.DataFrame):
+    expected = expected_province_counts
     actual = pd.DataFrame(
         pipeline.query(
             "SELECT province_code, strftime(period_start, '%Y%m'), received, received_online "
@@ -104,8 +113,9 @@ def test_province_figures_match_the_generated_records(pipeline: PipelineFolders)
     assert len(merged) == 4 * 63
 
 
-def test_national_share_is_a_ratio_of_sums(pipeline: PipelineFolders):
-    expected = expected_province_counts(pipeline.landing)
+def test_national_share_is_a_ratio_of_sums(pipeline: PipelineFolders,
+                                           expected_province_counts: pd.DataFrame):
+    expected = expected_province_counts
     ((received, online, share),) = pipeline.query(
         "SELECT received, received_online, online_share_all FROM marts.national_period_rates "
         "WHERE period_type = 'ytd' AND period_end = DATE '2022-04-30'")
@@ -124,8 +134,9 @@ def test_bad_lines_are_counted_and_kept_aside(pipeline: PipelineFolders):
         assert read == loaded + quarantined
 
 
-def test_a_dossier_updated_in_a_later_export_counts_once_in_its_month(pipeline: PipelineFolders):
-    records = export_records(pipeline.landing)
+def test_a_dossier_updated_in_a_later_export_counts_once_in_its_month(pipeline: PipelineFolders,
+                                                                     exported: list[dict]):
+    records = exported
     months = {}
     for record in records:
         months.setdefault(record.get("MaHoSo"), set()).add(record["_order"][0][:7])
@@ -153,14 +164,15 @@ def test_rerunning_a_month_gives_identical_marts(pipeline: PipelineFolders):
     assert marts_content(pipeline.serving) == before
 
 
-def personal_values(landing: Path) -> set[str]:
-    return {str(record[field]) for record in export_records(landing)
+def personal_values(records: list[dict]) -> set[str]:
+    return {str(record[field]) for record in records
             for field in PERSONAL_FIELDS if record.get(field)}
 
 
 @pytest.mark.parametrize("database", ["warehouse", "serving"])
-def test_no_personal_data_in_any_table(pipeline: PipelineFolders, database: str):
-    values = personal_values(pipeline.landing)
+def test_no_personal_data_in_any_table(pipeline: PipelineFolders, exported: list[dict],
+                                       database: str):
+    values = personal_values(exported)
     assert len(values) > 1000  # the sample does carry personal data
     with duckdb.connect(str(getattr(pipeline, database)), read_only=True) as con:
         con.execute("CREATE TEMP TABLE personal AS SELECT unnest($v) AS personal_value",
@@ -252,12 +264,12 @@ def test_a_month_records_its_own_rows_not_the_whole_tables(pipeline: PipelineFol
     assert periods["table_rows"].value == every_period
 
 
-def fee_bearing_dossiers(landing: Path) -> pd.DataFrame:
+def fee_bearing_dossiers(landing: Path, records: list[dict]) -> pd.DataFrame:
     """Received dossiers with a fee (the sum of DanhSachLePhi's Gia above 0): their
     province, procedure, month and whether they were filed online."""
     agencies = pd.read_csv(landing / "reference" / "agencies.csv", dtype=str)
     province_of = dict(zip(agencies["agency_code"], agencies["province_code"], strict=True))
-    dossiers = latest_valid_dossiers(landing)
+    dossiers = latest_valid_dossiers(records)
     fee = dossiers["DanhSachLePhi"].map(lambda fees: sum(item["Gia"] for item in fees))
     dossiers = dossiers[(dossiers["TrangThaiHoSo"].astype(int) != 3) & (fee > 0)]
     agency = dossiers["MaDonViXuLy"].where(
@@ -268,11 +280,12 @@ def fee_bearing_dossiers(landing: Path) -> pd.DataFrame:
                          "online": dossiers["KenhThucHien"].astype(str).eq("2")})
 
 
-def test_fee_policy_effects_count_the_generated_dossiers(pipeline: PipelineFolders):
+def test_fee_policy_effects_count_the_generated_dossiers(pipeline: PipelineFolders,
+                                                         exported: list[dict]):
     """The sample's two policies take effect on the 1st of a month of the run, so its months
     before are before, its months from then on after (all within valid_to)."""
     policies = pd.read_csv(pipeline.landing / "fees" / "fee_policies.csv", dtype=str)
-    dossiers = fee_bearing_dossiers(pipeline.landing)
+    dossiers = fee_bearing_dossiers(pipeline.landing, exported)
     rows = {row[0]: row for row in pipeline.query(
         "SELECT province_code, covered_before_received, covered_before_online, "
         "covered_after_received, covered_after_online, others_before_received, "

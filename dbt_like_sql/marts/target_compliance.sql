@@ -118,27 +118,34 @@ ytd_counts AS (
     WHERE period_type = 'ytd' AND period_end >= $window_start
 ),
 
+-- an agency's year to date per metric: its value and, for a rate of dossiers, the counts
+-- behind it (a metric without a value is judged no_data, whatever its counts)
+ytd_figures AS (
+    SELECT
+        actual.*,
+        counts.numerator AS ytd_numerator,
+        counts.denominator AS ytd_denominator
+    FROM ytd_actuals AS actual
+    LEFT JOIN ytd_counts AS counts USING (agency_code, period_end, metric)
+),
+
 compliance AS (
     SELECT
         target.*,
         month.as_of_month,
         month.period_start,
         month.period_end,
-        actual.actual,
-        counts.numerator AS ytd_numerator,
-        counts.denominator AS ytd_denominator,
+        figures.actual,
+        figures.ytd_numerator,
+        figures.ytd_denominator,
         month(month.as_of_month) AS months_elapsed,
         12 - month(month.as_of_month) AS months_left
     FROM applicable_targets AS target
     JOIN months_in_window AS month USING (year)
-    LEFT JOIN ytd_actuals AS actual
-        ON actual.agency_code = target.agency_code
-        AND actual.metric = target.metric
-        AND actual.period_end = month.period_end
-    LEFT JOIN ytd_counts AS counts
-        ON counts.agency_code = target.agency_code
-        AND counts.metric = target.metric
-        AND counts.period_end = month.period_end
+    LEFT JOIN ytd_figures AS figures
+        ON figures.agency_code = target.agency_code
+        AND figures.metric = target.metric
+        AND figures.period_end = month.period_end
 ),
 
 -- the status is judged against the minimum target, and so is what is still needed

@@ -69,8 +69,6 @@ async function drawnArea(page, margin = 30) {
   // below target still need
   await page.setViewportSize({ width: 1000, height: 1000 });
   await page.goto(`file://${provinceReport}`);
-  // the footer names the folders of the machine that wrote the report
-  await page.addStyleTag({ content: 'footer { display: none; }' });
   await page.waitForTimeout(1500);
   await page.screenshot({ path: `${out}/province_report.png`, fullPage: true });
   await browser.close();

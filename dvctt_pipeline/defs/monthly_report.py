@@ -117,12 +117,17 @@ def draw(
         ui_province_markdown,
     )
 
-    folder, source = reports_dir(warehouse.location), f"kho dữ liệu {warehouse.source_name}"
-    reports = render_monthly_reports(figures, folder, source)
+    folder = reports_dir(warehouse.location)
+    # the run an analyst finds in the UI, not the warehouse's place on this machine
+    reports = render_monthly_reports(figures, folder, f"lần chạy {context.run_id[:8]}")
     for partition, report in zip(partitions, reports, strict=True):
         # within the reports folder: the machine's own folders stay out of the UI
         relative = report.html_path.relative_to(folder).as_posix()
         context.log.info(f"Report for {report.month:%Y-%m}: {relative} in the reports folder")
+        for removed in report.removed_provinces:
+            context.log.info(f"Report for {report.month:%Y-%m}: removed the report in "
+                             f"{removed.relative_to(folder).as_posix()}, a province the month "
+                             "no longer reports (its targets withdrawn, or its code gone)")
         yield dg.AssetMaterialization(
             "monthly_report", partition=partition,
             description=ui_description(report, relative, REPORTS_DIR_ENV),

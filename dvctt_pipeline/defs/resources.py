@@ -45,11 +45,6 @@ class Warehouse(DuckDBResource):
         return Path(self.lake_data_path) if self.lake_catalog else Path(self.database)
 
     @property
-    def source_name(self) -> str:
-        """The warehouse as reports name it (never the catalog's connection string)."""
-        return f"DuckLake {self.lake_data_path}" if self.lake_catalog else self.database
-
-    @property
     def landing(self) -> Path:
         return Path(self.landing_dir)
 

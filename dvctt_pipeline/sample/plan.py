@@ -15,7 +15,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from dvctt_pipeline.months import months_between
+from dvctt_pipeline.months import month_index, months_between
 from dvctt_pipeline.reference import admin_units
 from dvctt_pipeline.sample import seed_2022
 from dvctt_pipeline.sample.catalog import LEVELS, Catalogue
@@ -70,10 +70,6 @@ def _logit(p: np.ndarray | float) -> np.ndarray | float:
 
 def _expit(x: np.ndarray | float) -> np.ndarray | float:
     return 1 / (1 + np.exp(-x))
-
-
-def month_index(month: date) -> int:
-    return month.year * 12 + month.month - 1
 
 
 def share_drift(month: date) -> float:

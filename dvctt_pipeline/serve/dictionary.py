@@ -56,17 +56,10 @@ class ColumnEntry:
     unit: str
     description: str  # "Vietnamese / English", as in the header
 
-    @property
-    def description_vi(self) -> str:
-        return self.description.partition(" / ")[0]
-
-    @property
-    def description_en(self) -> str:
-        return self.description.partition(" / ")[2]
-
     def csv_row(self) -> dict[str, str]:
+        vietnamese, _, english = self.description.partition(" / ")
         return {"table": self.table, "column": self.column, "type": self.type, "unit": self.unit,
-                "description_vi": self.description_vi, "description_en": self.description_en}
+                "description_vi": vietnamese, "description_en": english}
 
 
 def unit_of(model: SqlModel | None, column: str, data_type: str) -> str:

@@ -15,9 +15,10 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from itertools import repeat
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -29,6 +30,7 @@ from dvctt_pipeline.serve.province_report import (
     ProvinceReport,
     read_province,
     read_target_provinces,
+    remove_other_province_reports,
     render_province_report,
 )
 from dvctt_pipeline.serve.report.charts import compliance_figure, ranking_figure, trend_figure
@@ -42,43 +44,38 @@ from dvctt_pipeline.serve.report.data import (
 from dvctt_pipeline.serve.report.document import (
     Chart,
     Column,
+    Report,
     Section,
     Table,
-    data_uri,
     draw_chart,
     integer,
-    render_html,
-    write_report_files,
+    ui_picture,
+    write_report,
 )
 from dvctt_pipeline.serve.report.vietnamese import (
     NO_DATA,
     in_sentence,
     level_name,
     metric_title,
+    moment,
     percent,
     period_label,
 )
+from dvctt_pipeline.settings import TIMEZONE
 
 NATIONAL_TREND_LABEL = "Tỷ lệ hồ sơ trực tuyến toàn quốc theo tháng"
 
 
 @dataclass(frozen=True)
-class MonthlyReport:
-    month: date
-    html_path: Path
-    sections: list[Section]
+class MonthlyReport(Report):
     # the reports of the provinces that set targets for the year, where they were drawn too
     provinces: list[ProvinceReport] = field(default_factory=list)
-
-    @property
-    def charts(self) -> list[Chart]:
-        return [chart for section in self.sections for chart in section.charts]
+    # the folders of province reports the month no longer has, emptied when it was drawn
+    removed_provinces: list[Path] = field(default_factory=list)
 
     @property
     def png_paths(self) -> list[Path]:
         return [self.html_path.parent / chart.filename for chart in self.charts if chart.png]
-
-
 
 
 # ---------------------------------------------------------------------------- tables
@@ -130,24 +127,24 @@ def _ranking_chart(data: ReportData, metric: str, period_type: str) -> Chart:
     if ranking is None:
         return draw_chart(name, title, label, None)
     return draw_chart(name, title, label, lambda: ranking_figure(ranking, data.month),
-                 _ranking_table(ranking))
+                      _ranking_table(ranking))
 
 
 def _trend_chart(data: ReportData) -> Chart:
     trend = data.trend
     build = None if trend is None else (lambda: trend_figure(trend))
     return draw_chart("xu_huong_online_share_all", "Trong tháng và lũy kế từ đầu năm",
-                 NATIONAL_TREND_LABEL, build,
-                 None if trend is None else _trend_table(trend))
+                      NATIONAL_TREND_LABEL, build,
+                      None if trend is None else _trend_table(trend))
 
 
 def _compliance_chart(data: ReportData) -> Chart:
     compliance = data.compliance
     build = None if compliance is None else (lambda: compliance_figure(compliance, data.month))
     return draw_chart("dat_chi_tieu_theo_cap", "Tỷ lệ đơn vị đạt chỉ tiêu, "
-                 + in_sentence(period_label("ytd", data.month)),
-                 "Tỷ lệ đơn vị đạt chỉ tiêu theo cấp hành chính, lũy kế từ đầu năm", build,
-                 None if compliance is None else _compliance_table(compliance))
+                      + in_sentence(period_label("ytd", data.month)),
+                      "Tỷ lệ đơn vị đạt chỉ tiêu theo cấp hành chính, lũy kế từ đầu năm", build,
+                      None if compliance is None else _compliance_table(compliance))
 
 
 def build_sections(data: ReportData) -> list[Section]:
@@ -179,16 +176,6 @@ def _headline(data: ReportData) -> list[dict[str, str]]:
     return figures
 
 
-def write_report(data: ReportData, sections: list[Section], folder: Path,
-                 source: str) -> Path:
-    html = render_html(
-        title=f"Báo cáo dịch vụ công trực tuyến tháng {data.month:%m/%Y}",
-        subtitle=f"Số liệu tháng {data.month:%m/%Y} và lũy kế từ đầu năm {data.month.year}; "
-        "xếp hạng theo địa giới hành chính tại thời điểm báo cáo.",
-        headline=_headline(data), sections=sections, source=source)
-    return write_report_files(folder, f"bao_cao_dvctt_{data.month:%Y-%m}.html", sections, html)
-
-
 def read_month(con: duckdb.DuckDBPyConnection, month: date) -> ReportData:
     """The month's figures from `marts`: quick, so the database can be let go before drawing."""
     return read_report_data(con, month, RANKED_METRICS)
@@ -197,10 +184,15 @@ def read_month(con: duckdb.DuckDBPyConnection, month: date) -> ReportData:
 def render_monthly_report(data: ReportData, reports_dir: Path, source: str) -> MonthlyReport:
     """Draw the charts and write the report under reports_dir/YYYY-MM/.
 
-    `source` names where the figures come from, for the report's footer.
+    `source` names the copy of the figures, for the report's footer.
     """
     sections = build_sections(data)
-    html_path = write_report(data, sections, reports_dir / f"{data.month:%Y-%m}", source)
+    html_path = write_report(
+        reports_dir / f"{data.month:%Y-%m}", f"bao_cao_dvctt_{data.month:%Y-%m}.html",
+        title=f"Báo cáo dịch vụ công trực tuyến tháng {data.month:%m/%Y}",
+        subtitle=f"Số liệu tháng {data.month:%m/%Y} và lũy kế từ đầu năm {data.month.year}; "
+        "xếp hạng theo địa giới hành chính tại thời điểm báo cáo.",
+        headline=_headline(data), sections=sections, source=source)
     return MonthlyReport(data.month, html_path, sections)
 
 
@@ -217,10 +209,14 @@ def read_month_figures(con: duckdb.DuckDBPyConnection, month: date) -> MonthFigu
 
 
 def render_month(figures: MonthFigures, reports_dir: Path, source: str) -> MonthlyReport:
-    """The month's national report and the reports of its provinces with targets."""
+    """The month's national report and the reports of its provinces with targets, and of
+    those only: a province report the month no longer has is removed."""
     report = render_monthly_report(figures.national, reports_dir, source)
-    return replace(report, provinces=[render_province_report(province, reports_dir, source)
-                                      for province in figures.provinces])
+    provinces = [render_province_report(province, reports_dir, source)
+                 for province in figures.provinces]
+    removed = remove_other_province_reports(
+        reports_dir, report.month, {province.province_code for province in provinces})
+    return replace(report, provinces=provinces, removed_provinces=removed)
 
 
 def render_monthly_reports(
@@ -242,10 +238,7 @@ def ui_markdown(report: MonthlyReport) -> dict[str, str]:
     entries = {}
     for section in report.sections:
         for chart in section.charts:
-            heading = f"**{section.title}: {chart.title}**\n\n"
-            body = (f"![{chart.title}]({data_uri(chart.ui_png)})" if chart.ui_png
-                    else f"_{NO_DATA}_")
-            entries[chart.label] = heading + body
+            entries[chart.label] = f"**{section.title}: {chart.title}**\n\n{ui_picture(chart)}"
     national = entries.pop(NATIONAL_TREND_LABEL)
     return {NATIONAL_TREND_LABEL: national, **entries}
 
@@ -254,13 +247,11 @@ def ui_description(report: MonthlyReport, relative_path: str, folder_variable: s
     """The month's materialization in the Dagster UI: the report's place and its national
     chart (the UI cannot serve the report's file, so the text says where it is)."""
     trend = next(chart for chart in report.charts if chart.label == NATIONAL_TREND_LABEL)
-    picture = (f"![{trend.label}]({data_uri(trend.ui_png)})" if trend.ui_png
-               else f"_{NO_DATA}_")
     return (
         f"**Báo cáo tháng {report.month:%m/%Y}**: `{relative_path}` in the reports folder "
         f"(`${folder_variable}`, default `data/reports`); open it in a browser, or write it "
         f"again with `dvctt report --month {report.month:%Y-%m}`.\n\n"
-        f"**{trend.label}**\n\n{picture}"
+        f"**{trend.label}**\n\n{ui_picture(trend)}"
     )
 
 
@@ -271,20 +262,24 @@ def ui_province_markdown(report: MonthlyReport, reports_dir: Path) -> dict[str, 
     for province in report.provinces:
         relative = province.html_path.relative_to(reports_dir).as_posix()
         trend = next(chart for chart in province.charts if chart.label == PROVINCE_TREND_LABEL)
-        picture = (f"![{trend.label}]({data_uri(trend.ui_png)})" if trend.ui_png
-                   else f"_{NO_DATA}_")
         entries[f"Báo cáo tỉnh {province.province_name}"] = (
             f"`{relative}` in the reports folder; `dvctt report --month {report.month:%Y-%m} "
             f"--province {province.province_code}` writes it again.\n\n"
-            f"**{trend.label}**\n\n{picture}")
+            f"**{trend.label}**\n\n{ui_picture(trend)}")
     return entries
+
+
+def publication(serving: Path) -> str:
+    """The serving file as a report's footer names it: when it was published."""
+    published = datetime.fromtimestamp(serving.stat().st_mtime, ZoneInfo(TIMEZONE))
+    return f"bản công bố lúc {moment(published)}"
 
 
 def render_from_serving(serving: Path, month: date, reports_dir: Path) -> MonthlyReport:
     """The report from the published serving file, opened read-only like any BI tool."""
     with duckdb.connect(str(serving), read_only=True) as con:
         data = read_month(con, month)
-    return render_monthly_report(data, reports_dir, source=f"tệp phục vụ {serving}")
+    return render_monthly_report(data, reports_dir, source=publication(serving))
 
 
 def render_province_from_serving(serving: Path, month: date, province_code: str,
@@ -292,4 +287,4 @@ def render_province_from_serving(serving: Path, month: date, province_code: str,
     """One province's report from the published serving file, opened read-only."""
     with duckdb.connect(str(serving), read_only=True) as con:
         data = read_province(con, month, province_code)
-    return render_province_report(data, reports_dir, source=f"tệp phục vụ {serving}")
+    return render_province_report(data, reports_dir, source=publication(serving))

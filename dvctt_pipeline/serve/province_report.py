@@ -36,14 +36,13 @@ from dvctt_pipeline.serve.report.data import (
     read_province_data,
 )
 from dvctt_pipeline.serve.report.document import (
-    Chart,
     Column,
+    Report,
     Section,
     Table,
     draw_chart,
     integer,
-    render_html,
-    write_report_files,
+    write_report,
 )
 from dvctt_pipeline.serve.report.vietnamese import (
     NO_DATA,
@@ -71,20 +70,38 @@ TREND_LABEL = "Tỷ lệ hồ sơ trực tuyến của tỉnh và toàn quốc t
 
 
 @dataclass(frozen=True)
-class ProvinceReport:
-    month: date
+class ProvinceReport(Report):
     province_code: str
     province_name: str
-    html_path: Path
-    sections: list[Section]
-
-    @property
-    def charts(self) -> list[Chart]:
-        return [chart for section in self.sections for chart in section.charts]
 
 
 def province_folder(reports_dir: Path, month: date, code: str) -> Path:
     return reports_dir / f"{month:%Y-%m}" / f"tinh_{code}"
+
+
+def _is_report_file(path: Path) -> bool:
+    """A file a province report writes: its page, a chart, or either half-written."""
+    return path.is_file() and (path.suffix == ".png" or path.name.startswith("bao_cao_dvctt_")
+                               or path.name.endswith(".building"))
+
+
+def remove_other_province_reports(reports_dir: Path, month: date,
+                                  codes: set[str]) -> list[Path]:
+    """Remove the month's province reports other than those of `codes`: a province whose
+    targets were withdrawn, or whose code the month no longer has, must not keep a report
+    that looks current. Only report files go; a folder holding anything else stays with it.
+    Returns the folders emptied of their report."""
+    removed = []
+    for folder in sorted((reports_dir / f"{month:%Y-%m}").glob("tinh_[0-9][0-9]")):
+        if not folder.is_dir() or folder.name.removeprefix("tinh_") in codes:
+            continue
+        for path in folder.iterdir():
+            if _is_report_file(path):
+                path.unlink()
+        if not any(folder.iterdir()):
+            folder.rmdir()
+        removed.append(folder)
+    return removed
 
 
 # ------------------------------------------------------------------- the province's place
@@ -348,18 +365,16 @@ def build_province_sections(data: ProvinceData) -> list[Section]:
 def render_province_report(data: ProvinceData, reports_dir: Path,
                            source: str) -> ProvinceReport:
     sections = build_province_sections(data)
-    html = render_html(
+    html_path = write_report(
+        province_folder(reports_dir, data.month, data.province_code),
+        f"bao_cao_dvctt_{data.month:%Y-%m}_tinh_{data.province_code}.html",
         title=f"Báo cáo dịch vụ công trực tuyến tỉnh {data.province_name}, "
         f"tháng {data.month:%m/%Y}",
         subtitle=f"Số liệu tháng {data.month:%m/%Y} và lũy kế từ đầu năm {data.month.year}; "
         "thứ hạng trong các tỉnh, thành phố theo địa giới hành chính tại thời điểm báo cáo.",
         headline=_headline(data), sections=sections, source=source)
-    folder = province_folder(reports_dir, data.month, data.province_code)
-    html_path = write_report_files(
-        folder, f"bao_cao_dvctt_{data.month:%Y-%m}_tinh_{data.province_code}.html", sections,
-        html)
-    return ProvinceReport(data.month, data.province_code, data.province_name, html_path,
-                          sections)
+    return ProvinceReport(data.month, html_path, sections, data.province_code,
+                          data.province_name)
 
 
 class UnknownProvince(ValueError):

@@ -7,7 +7,8 @@ and read the marts back; the expected figures are computed by hand in each test.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import count
@@ -111,10 +112,25 @@ class HandMadeWarehouse:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-@pytest.fixture
-def warehouse() -> Iterator[HandMadeWarehouse]:
+@contextmanager
+def hand_made_warehouse() -> Iterator[HandMadeWarehouse]:
+    """An empty warehouse in memory."""
     with duckdb.connect() as con:
         ensure_base_tables(con)
         con.create_function("name_key", name_key, [str], str)
         load_admin_units(con)
         yield HandMadeWarehouse(con)
+
+
+@pytest.fixture
+def warehouse() -> Iterator[HandMadeWarehouse]:
+    with hand_made_warehouse() as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def new_module_warehouse() -> Iterator[Callable[[], HandMadeWarehouse]]:
+    """Opens empty warehouses that last as long as the module: for a module-scoped fixture
+    whose tests only read what it built, so that the models run once, not once a test."""
+    with ExitStack() as warehouses:
+        yield lambda: warehouses.enter_context(hand_made_warehouse())

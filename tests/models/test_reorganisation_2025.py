@@ -10,8 +10,10 @@ import pytest
 VALIDITY_2025 = (date(2025, 7, 1), None)
 
 
-@pytest.fixture
-def merged_provinces(warehouse):
+@pytest.fixture(scope="module")
+def merged_provinces(new_module_warehouse):
+    """Its tests only read it."""
+    warehouse = new_module_warehouse()
     warehouse.agency("L1", "province", "17")   # exists only before 2025-07-01
     warehouse.agency("L2", "province", "25")
     warehouse.agency("L3", "district", "17")

@@ -13,9 +13,11 @@ def compliance(warehouse, as_of_month: str) -> dict[str, dict]:
     return {row["agency_code"]: row for row in rows}
 
 
-@pytest.fixture
-def khanh_hoa(warehouse):
-    """Khánh Hòa: departments 45–50 %, districts 35–40 %, one department with its own 70 %."""
+@pytest.fixture(scope="module")
+def khanh_hoa(new_module_warehouse):
+    """Khánh Hòa: departments 45–50 %, districts 35–40 %, one department with its own 70 %;
+    its tests only read it."""
+    warehouse = new_module_warehouse()
     for code, level in (("S1", "province"), ("S2", "province"), ("S3", "province"),
                         ("S4", "province"), ("Q1", "district")):
         warehouse.agency(code, level, "56")
@@ -86,9 +88,11 @@ def year_end_share(row: dict, share_rest_of_year: float) -> float:
     return counted / received
 
 
-@pytest.fixture
-def hoa_binh(warehouse):
-    """Four months of Hòa Bình: 10 dossiers a month per agency, different targets and metrics."""
+@pytest.fixture(scope="module")
+def hoa_binh(new_module_warehouse):
+    """Four months of Hòa Bình: 10 dossiers a month per agency, different targets and
+    metrics; its tests only read it."""
+    warehouse = new_module_warehouse()
     warehouse.catalogue("2022-01-01", "17", "province", {"P1": ("full", True),
                                                           "P2": ("information", False)})
     for code in ("S1", "S2", "S3", "S4", "S5"):

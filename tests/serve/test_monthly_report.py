@@ -8,8 +8,9 @@ import re
 import shutil
 import struct
 import warnings
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -34,6 +35,7 @@ from dvctt_pipeline.serve.report.charts import (
     report_style,
     trend_figure,
 )
+from dvctt_pipeline.settings import TIMEZONE
 
 PROVINCES = {
     "79": "TP. Hồ Chí Minh", "17": "Hòa Bình", "22": "Quảng Ninh", "37": "Ninh Bình",
@@ -246,7 +248,13 @@ def test_dvctt_report_writes_the_month_from_the_serving_file(tmp_path, capsys, m
     assert main(["report", "--month", "2022-04", "--out", str(tmp_path / "out")]) == 0
     html_path = tmp_path / "out" / "2022-04" / "bao_cao_dvctt_2022-04.html"
     assert str(html_path) in capsys.readouterr().out
-    assert "Hòa Bình" in html_path.read_text(encoding="utf-8")
+    page = html_path.read_text(encoding="utf-8")
+    assert "Hòa Bình" in page
+    # the footer says when the figures were published, not where this machine keeps them
+    published = datetime.fromtimestamp(serving.stat().st_mtime, ZoneInfo(TIMEZONE))
+    footer = re.search(r"<footer>(.*)</footer>", page)[1]
+    assert f"bản công bố lúc {published:%H:%M ngày %d/%m/%Y}" in footer
+    assert str(tmp_path) not in page
 
 
 def test_dvctt_report_without_a_serving_file_says_what_to_run(tmp_path, capsys, monkeypatch):
@@ -312,6 +320,10 @@ def test_the_run_writes_every_month_and_shows_the_charts_in_dagster(sample_run):
     assert (sample_run.folders.reports / metadata["report"].value).exists()
     assert str(sample_run.folders.warehouse.parent) not in description + str(
         [value.value for value in metadata.values()])
+    # the page's footer names the run that drew it, not the warehouse's folder either
+    page = (sample_run.folders.reports / metadata["report"].value).read_text("utf-8")
+    assert f"lần chạy {sample_run.result.run_id[:8]}" in page
+    assert str(sample_run.folders.warehouse.parent) not in page
     # small copies: every partition of a range run stores them in the event log
     assert sum(len(value.value) for value in metadata.values() if isinstance(value.value, str)
                ) < 200_000

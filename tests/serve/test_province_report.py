@@ -13,10 +13,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
 from dvctt_pipeline.cli import main
+from dvctt_pipeline.definitions import defs
+from dvctt_pipeline.defs.jobs import REFRESH_JOB_NAME
 from dvctt_pipeline.serve.province_report import (
     STATUS_NAMES,
     read_province,
@@ -219,3 +222,30 @@ def test_a_province_without_a_measured_fee_cut_has_no_fee_section(serving_with_f
     page = render_province(serving_with_fee_cuts, "19", tmp_path)
     assert not [title for title in sections(page) if "giảm phí" in title]
     assert "Thái Nguyên" in page
+
+
+# ------------------------------------------------- a month drawn again, with fewer provinces
+
+def test_a_month_drawn_again_removes_the_reports_of_provinces_it_no_longer_has(
+        sample_run, tmp_path, monkeypatch, capsys):
+    """April as a run drew it before Hà Nội's targets were withdrawn, and a folder where an
+    analyst kept a note beside an old report: the asset drawing April again removes both old
+    reports, and the note stays."""
+    april = tmp_path / "reports" / "2022-04"
+    withdrawn, annotated = april / "tinh_01", april / "tinh_02"
+    for folder in (withdrawn, annotated):
+        folder.mkdir(parents=True)
+        (folder / f"bao_cao_dvctt_2022-04_{folder.name}.html").write_text("<html>cũ</html>")
+        (folder / "xu_huong_tinh_va_toan_quoc.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (annotated / "ghi_chu.txt").write_text("ghi chú của chuyên viên", encoding="utf-8")
+    sample_run.folders.point_environment(monkeypatch)
+    monkeypatch.setenv("DVCTT_REPORTS_DIR", str(tmp_path / "reports"))
+    result = defs().resolve_job_def(REFRESH_JOB_NAME).execute_in_process(
+        partition_key="2022-04-01", asset_selection=[dg.AssetKey("monthly_report")],
+        instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert sorted(path.name for path in april.iterdir() if path.is_dir()) == [
+        "tinh_02", *(f"tinh_{code}" for code in PROVINCES_WITH_TARGETS)]
+    assert [path.name for path in annotated.iterdir()] == ["ghi_chu.txt"]
+    # the run's log says what went
+    assert "removed the report in 2022-04/tinh_01" in capsys.readouterr().err

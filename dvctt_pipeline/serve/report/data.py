@@ -105,20 +105,30 @@ def read_trend(con: duckdb.DuckDBPyConnection, period_end: date) -> pd.DataFrame
     """The national online share month by month, and year to date, up to the report's month."""
     if "online_share_all" not in _columns(con, NATIONAL):
         return None
+    return _shares_by_month(con, NATIONAL, "month_share", "ytd", "ytd_share", period_end)
+
+
+def _shares_by_month(con: duckdb.DuckDBPyConnection, table: str, share: str,
+                     national_period_type: str, national_share: str, period_end: date,
+                     rows: str = "", parameters: dict[str, object] | None = None,
+                     ) -> pd.DataFrame | None:
+    """The online share of `table`'s `rows` month by month over the trend's months (named
+    `share`), beside the national one of the period of `national_period_type` that ends with
+    each month (named `national_share`); None when no month has a share."""
     trend = con.execute(
         f"""
-        SELECT month.period_start, month.online_share_all AS month_share,
-               ytd.online_share_all AS ytd_share
-        FROM {NATIONAL} AS month
-        LEFT JOIN {NATIONAL} AS ytd
-            ON ytd.period_type = 'ytd' AND ytd.period_end = month.period_end
-        WHERE month.period_type = 'month' AND month.period_end <= $end
-          AND month.period_start > $end - to_months({TREND_MONTHS})
-        ORDER BY month.period_start
+        SELECT shares.period_start, shares.online_share_all AS {share},
+               nation.online_share_all AS {national_share}
+        FROM {table} AS shares
+        LEFT JOIN {NATIONAL} AS nation
+            ON nation.period_type = $national_type AND nation.period_end = shares.period_end
+        WHERE shares.period_type = 'month' AND shares.period_end <= $end
+          AND shares.period_start > $end - to_months({TREND_MONTHS}) {rows}
+        ORDER BY shares.period_start
         """,
-        {"end": period_end},
+        {"end": period_end, "national_type": national_period_type, **(parameters or {})},
     ).df()
-    return None if trend["month_share"].isna().all() else trend
+    return None if trend[share].isna().all() else trend
 
 
 def read_compliance(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame | None:
@@ -244,21 +254,10 @@ def _province_trend(con: duckdb.DuckDBPyConnection, code: str,
     """The province's online share month by month beside the national one."""
     if not _columns(con, PROVINCE_RATES) or "online_share_all" not in _columns(con, NATIONAL):
         return None
-    trend = con.execute(
-        f"""
-        SELECT province.period_start, province.online_share_all AS province_share,
-               nation.online_share_all AS national_share
-        FROM {PROVINCE_RATES} AS province
-        LEFT JOIN {NATIONAL} AS nation
-            ON nation.period_type = 'month' AND nation.period_end = province.period_end
-        WHERE province.province_code = $code AND province.geography = 'as_was'
-          AND province.period_type = 'month' AND province.period_end <= $end
-          AND province.period_start > $end - to_months({TREND_MONTHS})
-        ORDER BY province.period_start
-        """,
-        {"code": code, "end": period_end},
-    ).df()
-    return None if trend["province_share"].isna().all() else trend
+    return _shares_by_month(
+        con, PROVINCE_RATES, "province_share", "month", "national_share", period_end,
+        rows="AND shares.province_code = $code AND shares.geography = 'as_was'",
+        parameters={"code": code})
 
 
 def _agencies_with_targets(con: duckdb.DuckDBPyConnection, code: str,

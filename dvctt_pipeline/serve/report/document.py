@@ -12,7 +12,7 @@ import base64
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,9 +21,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dvctt_pipeline.serve.report.charts import png_pair, report_style
-from dvctt_pipeline.serve.report.vietnamese import NO_DATA
+from dvctt_pipeline.serve.report.vietnamese import NO_DATA, moment
 from dvctt_pipeline.settings import TIMEZONE
 
+# where every report's figures come from, whichever copy of the marts it is drawn from
+DATA_ORIGIN = "hồ sơ trên Cổng Dịch vụ công quốc gia và báo cáo tháng (Biểu 06)"
 FILE_DPI = 110  # the PNG files and the HTML: sharp enough to print
 UI_SCALE = 0.55  # the Dagster UI's copies: event-log metadata should stay small
 
@@ -76,6 +78,19 @@ class Section:
     note: str = ""  # a sentence under the title
 
 
+@dataclass(frozen=True)
+class Report:
+    """A report as written: its month, its HTML file and the sections it shows."""
+
+    month: date
+    html_path: Path
+    sections: list[Section]
+
+    @property
+    def charts(self) -> list[Chart]:
+        return [chart for section in self.sections for chart in section.charts]
+
+
 def integer(value: object) -> str:
     """12345 as Vietnamese write it, 12.345."""
     return "–" if pd.isna(value) else f"{int(value):,}".replace(",", ".")
@@ -96,8 +111,13 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def render_html(title: str, subtitle: str, headline: list[dict[str, str]],
-                sections: list[Section], source: str) -> str:
+def ui_picture(chart: Chart) -> str:
+    """The chart's small copy as markdown for the Dagster UI, embedded inline."""
+    return f"![{chart.label}]({data_uri(chart.ui_png)})" if chart.ui_png else f"_{NO_DATA}_"
+
+
+def _render_html(title: str, subtitle: str, headline: list[dict[str, str]],
+                 sections: list[Section], source: str) -> str:
     """The report as one self-contained page: every chart embedded, nothing fetched."""
     generated = datetime.now(ZoneInfo(TIMEZONE))
     return _TEMPLATES.get_template("monthly_report.html.j2").render(
@@ -112,7 +132,7 @@ def render_html(title: str, subtitle: str, headline: list[dict[str, str]],
             for section in sections
         ],
         no_data=NO_DATA,
-        footer=f"Nguồn: {source}. Lập lúc {generated:%H:%M ngày %d/%m/%Y}.",
+        footer=f"Nguồn: {DATA_ORIGIN}; {source}. Lập lúc {moment(generated)}.",
     )
 
 
@@ -123,9 +143,12 @@ def _write_atomically(path: Path, content: bytes) -> None:
     os.replace(building, path)
 
 
-def write_report_files(folder: Path, html_name: str, sections: list[Section],
-                       html: str) -> Path:
-    """The HTML and one PNG per drawn chart in `folder`, which holds one report only."""
+def write_report(folder: Path, html_name: str, *, title: str, subtitle: str,
+                 headline: list[dict[str, str]], sections: list[Section], source: str) -> Path:
+    """The report as one page (`html_name`) and one PNG per drawn chart in `folder`, which
+    holds this report only; `source` says in the footer which copy of the figures it shows
+    (a run, a publication), never the machine's folders: the report is sent on."""
+    html = _render_html(title, subtitle, headline, sections, source)
     folder.mkdir(parents=True, exist_ok=True)
     charts = [chart for section in sections for chart in section.charts if chart.png]
     for chart in charts:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 NO_DATA = "Chưa có số liệu"
 
@@ -41,6 +41,11 @@ def period_label(period_type: str, month: date) -> str:
     if period_type == "ytd":
         return f"Lũy kế từ 01/{month.year} đến hết tháng {month:%m/%Y}"
     return f"Tháng {month:%m/%Y}"
+
+
+def moment(when: datetime) -> str:
+    """E.g. "09:30 ngày 05/05/2022"."""
+    return f"{when:%H:%M ngày %d/%m/%Y}"
 
 
 def percent(value: float | None, digits: int = 2) -> str:

@@ -27,7 +27,6 @@ from dvctt_pipeline.serve.province_report import (
 )
 from dvctt_pipeline.serve.province_report import (
     ProvinceReport,
-    read_province,
     read_target_provinces,
     render_province_report,
 )
@@ -279,17 +278,3 @@ def ui_province_markdown(report: MonthlyReport, reports_dir: Path) -> dict[str, 
             f"**{trend.label}**\n\n{picture}")
     return entries
 
-
-def render_from_serving(serving: Path, month: date, reports_dir: Path) -> MonthlyReport:
-    """The report from the published serving file, opened read-only like any BI tool."""
-    with duckdb.connect(str(serving), read_only=True) as con:
-        data = read_month(con, month)
-    return render_monthly_report(data, reports_dir, source=f"tệp phục vụ {serving}")
-
-
-def render_province_from_serving(serving: Path, month: date, province_code: str,
-                                 reports_dir: Path) -> ProvinceReport:
-    """One province's report from the published serving file, opened read-only."""
-    with duckdb.connect(str(serving), read_only=True) as con:
-        data = read_province(con, month, province_code)
-    return render_province_report(data, reports_dir, source=f"tệp phục vụ {serving}")

@@ -8,8 +8,9 @@ project's dagster.yaml), on the same landing folder (benchmarks/landing.py, kept
 --workdir and reused), embedded first; the load average is recorded before and after each.
 
 On a shared machine the wall times follow the other users' load; the CPU seconds of the
-command's process tree (the run worker included, PostgreSQL's server not) and each stage's
-seconds from the run's event log (benchmarks/stages.py) say where the difference is.
+command's process tree (the code server and the run worker included, PostgreSQL's server
+not), which the load changes far less, and each stage's seconds from the run's event log
+(benchmarks/stages.py) say where the difference is.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
+import psutil
 
 from benchmarks.landing import prepare_landing
 from benchmarks.memory import MemorySampler
@@ -40,10 +41,29 @@ def folder_bytes(path: Path) -> int:
     return sum(item.stat().st_size for item in files if item.is_file())
 
 
-def children_cpu_seconds() -> float:
-    """User and system CPU of this process's children that ended, and of theirs."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+CPU_SAMPLE_SECONDS = 0.5
+
+
+def run_counting_cpu(command: list[str], env: dict[str, str], log: Path) -> float:
+    """Run the command to its end; the CPU seconds of its process tree. The run worker is a
+    child of the code server, which is not waited for by the command, so the tree's
+    processes are sampled (the last half second of each one's life is not counted)."""
+    used: dict[tuple[int, float], float] = {}
+    with log.open("w") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        root = psutil.Process(process.pid)
+        while process.poll() is None:
+            for member in [root, *root.children(recursive=True)]:
+                try:
+                    with member.oneshot():
+                        times = member.cpu_times()
+                        used[(member.pid, member.create_time())] = times.user + times.system
+                except psutil.Error:  # ended between the listing and the reading
+                    continue
+            time.sleep(CPU_SAMPLE_SECONDS)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return sum(used.values())
 
 
 def stage_seconds(home: Path, start: float, end: float) -> dict[str, float]:
@@ -68,16 +88,15 @@ def measure(mode: str, warehouse: dict[str, str], run_dir: Path, landing: Path,
            "DVCTT_SERVING": str(run_dir / "serving" / "dvctt.duckdb"),
            "DVCTT_REPORTS_DIR": str(run_dir / "reports"),
            "DAGSTER_HOME": str(run_dir / "dagster_home")}
-    load_before, cpu_before = os.getloadavg()[0], children_cpu_seconds()
+    load_before = os.getloadavg()[0]
     start = time.time()
-    with (run_dir / "materialize.log").open("w") as log:
-        subprocess.run([str(DVCTT), "materialize", "--from", month, "--to", month], env=env,
-                       stdout=log, stderr=subprocess.STDOUT, check=True)
+    cpu = run_counting_cpu([str(DVCTT), "materialize", "--from", month, "--to", month], env,
+                           run_dir / "materialize.log")
     end = time.time()
     stored = run_dir / ("lake" if mode == "ducklake" else "warehouse.duckdb")
     return {"mode": mode, "seconds": round(end - start, 1), "load_before": load_before,
             "load_after": os.getloadavg()[0],
-            "cpu_seconds": round(children_cpu_seconds() - cpu_before, 1),
+            "cpu_seconds": round(cpu, 1),
             "stages": stage_seconds(run_dir / "dagster_home", start, end),
             "stored_bytes": folder_bytes(stored)}
 

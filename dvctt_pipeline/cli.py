@@ -200,20 +200,20 @@ def published_marts(month_text: str) -> Iterator[tuple[duckdb.DuckDBPyConnection
 
     from dvctt_pipeline.warehouse import NoPublication, connect_to_publication
 
-    run_first = (f"run `dvctt materialize --from {month_text} --to {month_text}` "
-                 "(or `make demo`) first.")
+    run_first = f"run `dvctt materialize --from {month_text} --to {month_text}`"
     lake = lake_from_env()
     if lake is None:
         serving = paths_from_env().serving
         if not serving.exists():
-            raise UsageError(f"there is no serving file at {serving} yet: {run_first}")
+            raise UsageError(f"there is no serving file at {serving} yet: {run_first} "
+                             "(or `make demo`) first.")
         con, source = duckdb.connect(str(serving), read_only=True), f"tệp phục vụ {serving}"
     else:
         try:
             con = connect_to_publication(lake)
         except NoPublication:
             raise UsageError(f"the DuckLake of {lake.data_path} has no publication yet: "
-                             f"{run_first}") from None
+                             f"{run_first} on it first.") from None
         (snapshot,) = con.execute("FROM current_snapshot()").fetchone()
         source = f"DuckLake {lake.data_path}, bản công bố (snapshot) {snapshot}"
     with con:

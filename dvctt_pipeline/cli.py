@@ -7,7 +7,8 @@ import gc
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +26,10 @@ from dvctt_pipeline.settings import (
 )
 
 if TYPE_CHECKING:
+    import duckdb
+
     from dvctt_pipeline.launch import RunOutcome
+    from dvctt_pipeline.serve.report.data import ProvinceData
 
 DEMO_FIRST, DEMO_LAST = "2022-01", "2022-04"
 
@@ -142,6 +146,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from dvctt_pipeline.months import last_day
     from dvctt_pipeline.serve.summary import seed_report_text
 
+    if lake_from_env():
+        raise UsageError("the demo prints its figures from the serving file, which a DuckLake "
+                         "warehouse does not have (BI reads the lake itself): unset "
+                         "DVCTT_WAREHOUSE for the demo, or run `dvctt sample`, `dvctt "
+                         f"materialize --from {DEMO_FIRST} --to {DEMO_LAST}` and `dvctt report "
+                         f"--month {DEMO_LAST}` on the lake.")
     args.first, args.last = DEMO_FIRST, DEMO_LAST
     for step in (cmd_sample, cmd_materialize):
         if status := step(args):
@@ -153,34 +163,73 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dvctt_pipeline.serve.monthly_report import render_from_serving
+    from dvctt_pipeline.serve.monthly_report import read_month, render_monthly_report
+    from dvctt_pipeline.serve.province_report import render_province_report
 
     month = parse_month(args.month)
-    paths = paths_from_env()
-    serving = paths.serving
-    if not serving.exists():
-        raise UsageError(f"there is no serving file at {serving} yet: run `dvctt materialize "
-                         f"--from {args.month} --to {args.month}` (or `make demo`) first.")
-    folder = Path(getattr(args, "out", None) or reports_dir(paths.warehouse))
-    if province := getattr(args, "province", None):
-        # GSO codes have two digits: 1 is Hà Nội's 01
-        return report_province(serving, month, province.zfill(2), folder)
-    report = render_from_serving(serving, month, folder)
-    print(f"Monthly report for {args.month} (HTML and PNG charts): {report.html_path}")
-    return 0
-
-
-def report_province(serving: Path, month: date, code: str, folder: Path) -> int:
-    from dvctt_pipeline.serve.monthly_report import render_province_from_serving
-    from dvctt_pipeline.serve.province_report import UnknownProvince
-
-    try:
-        report = render_province_from_serving(serving, month, code, folder)
-    except UnknownProvince as error:
-        raise UsageError(f"--province {code}: {error}") from None
+    folder = Path(getattr(args, "out", None) or reports_dir(warehouse_location()))
+    province = getattr(args, "province", None)
+    with published_marts(args.month) as (con, source):
+        if province is None:
+            data = read_month(con, month)
+        else:
+            # GSO codes have two digits: 1 is Hà Nội's 01
+            data = read_province_or_explain(con, month, province.zfill(2))
+    if province is None:
+        report = render_monthly_report(data, folder, source)
+        print(f"Monthly report for {args.month} (HTML and PNG charts): {report.html_path}")
+        return 0
+    report = render_province_report(data, folder, source)
     print(f"Report of {report.province_name} for {month:%Y-%m} (HTML and PNG charts):")
     print(report.html_path)
     return 0
+
+
+def warehouse_location() -> Path:
+    """The warehouse file, or the folder of a DuckLake's files: the reports go beside it, as
+    the monthly_report asset writes them."""
+    lake = lake_from_env()
+    return Path(lake.data_path) if lake else paths_from_env().warehouse
+
+
+@contextmanager
+def published_marts(month_text: str) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
+    """The marts as BI reads them, read-only, and how a report names where they come from:
+    the serving file, or on a DuckLake its latest publication (a lake has no serving file)."""
+    import duckdb
+
+    from dvctt_pipeline.serve.monthly_report import publication
+    from dvctt_pipeline.warehouse import NoPublication, connect_to_publication
+
+    run_first = f"run `dvctt materialize --from {month_text} --to {month_text}`"
+    lake = lake_from_env()
+    if lake is None:
+        serving = paths_from_env().serving
+        if not serving.exists():
+            raise UsageError(f"there is no serving file at {serving} yet: {run_first} "
+                             "(or `make demo`) first.")
+        con, source = duckdb.connect(str(serving), read_only=True), publication(serving)
+    else:
+        try:
+            con = connect_to_publication(lake)
+        except NoPublication:
+            raise UsageError(f"the DuckLake of {lake.data_path} has no publication yet: "
+                             f"{run_first} on it first.") from None
+        (snapshot,) = con.execute("FROM current_snapshot()").fetchone()
+        source = f"DuckLake, bản công bố (snapshot) {snapshot}"
+    with con:
+        yield con, source
+
+
+def read_province_or_explain(
+    con: duckdb.DuckDBPyConnection, month: date, code: str
+) -> ProvinceData:
+    from dvctt_pipeline.serve.province_report import UnknownProvince, read_province
+
+    try:
+        return read_province(con, month, code)
+    except UnknownProvince as error:
+        raise UsageError(f"--province {code}: {error}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:

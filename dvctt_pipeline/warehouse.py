@@ -356,6 +356,8 @@ def connect_to_publication(lake: Lake, snapshot: int | None = None) -> duckdb.Du
     """A read-only connection to the lake as a publication left it (the latest by default),
     as BI reads it: the runs writing meanwhile are not seen."""
     con = duckdb.connect()
+    # the catalog's queries may take seconds: no progress bar amid a command's output
+    con.execute("SET enable_progress_bar = false")
     if snapshot is None:
         try:
             attach_lake(con, lake, read_only=True)

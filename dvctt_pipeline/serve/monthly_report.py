@@ -28,7 +28,6 @@ from dvctt_pipeline.serve.province_report import (
 )
 from dvctt_pipeline.serve.province_report import (
     ProvinceReport,
-    read_province,
     read_target_provinces,
     remove_other_province_reports,
     render_province_report,
@@ -273,18 +272,3 @@ def publication(serving: Path) -> str:
     """The serving file as a report's footer names it: when it was published."""
     published = datetime.fromtimestamp(serving.stat().st_mtime, ZoneInfo(TIMEZONE))
     return f"bản công bố lúc {moment(published)}"
-
-
-def render_from_serving(serving: Path, month: date, reports_dir: Path) -> MonthlyReport:
-    """The report from the published serving file, opened read-only like any BI tool."""
-    with duckdb.connect(str(serving), read_only=True) as con:
-        data = read_month(con, month)
-    return render_monthly_report(data, reports_dir, source=publication(serving))
-
-
-def render_province_from_serving(serving: Path, month: date, province_code: str,
-                                 reports_dir: Path) -> ProvinceReport:
-    """One province's report from the published serving file, opened read-only."""
-    with duckdb.connect(str(serving), read_only=True) as con:
-        data = read_province(con, month, province_code)
-    return render_province_report(data, reports_dir, source=publication(serving))

@@ -1,25 +1,51 @@
 """Two backfills of different months at the same time on a DuckLake, with the Dagster
 instance on PostgreSQL (dagster_home_postgres/): both succeed, a reader attached meanwhile
-only ever sees complete publications, and the runs are in PostgreSQL's run storage."""
+only ever sees complete publications, and the Dagster UI lists the runs from PostgreSQL.
+
+The two runs are made once, by two `dvctt materialize` in new processes, for every test of
+this module."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import psycopg2
 import pytest
 from lake.lake_runs import lake_environment, start_materialize
-from operations import servers
-from postgres_server import PORT
+from operations import browser, servers
+from postgres_server import PORT, PostgresServer
 
 from dvctt_pipeline.sample.generator import generate_landing
 from dvctt_pipeline.settings import Lake
 from dvctt_pipeline.warehouse import NoPublication, connect_to_publication
 
+pytestmark = pytest.mark.slow
+
 RUN_SECONDS = 600
 RATE_TABLES = ("national_period_rates", "province_period_rates", "agency_period_rates")
+RUNS_PAGE = Path(__file__).with_name("runs_page.js")
+RUNS = "{ runsOrError { ... on Runs { results { runId status jobName } } } }"
+
+
+@dataclass(frozen=True)
+class TwoRuns:
+    lake: Lake
+    home: Path
+    env: dict[str, str]  # the runs' environment, DAGSTER_PG_URL included
+    runs_db: str  # libpq connection string of the instance's database
+    root: Path
+    seen: list[list[set[tuple]]]  # what a reader saw of the lake during the runs, in order
+
+    def runs_in_postgres(self) -> list[tuple]:
+        """(run_id, status, start_time, end_time) of every run in PostgreSQL's run storage."""
+        with psycopg2.connect(self.runs_db) as pg, pg.cursor() as cursor:
+            cursor.execute("SELECT run_id, status, start_time, end_time FROM runs")
+            return cursor.fetchall()
 
 
 def published_periods(lake: Lake) -> list[set[tuple]] | None:
@@ -36,22 +62,31 @@ def published_periods(lake: Lake) -> list[set[tuple]] | None:
         ]
 
 
-@pytest.mark.slow
-def test_two_backfills_at_once_on_ducklake_both_succeed(postgres, tmp_path, monkeypatch):
-    landing = tmp_path / "landing"
-    generate_landing(landing, "2022-01", "2022-02", scale=0.03, seed=7)
-    lake = Lake(f"postgres:{postgres.create_database('lake_two_runs')}", str(tmp_path / "lake"))
+def postgres_instance(postgres: PostgresServer, root: Path) -> tuple[Path, str, str]:
+    """A DAGSTER_HOME with the committed dagster_home_postgres/dagster.yaml on a new database,
+    its schema created once before two runs race to: (home, SQLAlchemy URL, libpq string)."""
     runs_db = postgres.create_database("dagster_runs")
-    home = tmp_path / "dagster_home"
+    home = root / "dagster_home"
     home.mkdir()
     shutil.copy(servers.REPO / "dagster_home_postgres" / "dagster.yaml", home)
     url = (f"postgresql+psycopg2://postgres@/dagster_runs?host={postgres.socket_dir}"
            f"&port={PORT}")
-    monkeypatch.setenv("DAGSTER_PG_URL", url)
-    dg.DagsterInstance.from_config(str(home)).dispose()  # the schema, before two runs race
-    env = {**lake_environment(lake, landing, tmp_path, home), "DAGSTER_PG_URL": url}
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DAGSTER_PG_URL", url)
+        dg.DagsterInstance.from_config(str(home)).dispose()
+    return home, url, runs_db
 
-    logs = [tmp_path / "january.log", tmp_path / "february.log"]
+
+@pytest.fixture(scope="module")
+def two_runs(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> TwoRuns:
+    root = tmp_path_factory.mktemp("two_runs")
+    landing = root / "landing"
+    generate_landing(landing, "2022-01", "2022-02", scale=0.03, seed=7)
+    lake = Lake(f"postgres:{postgres.create_database('lake_two_runs')}", str(root / "lake"))
+    home, url, runs_db = postgres_instance(postgres, root)
+    env = {**lake_environment(lake, landing, root, home), "DAGSTER_PG_URL": url}
+
+    logs = [root / "january.log", root / "february.log"]
     runs = [start_materialize(env, "2022-01", "2022-01", logs[0]),
             start_materialize(env, "2022-02", "2022-02", logs[1])]
     seen: list[list[set[tuple]]] = []
@@ -68,17 +103,44 @@ def test_two_backfills_at_once_on_ducklake_both_succeed(postgres, tmp_path, monk
             servers.stop(run)
     for run, log in zip(runs, logs, strict=True):
         assert run.returncode == 0, log.read_text()[-4000:]
-
-    # every publication a reader saw during the runs was whole: the rate tables agree
     seen.append(published_periods(lake))
-    for periods in seen:
+    return TwoRuns(lake, home, env, runs_db, root, seen)
+
+
+def test_two_backfills_at_once_on_ducklake_both_succeed(two_runs: TwoRuns):
+    # every publication a reader saw during the runs was whole: the rate tables agree
+    for periods in two_runs.seen:
         assert periods[0] and periods[0] == periods[1] == periods[2], periods
-    months = sorted(start for kind, start, _ in seen[-1][0] if kind == "month")
+    months = sorted(start for kind, start, _ in two_runs.seen[-1][0] if kind == "month")
     assert [f"{month:%Y-%m}" for month in months] == ["2022-01", "2022-02"]
 
-    # the runs are in PostgreSQL, where the UI lists them from; and they overlapped
-    with psycopg2.connect(runs_db) as pg, pg.cursor() as cursor:
-        cursor.execute("SELECT status, start_time, end_time FROM runs")
-        rows = cursor.fetchall()
-    assert [status for status, *_ in rows] == ["SUCCESS", "SUCCESS"]
-    assert max(start for _, start, _ in rows) < min(end for *_, end in rows)
+    # the runs are in PostgreSQL's run storage, and they overlapped
+    rows = two_runs.runs_in_postgres()
+    assert [status for _, status, *_ in rows] == ["SUCCESS", "SUCCESS"]
+    assert max(start for _, _, start, _ in rows) < min(end for *_, end in rows)
+
+
+@pytest.mark.skipif(browser.missing_system_packages() is not None,
+                    reason=browser.missing_system_packages() or "")
+def test_the_dagster_ui_lists_the_runs_from_postgresql(two_runs: TwoRuns):
+    in_postgres = {run_id: status for run_id, status, *_ in two_runs.runs_in_postgres()}
+    serving = two_runs.root / "serving" / "dvctt.duckdb"  # a lake has none; the UI needs a path
+    with servers.webserver_and_daemon(two_runs.home, serving, two_runs.env, two_runs.root,
+                                      daemon=False) as ui:
+        info = ui.graphql("{ instance { info } }")["instance"]["info"]
+        listed = ui.graphql(RUNS)["runsOrError"]["results"]
+        seen = json.loads(browser.run_driver(RUNS_PAGE, ui.url, str(two_runs.root / "runs.png")))
+
+    # the webserver's instance keeps its runs in PostgreSQL, and nothing on local files
+    assert "PostgresRunStorage" in info and "PostgresEventLogStorage" in info, info
+    assert not [path.name for path in two_runs.home.rglob("*.db")]
+    # its run list is PostgreSQL's table, run for run, with each run's status
+    assert {run["runId"]: run["status"] for run in listed} == in_postgres
+    assert {run["jobName"] for run in listed} == {"refresh_months"}
+    # and the Runs page shows both, each linked to its own page, with its status
+    shown = {row["run"] for row in seen["rows"]}
+    assert shown == set(in_postgres), seen["rows"]
+    for row in seen["rows"]:
+        assert row["run"][:8] in row["text"] and "Success" in row["text"], row
+        assert "refresh_months" in row["text"], row
+    assert {f"/runs/{run_id}" for run_id in in_postgres} <= {row["href"] for row in seen["rows"]}

@@ -119,7 +119,7 @@ class Batch:
         if not self.candidates:
             return True
         key = self.kind.batch_key(candidate.landing_file)
-        # sized by text, not by bytes on disk: 1 GB of gzipped exports is 8 GB of records
+        # sized by text, not by bytes on disk: 1 GB of gzipped exports is 7-8 GB of records
         size = sum(c.landing_file.text_bytes for c in self.candidates)
         return (key is not None and key == self.kind.batch_key(self.candidates[0].landing_file)
                 and size + candidate.landing_file.text_bytes <= self.kind.batch_bytes)

@@ -30,13 +30,16 @@ columns:
   quarantine_reason: "Lý do cách ly (NULL: hợp lệ) / Why the dossier is set aside (NULL: valid)"
 */
 -- the dossiers received in the window; on an incremental run only those with a snapshot in a
--- file loaded since the window was last computed ($after_file_id > 0, models/sql_models.py)
+-- file loaded since the window was last computed ($after_file_id > 0, models/sql_models.py).
+-- The subquery is empty on a full run: DuckDB does not fold `$after_file_id = 0 OR ...` and
+-- would otherwise match every snapshot against all of them (a tenth of the model's time)
 WITH dossiers_received_in_window AS (
     SELECT DISTINCT ma_ho_so
     FROM raw.dossier_snapshots
     WHERE ngay_tiep_nhan >= $window_start AND ngay_tiep_nhan < $window_end
       AND ($after_file_id = 0 OR ma_ho_so IN (
-          SELECT ma_ho_so FROM raw.dossier_snapshots WHERE file_id > $after_file_id))
+          SELECT ma_ho_so FROM raw.dossier_snapshots
+          WHERE $after_file_id > 0 AND file_id > $after_file_id))
 ),
 
 -- the load order of the files: export folder date, then file name (DESIGN §3.2)

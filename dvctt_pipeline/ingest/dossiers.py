@@ -33,9 +33,6 @@ BATCH_BYTES = 1 << 30
 # of this size, each stored before the next is read; DVCTT_INGEST_PIECE_BYTES sets it.
 PIECE_BYTES_ENV = "DVCTT_INGEST_PIECE_BYTES"
 JSON_LINES_FORMATS = (".jsonl", ".ndjson")
-# What a gzipped export is taken to expand to, to tell whether it is read in pieces (JSON
-# exports compress 8-12 times).
-GZIP_EXPANSION = 8
 
 
 def read_dossier_exports(
@@ -66,9 +63,8 @@ def piece_bytes() -> int:
 
 def read_in_pieces(landing_file: LandingFile) -> bool:
     """Whether the file is a JSON-lines export with more text than one piece."""
-    gzipped = landing_file.name.lower().endswith(".gz")
-    text_bytes = landing_file.size_bytes * (GZIP_EXPANSION if gzipped else 1)
-    return export_format(landing_file.path) in JSON_LINES_FORMATS and text_bytes > piece_bytes()
+    return (export_format(landing_file.path) in JSON_LINES_FORMATS
+            and landing_file.text_bytes > piece_bytes())
 
 
 def load_dossier_pieces(

@@ -20,6 +20,9 @@ import duckdb
 DOSSIER_DIR = "dossiers"
 REPORT_DIR = "reports"
 DOSSIER_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
+# What a gzipped export is taken to expand to: the sample's JSON lines compress 6.5-7 times at
+# gzip's default level; 8 errs towards batches smaller than BATCH_BYTES of text, not larger.
+GZIP_EXPANSION = 8
 _EXPORT_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _REPORT_MONTH = re.compile(r"^\d{4}-\d{2}$")
 
@@ -50,6 +53,13 @@ class LandingFile:
     @property
     def name(self) -> str:
         return Path(self.relative_path).name
+
+    @property
+    def text_bytes(self) -> int:
+        """The text a reader has to go through: a gzipped file's expected expansion, as
+        what a batch or a piece holds in memory is its text, not the bytes on disk."""
+        gzipped = self.name.lower().endswith(".gz")
+        return self.size_bytes * (GZIP_EXPANSION if gzipped else 1)
 
     def sha256(self) -> str:
         digest = hashlib.sha256()

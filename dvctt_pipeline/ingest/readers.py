@@ -13,12 +13,14 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import re
 import tempfile
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,19 +198,27 @@ def _overlong_lines_marked(path: Path) -> Iterator[Path | None]:
 
 def json_lines_pieces(path: Path, piece_bytes: int) -> Iterator[Path]:
     """The lines of a JSON-lines file, decompressed if gzipped, in temporary files of about
-    `piece_bytes` each, cut at line ends, one after the other (each piece is overwritten by
-    the next): a file of any size is read a bounded piece at a time. A piece with a line of
-    MAX_LINE_BYTES or more is given as a copy where that line is marked (as read_json_lines
-    does for a whole file): a piece is read inside a transaction, which a failed read would
-    abort."""
+    `piece_bytes` each, cut at line ends, one after the other: a file of any size is read a
+    bounded piece at a time. The next piece is copied while the caller reads this one (two
+    files take turns; file reads, writes and gzip release the GIL), so the copy no longer
+    leaves DuckDB waiting. A piece with a line of MAX_LINE_BYTES or more is given as a copy
+    where that line is marked (as read_json_lines does for a whole file): a piece is read
+    inside a transaction, which a failed read would abort."""
     with tempfile.TemporaryDirectory(prefix="dvctt-pieces-") as folder, \
-            _open_bytes(path) as source:
-        piece = Path(folder) / "piece.jsonl"
-        while True:
+            _open_bytes(path) as source, ThreadPoolExecutor(max_workers=1) as copier:
+        pieces = (Path(folder) / "piece-a.jsonl", Path(folder) / "piece-b.jsonl")
+
+        def copy_piece(piece: Path) -> tuple[int, int]:
             with piece.open("wb") as target:
-                written, longest_line = _copy_whole_lines(source, target, piece_bytes)
+                return _copy_whole_lines(source, target, piece_bytes)
+
+        next_copy = copier.submit(copy_piece, pieces[0])
+        for turn in itertools.count():
+            piece = pieces[turn % 2]
+            written, longest_line = next_copy.result()
             if not written:
                 return
+            next_copy = copier.submit(copy_piece, pieces[(turn + 1) % 2])
             if longest_line < MAX_LINE_BYTES:
                 yield piece
                 continue

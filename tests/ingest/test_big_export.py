@@ -19,7 +19,9 @@ import pytest
 from conftest import PipelineFolders, materialize_or_fail
 
 from dvctt_pipeline.ingest.changes import landing_changes
-from dvctt_pipeline.ingest.dossiers import PIECE_BYTES_ENV, ingest_dossier_exports
+from dvctt_pipeline.ingest.dossiers import DOSSIERS, PIECE_BYTES_ENV, ingest_dossier_exports
+from dvctt_pipeline.ingest.landing import LandingFile
+from dvctt_pipeline.ingest.registry import Batch, Candidate
 from dvctt_pipeline.sample.generator import generate_landing
 from dvctt_pipeline.warehouse import ensure_base_tables
 
@@ -130,3 +132,21 @@ def test_the_same_dump_uncompressed_in_pieces_loads_the_same_rows_and_months(tmp
             query = f"SELECT {columns} FROM {table} ORDER BY line_no"
             assert in_pieces.execute(query).fetchall() == whole.execute(query).fetchall()
     assert landing_changes(landing, {}).months == months and date(2022, 3, 1) in months
+
+
+def test_gzipped_exports_are_batched_by_the_text_they_hold_not_their_bytes_on_disk(tmp_path):
+    """Two gzipped exports of 100 MB each hold about 1.6 GB of records: more than one batch
+    reads in a statement, so they are read apart; as plain files they are read together."""
+    def export(name: str, size_bytes: int) -> Candidate:
+        landing_file = LandingFile(tmp_path / name, f"dossiers/{DUMP_DAY}/{name}",
+                                   date(2022, 3, 31), size_bytes, 0)
+        return Candidate(landing_file, None, None)
+
+    def read_together(first: Candidate, second: Candidate) -> bool:
+        batch = Batch(DOSSIERS, [first])
+        return batch.takes(second)
+
+    size = 100 * 1000**2
+    assert read_together(export("a.jsonl", size), export("b.jsonl", size))
+    assert not read_together(export("a.jsonl.gz", size), export("b.jsonl.gz", size))
+    assert read_together(export("a.jsonl.gz", size // 10), export("b.jsonl.gz", size // 10))

@@ -3,8 +3,10 @@
 Why a sensor cursor: it is the one piece of state Dagster keeps for us that both remembers
 which files were seen and survives a failed run, needs no observable source with per-month
 data versions, and reads the new files outside the warehouse (which a running writer may
-lock). The cursor holds the files seen, the data versions of the reference sources, and the
-months still to refresh with the time they last changed. A month leaves that list only when
+lock). The cursor holds the files seen and the months each touched (an export delivered
+again withdraws its earlier version's rows, so those months are refreshed too, even when the
+new file is unreadable), the data versions of the reference sources, and the months still to
+refresh with the time they last changed. A month leaves that list only when
 a refresh_months run created after its last change and covering it has succeeded, so a
 failed run's months (after Dagster's own run retries) are requested again at the next tick,
 and a tick with nothing new and nothing pending requests nothing.
@@ -49,6 +51,9 @@ class LandingState:
     pending: dict[str, float] = field(default_factory=dict)  # month -> last change (epoch s)
     # every month the exports seen so far touched: the months a reference change refreshes
     months: list[str] = field(default_factory=list)
+    # export -> the months its last readable version touched: the months whose rows go when
+    # an unreadable file replaces it
+    file_months: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def from_cursor(cls, cursor: str | None) -> LandingState:
@@ -70,6 +75,18 @@ def changed_reference(state: LandingState, versions: dict[str, str]) -> list[str
     the dossier files' months are all new then)."""
     return [name for name, version in versions.items()
             if state.reference and state.reference.get(name) != version]
+
+
+def withdrawn_months(state: LandingState, changes: LandingChanges) -> set[date]:
+    """The months of the earlier versions of exports delivered again: the ingest withdraws
+    those versions' rows, whatever the new file holds — other months, only rejected rows, or
+    nothing readable. A cursor from before the sensor kept each export's months gives every
+    month with data."""
+    withdrawn = set()
+    for path in changes.new_files:
+        if path in state.seen:
+            withdrawn |= set(state.file_months.get(path, state.months))
+    return {date.fromisoformat(month) for month in withdrawn}
 
 
 def refresh_runs(instance: dg.DagsterInstance, since: float) -> list[dg.RunRecord]:
@@ -134,7 +151,7 @@ def landing_files(
     changes = landing_changes(warehouse.landing, state.seen)
     versions = {name: source_version(warehouse.landing, name) for name in REFERENCE_SOURCES}
     reference = changed_reference(state, versions)
-    touched = months_to_refresh(changes.months, running)
+    touched = months_to_refresh(changes.months | withdrawn_months(state, changes), running)
     with_data = touched | {date.fromisoformat(month) for month in state.months}
     if reference:
         touched = with_data
@@ -147,6 +164,9 @@ def landing_files(
         seen=changes.fingerprints, reference=versions,
         pending={month: since for month, since in pending.items() if outcomes[month] != "done"},
         months=sorted(month.isoformat() for month in with_data),
+        file_months={**state.file_months, **{
+            path: sorted(month.isoformat() for month in months)
+            for path, months in changes.file_months.items()}},
     )
     requests = [
         dg.RunRequest(run_key=f"landed:{now:.0f}:{start:%Y-%m}..{end:%Y-%m}",

@@ -21,6 +21,7 @@ from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from dvctt_pipeline.defs.checks import QUALITY_CHECK_SPECS, check_key, evaluate_check
 from dvctt_pipeline.defs.keys import checked_window, table_key
+from dvctt_pipeline.defs.landing import LANDING_EXPORTS
 from dvctt_pipeline.defs.model_versions import ModelVersions
 from dvctt_pipeline.defs.partitions import (
     MONTHLY_PARTITIONS,
@@ -32,6 +33,7 @@ from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
 from dvctt_pipeline.ingest.registry import FileOutcome, run_counts
 from dvctt_pipeline.models.sql_models import (
+    DOSSIER_TABLE,
     FULL_REFRESH_TAG,
     SqlModel,
     Window,
@@ -314,7 +316,11 @@ MARTS_KEYS = [table_key(model.table) for model in SQL_MODELS if model.schema == 
 
 
 def _upstream_keys(model: SqlModel) -> list[dg.AssetKey]:
-    return sorted({TABLE_WRITERS.get(table, table_key(table)) for table in model.depends_on})
+    keys = {TABLE_WRITERS.get(table, table_key(table)) for table in model.depends_on}
+    if DOSSIER_TABLE in model.depends_on:
+        # the months of the exports, so that a month with new exports shows as stale
+        keys.add(LANDING_EXPORTS)
+    return sorted(keys)
 
 
 def _checks_on(table: str, selected: set[dg.AssetCheckKey]) -> list[QualityCheck]:
@@ -427,7 +433,9 @@ def is_current(published: dg.AssetMaterialization, version: str, files: list[Pat
 
 
 @dg.asset(
-    group_name="serve", kinds={"duckdb"}, deps=MARTS_KEYS,
+    # the landing folder too: Dagster marks stale only an asset whose direct parent changed,
+    # and a month with new exports should show stale where users look, the published file
+    group_name="serve", kinds={"duckdb"}, deps=[*MARTS_KEYS, LANDING_EXPORTS],
     description="The serving DuckDB file BI tools read ($DVCTT_SERVING): a copy of every marts "
     "table with its comments, swapped in atomically so open readers are never disturbed.",
     **PARTITIONED,

@@ -22,8 +22,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
 import dagster as dg
+from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from dvctt_pipeline.defs.jobs import REFRESH_JOB_NAME, refresh_months
+from dvctt_pipeline.defs.landing import LANDING_EXPORTS, month_versions
 from dvctt_pipeline.defs.partitions import months_of_run, range_tags
 from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.ingest.changes import LandingChanges, landing_changes
@@ -179,4 +181,20 @@ def landing_files(
     if requests:
         context.log.info(message)
     return dg.SensorResult(run_requests=requests, cursor=new_state.to_cursor(),
+                           asset_events=landing_observations(state, new_state, running),
                            skip_reason=None if requests else message)
+
+
+def landing_observations(
+    before: LandingState, after: LandingState, running: date
+) -> list[dg.AssetObservation]:
+    """The new data version of each month whose exports changed, for Dagster to show the
+    months run before the change as stale."""
+    old = month_versions(before.seen, before.file_months)
+    new = month_versions(after.seen, after.file_months)
+    months = months_to_refresh({date.fromisoformat(month) for month in new}, running)
+    return [
+        dg.AssetObservation(asset_key=LANDING_EXPORTS, partition=month.isoformat(),
+                            tags={DATA_VERSION_TAG: new[month.isoformat()]})
+        for month in sorted(months) if old.get(month.isoformat()) != new[month.isoformat()]
+    ]

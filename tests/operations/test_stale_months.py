@@ -25,7 +25,7 @@ STALENESS = """
 query Staleness($path: [String!]!, $partition: String!) {
   assetNodeOrError(assetKey: {path: $path}) {
     ... on AssetNode { staleStatus(partition: $partition)
-                       staleCauses(partition: $partition) { reason dependency { path } } }
+                       staleCauses(partition: $partition) { key { path } reason } }
   }
 }
 """
@@ -56,7 +56,7 @@ def land_late_april_export(landing: Path) -> None:
     """A province's late export, a JSON array written by another tool than the portal's
     exports: one dossier received in April, still being processed."""
     folder = landing / "dossiers" / "2022-05-03"
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     dossier = {
         "MaHoSo": "000.00.01.H17-220429-9001", "MaDonViXuLy": "000.00.01.H17",
         "MaTTHC": "1.001", "KenhThucHien": 3, "NgayTiepNhan": "20220429091500",
@@ -69,9 +69,8 @@ def land_late_april_export(landing: Path) -> None:
 
 def staleness(ui: Instance, path: list[str], month: str) -> tuple[str, set[str]]:
     node = ui.graphql(STALENESS, {"path": path, "partition": month})["assetNodeOrError"]
-    causes = {"/".join(cause["dependency"]["path"]) for cause in node["staleCauses"]
-              if cause["dependency"]}
-    return node["staleStatus"], causes
+    # the root causes: the assets whose new data version makes this one stale
+    return node["staleStatus"], {"/".join(cause["key"]["path"]) for cause in node["staleCauses"]}
 
 
 @pytest.mark.slow

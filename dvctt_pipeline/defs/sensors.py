@@ -1,15 +1,17 @@
 """The landing sensor: the months new files touch, kept by Dagster until a run refreshes them.
 
 Why a sensor cursor: it is the one piece of state Dagster keeps for us that both remembers
-which files were seen and survives a failed run, needs no observable source with per-month
-data versions, and reads the new files outside the warehouse (which a running writer may
-lock). The cursor holds the files seen and the months each touched (an export delivered
-again withdraws its earlier version's rows, so those months are refreshed too, even when the
-new file is unreadable), the data versions of the reference sources, and the months still to
-refresh with the time they last changed. A month leaves that list only when
-a refresh_months run created after its last change and covering it has succeeded, so a
-failed run's months (after Dagster's own run retries) are requested again at the next tick,
-and a tick with nothing new and nothing pending requests nothing.
+which files were seen and survives a failed run, and reads the new files outside the
+warehouse (which a running writer may lock). What it learns it also records where the UI
+shows it: each month's data version of the landing exports (defs/landing.py), so that the
+months run before their exports changed show as stale. The cursor holds the files seen and
+the months each touched (an export delivered again withdraws its earlier version's rows, so
+those months are refreshed too, even when the new file is unreadable), the data versions of
+the reference sources, and the months still to refresh with the time they last changed. A
+month leaves that list only when a refresh_months run created after its last change and
+covering it has succeeded, so a failed run's months (after Dagster's own run retries) are
+requested again at the next tick, and a tick with nothing new and nothing pending requests
+nothing.
 """
 
 from __future__ import annotations

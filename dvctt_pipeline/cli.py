@@ -18,8 +18,6 @@ import dagster as dg
 from dvctt_pipeline import months
 from dvctt_pipeline.settings import (
     FIRST_MONTH,
-    REPORTS_DIR_ENV,
-    absolute_warehouse_env,
     lake_from_env,
     paths_from_env,
     reports_dir,
@@ -69,8 +67,8 @@ CONSOLE_AT_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 def materialize_months(first: str, last: str) -> dg.ExecuteInProcessResult:
     """Run the whole asset graph for the months [first, last] as one run in this process.
 
-    For programs and tests; `dvctt materialize` on a persistent instance launches the run
-    through the instance instead (launch_months)."""
+    For programs and tests; `dvctt materialize` on a persistent instance creates the run as
+    one of the workspace's code location instead (launch_months)."""
     from dvctt_pipeline.definitions import defs
     from dvctt_pipeline.defs.jobs import REFRESH_JOB_NAME
     from dvctt_pipeline.defs.partitions import range_tags
@@ -82,24 +80,11 @@ def materialize_months(first: str, last: str) -> dg.ExecuteInProcessResult:
                                       raise_on_error=False)
 
 
-def pin_paths_in_environment() -> None:
-    """The run worker starts in the repository folder: give it absolute paths, as this
-    command resolves them from the current folder."""
-    paths = paths_from_env()
-    os.environ.update({
-        "DVCTT_LANDING_DIR": str(paths.landing.resolve()),
-        **absolute_warehouse_env(),
-        "DVCTT_SERVING": str(paths.serving.resolve()),
-    })
-    if reports := os.environ.get(REPORTS_DIR_ENV):
-        os.environ[REPORTS_DIR_ENV] = str(Path(reports).resolve())
-
-
 def launch_months(first: str, last: str) -> RunOutcome:
-    """The months [first, last] as a run of the workspace's code location, followed to its end
-    (on the ephemeral instance, without DAGSTER_HOME, the run executes in this process)."""
+    """The months [first, last] as a run of the workspace's code location, executed in this
+    process (on the ephemeral instance, without DAGSTER_HOME, a run of the job itself)."""
     from dvctt_pipeline.defs.partitions import range_tags
-    from dvctt_pipeline.launch import RunOutcome, describe_failure, launch_and_follow
+    from dvctt_pipeline.launch import RunOutcome, describe_failure, run_in_this_process
 
     tags = range_tags(*month_range(first, last))
     if not os.environ.get("DAGSTER_HOME"):
@@ -109,9 +94,8 @@ def launch_months(first: str, last: str) -> RunOutcome:
             dg.DagsterRunStatus.SUCCESS if result.success else dg.DagsterRunStatus.FAILURE,
             [describe_failure(event) for event in result.get_step_failure_events()],
         )
-    pin_paths_in_environment()
     with dg.DagsterInstance.get() as instance:
-        return launch_and_follow(instance, tags, CONSOLE_AT_INFO)
+        return run_in_this_process(instance, tags, CONSOLE_AT_INFO)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -127,9 +111,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_materialize(args: argparse.Namespace) -> int:
     outcome = launch_months(args.first, args.last)
     if outcome.stopped_by:
-        print(f"Run {outcome.run_id} stopped ({outcome.status.value}): the warehouse keeps "
-              "what its completed steps wrote, the serving file its last published version; "
-              "run the same command again to finish.", file=sys.stderr)
+        from dvctt_pipeline.launch import stopped_message
+
+        print(stopped_message(outcome.run_id, outcome.status), file=sys.stderr)
         return 128 + outcome.stopped_by
     if not outcome.success:
         where = "\n  ".join(outcome.failures) or "no step (the run itself)"

@@ -59,16 +59,6 @@ def lake_from_env() -> Lake | None:
     return Lake(location.removeprefix(LAKE_PREFIX), data_path)
 
 
-def absolute_warehouse_env() -> dict[str, str]:
-    """The warehouse's variables with local paths made absolute, for a run worker that starts
-    in another folder."""
-    lake = lake_from_env()
-    if lake is None:
-        return {"DVCTT_WAREHOUSE": str(paths_from_env().warehouse.resolve())}
-    return {"DVCTT_DATA_PATH": str(Path(lake.data_path).resolve()) if lake.is_local
-            else lake.data_path}
-
-
 def paths_from_env() -> Paths:
     """The three locations of DESIGN §3 and §6, overridable by environment variables."""
     return Paths(

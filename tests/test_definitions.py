@@ -35,6 +35,8 @@ EXPECTED_ASSET_KEYS = {
     "marts/fee_policy_effect",
     # the latest month and year to date per province, one row each (issue 15)
     "marts/province_latest",
+    # the landing folder's exports by month, observed by the landing sensor (issue 12)
+    "landing/dossier_exports",
 }
 
 
@@ -64,6 +66,10 @@ def test_every_asset_is_documented_grouped_and_monthly_only_if_it_holds_months()
         name = node.key.to_user_string()
         assert node.description, f"{name} has no description"
         assert node.group_name != "default", f"{name} has no group"
+        if not node.is_executable:
+            # a source Dagster observes (the landing sensor), by the months of its exports
+            assert node.partitions_def == MONTHLY_PARTITIONS, name
+            continue
         assert node.pools == {WAREHOUSE_POOL}, name
         if node.group_name in ("reference", "ingest"):
             # no monthly data: the reference files and whatever exports have landed

@@ -21,6 +21,8 @@ from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from dvctt_pipeline.defs.checks import QUALITY_CHECK_SPECS, check_key, evaluate_check
 from dvctt_pipeline.defs.keys import checked_window, table_key
+from dvctt_pipeline.defs.landing import LANDING_EXPORTS
+from dvctt_pipeline.defs.model_versions import ModelVersions
 from dvctt_pipeline.defs.partitions import (
     MONTHLY_PARTITIONS,
     MONTHS_POOL,
@@ -31,6 +33,7 @@ from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
 from dvctt_pipeline.ingest.registry import FileOutcome, run_counts
 from dvctt_pipeline.models.sql_models import (
+    DOSSIER_TABLE,
     FULL_REFRESH_TAG,
     SqlModel,
     Window,
@@ -313,7 +316,11 @@ MARTS_KEYS = [table_key(model.table) for model in SQL_MODELS if model.schema == 
 
 
 def _upstream_keys(model: SqlModel) -> list[dg.AssetKey]:
-    return sorted({TABLE_WRITERS.get(table, table_key(table)) for table in model.depends_on})
+    keys = {TABLE_WRITERS.get(table, table_key(table)) for table in model.depends_on}
+    if DOSSIER_TABLE in model.depends_on:
+        # the months of the exports, so that a month with new exports shows as stale
+        keys.add(LANDING_EXPORTS)
+    return sorted(keys)
 
 
 def _checks_on(table: str, selected: set[dg.AssetCheckKey]) -> list[QualityCheck]:
@@ -349,11 +356,15 @@ def sql_models(
     full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
     blocked: set[dg.AssetKey] = set()
     why: list[str] = []
+    # the months whose recorded versions tell which models need computing again
+    partitions = (context.partition_keys if context.has_partition_key_range and not full_refresh
+                  else [])
     with warehouse.connect() as con:
         written_here = {table_key(model.table) for model in SQL_MODELS} & selected
         for check in QUALITY_CHECKS:
             if check_key(check) in checks and table_key(check.table) not in written_here:
                 yield from _checked(con, check, window, blocked, why, context.instance)
+        versions = ModelVersions(context.instance, con, SQL_MODELS, warehouse.model_settings())
         for model in SQL_MODELS:
             key = table_key(model.table)
             if key not in selected:
@@ -361,16 +372,15 @@ def sql_models(
             if blocked & set(_upstream_keys(model)):
                 blocked.add(key)
                 continue
-            started = time.perf_counter()
-            written = run_model(con, model, window, warehouse.model_settings(),
-                                run_id=context.run_id, full_refresh=full_refresh)
-            # one step writes every model: each one's time, for the UI and the benchmark
-            seconds = round(time.perf_counter() - started, 2)
-            yield dg.MaterializeResult(
-                asset_key=key,
-                metadata={"rows_written": written, "seconds": seconds,
-                          **table_metadata(con, model.table, window, model.window_predicate())},
-            )
+            inputs = versions.inputs(model)
+            if partitions and (recorded := versions.unchanged(model, inputs, partitions)):
+                yield dg.MaterializeResult(
+                    asset_key=key, data_version=dg.DataVersion(recorded.version),
+                    metadata={**recorded.metadata, **versions.metadata(model, recomputed=False)},
+                )
+            else:
+                yield _computed(context, con, warehouse, model, window, versions, inputs,
+                                full_refresh)
             for check in _checks_on(model.table, checks):
                 yield from _checked(con, check, window, blocked, why, context.instance)
     if blocked:
@@ -378,6 +388,25 @@ def sql_models(
         raise dg.Failure(f"A blocking check failed ({'; '.join(why)}); not written: {names}; "
                          "the serving file keeps its last published figures. See the Checks "
                          "tab.")
+
+
+def _computed(
+    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, warehouse: Warehouse,
+    model: SqlModel, window: Window, versions: ModelVersions, inputs: str, full_refresh: bool,
+) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    written = run_model(con, model, window, warehouse.model_settings(), run_id=context.run_id,
+                        full_refresh=full_refresh)
+    # one step writes every model: each one's time, for the UI and the benchmark
+    seconds = round(time.perf_counter() - started, 2)
+    versions.computed(model, context.run_id)
+    return dg.MaterializeResult(
+        asset_key=table_key(model.table),
+        data_version=dg.DataVersion(versions.version(model, inputs)),
+        metadata={"rows_written": written, "seconds": seconds,
+                  **table_metadata(con, model.table, window, model.window_predicate()),
+                  **versions.metadata(model, recomputed=True)},
+    )
 
 
 def _checked(
@@ -404,7 +433,9 @@ def is_current(published: dg.AssetMaterialization, version: str, files: list[Pat
 
 
 @dg.asset(
-    group_name="serve", kinds={"duckdb"}, deps=MARTS_KEYS,
+    # the landing folder too: Dagster marks stale only an asset whose direct parent changed,
+    # and a month with new exports should show stale where users look, the published file
+    group_name="serve", kinds={"duckdb"}, deps=[*MARTS_KEYS, LANDING_EXPORTS],
     description="The serving DuckDB file BI tools read ($DVCTT_SERVING): a copy of every marts "
     "table with its comments, swapped in atomically so open readers are never disturbed.",
     **PARTITIONED,

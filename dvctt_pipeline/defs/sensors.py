@@ -1,13 +1,17 @@
 """The landing sensor: the months new files touch, kept by Dagster until a run refreshes them.
 
 Why a sensor cursor: it is the one piece of state Dagster keeps for us that both remembers
-which files were seen and survives a failed run, needs no observable source with per-month
-data versions, and reads the new files outside the warehouse (which a running writer may
-lock). The cursor holds the files seen, the data versions of the reference sources, and the
-months still to refresh with the time they last changed. A month leaves that list only when
-a refresh_months run created after its last change and covering it has succeeded, so a
-failed run's months (after Dagster's own run retries) are requested again at the next tick,
-and a tick with nothing new and nothing pending requests nothing.
+which files were seen and survives a failed run, and reads the new files outside the
+warehouse (which a running writer may lock). What it learns it also records where the UI
+shows it: each month's data version of the landing exports (defs/landing.py), so that the
+months run before their exports changed show as stale. The cursor holds the files seen and
+the months each touched (an export delivered again withdraws its earlier version's rows, so
+those months are refreshed too, even when the new file is unreadable), the data versions of
+the reference sources, and the months still to refresh with the time they last changed. A
+month leaves that list only when a refresh_months run created after its last change and
+covering it has succeeded, so a failed run's months (after Dagster's own run retries) are
+requested again at the next tick, and a tick with nothing new and nothing pending requests
+nothing.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
 import dagster as dg
+from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from dvctt_pipeline.defs.jobs import REFRESH_JOB_NAME, refresh_months
+from dvctt_pipeline.defs.landing import LANDING_EXPORTS, month_versions
 from dvctt_pipeline.defs.partitions import months_of_run, range_tags
 from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.ingest.changes import LandingChanges, landing_changes
@@ -49,6 +55,9 @@ class LandingState:
     pending: dict[str, float] = field(default_factory=dict)  # month -> last change (epoch s)
     # every month the exports seen so far touched: the months a reference change refreshes
     months: list[str] = field(default_factory=list)
+    # export -> the months its last readable version touched: the months whose rows go when
+    # an unreadable file replaces it
+    file_months: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def from_cursor(cls, cursor: str | None) -> LandingState:
@@ -70,6 +79,18 @@ def changed_reference(state: LandingState, versions: dict[str, str]) -> list[str
     the dossier files' months are all new then)."""
     return [name for name, version in versions.items()
             if state.reference and state.reference.get(name) != version]
+
+
+def withdrawn_months(state: LandingState, changes: LandingChanges) -> set[date]:
+    """The months of the earlier versions of exports delivered again: the ingest withdraws
+    those versions' rows, whatever the new file holds — other months, only rejected rows, or
+    nothing readable. A cursor from before the sensor kept each export's months gives every
+    month with data."""
+    withdrawn = set()
+    for path in changes.new_files:
+        if path in state.seen:
+            withdrawn |= set(state.file_months.get(path, state.months))
+    return {date.fromisoformat(month) for month in withdrawn}
 
 
 def refresh_runs(instance: dg.DagsterInstance, since: float) -> list[dg.RunRecord]:
@@ -134,7 +155,7 @@ def landing_files(
     changes = landing_changes(warehouse.landing, state.seen)
     versions = {name: source_version(warehouse.landing, name) for name in REFERENCE_SOURCES}
     reference = changed_reference(state, versions)
-    touched = months_to_refresh(changes.months, running)
+    touched = months_to_refresh(changes.months | withdrawn_months(state, changes), running)
     with_data = touched | {date.fromisoformat(month) for month in state.months}
     if reference:
         touched = with_data
@@ -147,6 +168,9 @@ def landing_files(
         seen=changes.fingerprints, reference=versions,
         pending={month: since for month, since in pending.items() if outcomes[month] != "done"},
         months=sorted(month.isoformat() for month in with_data),
+        file_months={**state.file_months, **{
+            path: sorted(month.isoformat() for month in months)
+            for path, months in changes.file_months.items()}},
     )
     requests = [
         dg.RunRequest(run_key=f"landed:{now:.0f}:{start:%Y-%m}..{end:%Y-%m}",
@@ -159,4 +183,20 @@ def landing_files(
     if requests:
         context.log.info(message)
     return dg.SensorResult(run_requests=requests, cursor=new_state.to_cursor(),
+                           asset_events=landing_observations(state, new_state, running),
                            skip_reason=None if requests else message)
+
+
+def landing_observations(
+    before: LandingState, after: LandingState, running: date
+) -> list[dg.AssetObservation]:
+    """The new data version of each month whose exports changed, for Dagster to show the
+    months run before the change as stale."""
+    old = month_versions(before.seen, before.file_months)
+    new = month_versions(after.seen, after.file_months)
+    months = months_to_refresh({date.fromisoformat(month) for month in new}, running)
+    return [
+        dg.AssetObservation(asset_key=LANDING_EXPORTS, partition=month.isoformat(),
+                            tags={DATA_VERSION_TAG: new[month.isoformat()]})
+        for month in sorted(months) if old.get(month.isoformat()) != new[month.isoformat()]
+    ]

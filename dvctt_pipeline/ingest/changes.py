@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -51,6 +51,8 @@ class LandingChanges:
     months: set[date]
     unreadable: list[str]
     fingerprints: Fingerprints
+    # the months each readable new file touches
+    file_months: dict[str, set[date]] = field(default_factory=dict)
 
 
 def fingerprint(landing_file: LandingFile) -> str:
@@ -75,7 +77,7 @@ def landing_changes(landing: Path, seen: Mapping[str, str]) -> LandingChanges:
     """Compare the landing folder with what was seen and read the months of the new files."""
     exports = list(dossier_exports(landing))
     fresh = [f for f in exports if seen.get(f.relative_path) != fingerprint(f)]
-    months: set[date] = set()
+    file_months: dict[str, set[date]] = {}
     unreadable = []
     with duckdb.connect(":memory:") as con:
         # a big export takes seconds: no progress bar in the daemon's log
@@ -88,13 +90,14 @@ def landing_changes(landing: Path, seen: Mapping[str, str]) -> LandingChanges:
                 unreadable.append(landing_file.relative_path)
                 continue
             try:
-                months |= months_in_file(con, landing_file)
+                file_months[landing_file.relative_path] = months_in_file(con, landing_file)
             except (UnreadableFile, duckdb.Error):
                 # the ingest records why it fails; there is no month to refresh for it
                 unreadable.append(landing_file.relative_path)
     return LandingChanges(
         new_files=[f.relative_path for f in fresh],
-        months=months,
+        months=set().union(*file_months.values()),
         unreadable=unreadable,
         fingerprints={f.relative_path: fingerprint(f) for f in exports},
+        file_months=file_months,
     )

@@ -8,6 +8,7 @@ tests/operations/test_landing_sensor_daemon.py runs the same promises with the r
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from datetime import date, datetime
@@ -185,3 +186,19 @@ def test_the_schedule_refreshes_the_running_month_every_day_at_six_in_vietnam():
     context = dg.build_schedule_context(scheduled_execution_time=JUNE_6_AT_SIX)
     assert ranges_of(daily_refresh.evaluate_tick(context).run_requests) == [
         ("2022-06-01", "2022-06-01")]
+
+
+@pytest.mark.parametrize("delivered_again", [
+    pytest.param(lambda export: export[: len(export) // 2], id="cut short by a failed transfer"),
+    pytest.param(lambda export: gzip.compress(export), id="compressed under the same name"),
+])
+def test_a_re_delivery_without_usable_rows_refreshes_the_months_of_the_version_it_replaces(
+    sensor, delivered_again
+):
+    # March's export delivered again, its rows unusable: the ingest withdraws the rows of the
+    # earlier version (the file at that path is now this one), so March's figures must be
+    # computed again although the new file gives no month
+    march = sensor.warehouse.landing / "dossiers" / "2022-03-31" / "dvcqg.jsonl"
+    march.write_bytes(delivered_again(march.read_bytes()))
+    assert sensor.tick_and_run(dg.DagsterRunStatus.SUCCESS) == [("2022-03-01", "2022-03-01")]
+    assert sensor.tick() == []

@@ -117,8 +117,11 @@ def bi_reader(instance: Instance, tmp_path: Path) -> Iterator[BiReader]:
 
 
 def launch_backfill(instance: Instance, first: str, last: str) -> str:
-    """What the UI sends from asset graph → select all → Materialize → a range of months."""
-    nodes = instance.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]
+    """What the UI sends from asset graph → select all → Materialize → a range of months:
+    the materializable assets (the landing exports are a source, observed, not materialized)."""
+    nodes = [node for node in instance.graphql(
+        "{ assetNodes { assetKey { path } isMaterializable } }")["assetNodes"]
+        if node.pop("isMaterializable")]
     months = [f"2022-{month:02d}-01" for month in range(int(first[5:]), int(last[5:]) + 1)]
     result = instance.graphql(LAUNCH_BACKFILL, {"params": {
         "assetSelection": [node["assetKey"] for node in nodes], "partitionNames": months,

@@ -9,6 +9,7 @@ nothing to close, safe inside a Dagster run.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
@@ -37,10 +39,25 @@ from dvctt_pipeline.serve.report.vietnamese import (
     points,
 )
 
-# matplotlib lists its own fonts before the system's and keeps the first of equal matches, so
-# the family name resolves to this file even where the machine has DejaVu installed too.
 BUNDLED_FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 FONT_FAMILY = "DejaVu Sans"
+
+
+def _bundled_fonts_first() -> None:
+    """The family name resolves to matplotlib's own DejaVu files, whose glyphs are known, on
+    every machine. matplotlib keeps the first of equal matches, but its font list (a cache
+    shared by every environment of the user, rebuilt now and then) may hold the system's
+    DejaVu first, or only the system's: the bundled files are added if missing and put first."""
+    manager = font_manager.fontManager
+    listed = {os.path.realpath(font.fname) for font in manager.ttflist}
+    for path in sorted(BUNDLED_FONT.parent.glob("DejaVuSans*.ttf")):
+        if os.path.realpath(path) not in listed:
+            manager.addfont(path)
+    bundled = os.path.realpath(BUNDLED_FONT.parent)
+    manager.ttflist.sort(key=lambda font: not os.path.realpath(font.fname).startswith(bundled))
+
+
+_bundled_fonts_first()
 
 STYLE = {
     "font.family": "sans-serif",

@@ -56,6 +56,7 @@ from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 from dvctt_pipeline.defs.jobs import REFRESH_JOB_NAME
 from dvctt_pipeline.defs.partitions import WAREHOUSE_POOL
+from dvctt_pipeline.run_launcher import is_locked
 
 WORKSPACE = Path(__file__).resolve().parent.parent / "workspace.yaml"
 CODE_LOCATION = "dvctt_pipeline"  # the location_name in workspace.yaml
@@ -151,7 +152,7 @@ def create_run(
             )
         except sqlalchemy.exc.OperationalError as error:
             # the instance's SQLite storage is briefly locked while another run writes events
-            if "database is locked" not in str(error) or attempt == LOCKED_STORAGE_ATTEMPTS - 1:
+            if not is_locked(error) or attempt == LOCKED_STORAGE_ATTEMPTS - 1:
                 raise
             time.sleep(1 + attempt)
     raise AssertionError("unreachable")

@@ -6,16 +6,26 @@ slot of the warehouse pool until run monitoring's `max_runtime_seconds`. The wor
 its pid when it starts (the engine event "Started process for run (pid: …)"), so with the
 instance's storage on this machine (SQLite under DAGSTER_HOME) a dead worker is one whose
 process is gone. Run monitoring (the daemon) and `dvctt materialize` both ask this check.
+
+A run's events are in a SQLite file of their own, which its worker locks while it writes one.
+A worker frozen in that moment (stopped, or waiting on a stalled disk) keeps the lock, and
+Dagster's reads of the file wait out SQLite's busy timeout (30 s, ten times over when the
+file is new to the process) before failing with "database is locked". SQLite's locks are
+POSIX locks, released when their process ends: a locked file means a live writer. So the
+check first tries the file without waiting, and reports a locked one's run alive.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 
 import dagster as dg
 import psutil
 from dagster._core.events import DagsterEventType
 from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, WorkerStatus
+from dagster._core.storage.event_log import SqliteEventLogStorage
 
 # the worker reports its pid after it started: a process created later is another one
 PID_REUSE_SLACK_SECONDS = 2.0
@@ -49,6 +59,26 @@ def run_worker(instance: dg.DagsterInstance, run_id: str) -> Worker | None:
     return None
 
 
+def event_log_is_locked(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether another process holds the lock of the run's SQLite event log right now."""
+    storage = instance.event_log_storage
+    if not isinstance(storage, SqliteEventLogStorage):
+        return False
+    try:
+        # mode=rw: a run without events yet has no file, and none is created here
+        uri = f"file:{storage.path_for_shard(run_id)}?mode=rw"
+        with closing(sqlite3.connect(uri, uri=True, timeout=0)) as events:
+            events.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as error:
+        return is_locked(error)
+    return False
+
+
+def is_locked(error: Exception) -> bool:
+    """SQLite's answer when another connection holds the lock past the busy timeout."""
+    return "database is locked" in str(error)
+
+
 class WatchedRunLauncher(DefaultRunLauncher):
     """DefaultRunLauncher whose runs run monitoring can check: alive while the worker is."""
 
@@ -57,6 +87,10 @@ class WatchedRunLauncher(DefaultRunLauncher):
         return True
 
     def check_run_worker_health(self, run: dg.DagsterRun) -> CheckRunHealthResult:
+        if event_log_is_locked(self._instance, run.run_id):
+            return CheckRunHealthResult(
+                WorkerStatus.RUNNING, "its event log is locked by a live process"
+            )
         worker = run_worker(self._instance, run.run_id)
         if worker is None:
             # not started by a worker yet, or executed in-process by another program: the

@@ -46,6 +46,17 @@ RUN_SECONDS = 900
 # what "within seconds" allows on two shared cores: the grace period the run gets to stop
 # (launch.STOP_GRACE_SECONDS, 5 s) and the command's own exit
 STOP_SECONDS = 20
+HOLD_LOCK = """
+import sqlite3, sys, time
+database = sqlite3.connect(sys.argv[1], isolation_level=None)
+database.execute("PRAGMA locking_mode=EXCLUSIVE")
+try:
+    database.execute("BEGIN EXCLUSIVE")
+except sqlite3.OperationalError:  # the frozen writer holds it already
+    pass
+print("locked", flush=True)
+time.sleep(3600)
+"""
 LAUNCHED = re.compile(r"dvctt: run ([0-9a-f-]{36}) of refresh_months")
 
 
@@ -82,6 +93,19 @@ class Home:
             )
         self.started.append(process)
         return Command(process, log)
+
+    def lock(self, database: Path) -> Command:
+        """A process holding a SQLite database's lock, as its writer does while it writes."""
+        log = self.root / f"{database.stem}.lock.log"
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-c", HOLD_LOCK, str(database)],
+                stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        self.started.append(process)
+        locker = Command(process, log)
+        locker.wait_for(lambda: "locked" in locker.output(), "locking the database")
+        return locker
 
     def materialize(self, log_name: str) -> str:
         command = self.start(log_name)
@@ -202,6 +226,10 @@ def pool_slot_holders(instance: dg.DagsterInstance) -> set[str]:
     return {slot.run_id for slot in info.claimed_slots}
 
 
+def event_log(instance: dg.DagsterInstance, run_id: str) -> Path:
+    return Path(instance.event_log_storage.path_for_shard(run_id))
+
+
 def status_of(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRunStatus:
     run = instance.get_run_by_id(run_id)
     assert run is not None, run_id
@@ -241,6 +269,8 @@ def test_killed_and_stopped_runs_free_the_warehouse_and_the_next_run_gets_it_rig
         worker = run_worker(instance, ingesting_run)
         os.kill(worker.pid, signal.SIGSTOP)
         assert pool_slot_holders(instance) == {ingesting_run}
+        # frozen in the middle of writing an event, as it may be: its event log stays locked
+        frozen_mid_write = home.lock(event_log(instance, ingesting_run))
 
         # 2. the next command waits for it, says so, and SIGTERM ends it within seconds
         waiting = home.start("waiting.log")
@@ -256,6 +286,7 @@ def test_killed_and_stopped_runs_free_the_warehouse_and_the_next_run_gets_it_rig
 
         # the frozen run dies with its command: it still says STARTED and holds the slot
         ingesting.kill_all()
+        frozen_mid_write.kill_all()
         assert status_of(instance, ingesting_run) == dg.DagsterRunStatus.STARTED
         assert pool_slot_holders(instance) == {ingesting_run}
         assert_untouched_and_readable(home, published_file, published)

@@ -366,10 +366,7 @@ def connect_to_publication(lake: Lake, snapshot: int | None = None) -> duckdb.Du
                 raise
             raise NoPublication("This DuckLake does not exist yet: run `dvctt materialize`.") \
                 from None
-        published = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
-                                f"'{LAKE_ALIAS}' AND schema_name = 'meta' "
-                                "AND table_name = 'publications'").fetchone()[0]
-        if published:
+        if table_exists(con, "meta", "publications", database=LAKE_ALIAS):
             (snapshot,) = con.execute("SELECT max(snapshot_id) FROM meta.publications").fetchone()
         if snapshot is None:
             raise NoPublication("No run has published this DuckLake yet: run `dvctt materialize`.")
@@ -389,6 +386,17 @@ def retry_on_lake_conflict(transaction: Callable[[], T]) -> T:
                 raise
             time.sleep(random.uniform(0.5, 1.5) * attempt)
     raise AssertionError("unreachable")
+
+
+def table_exists(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, database: str | None = None
+) -> bool:
+    """Whether the table exists in the database (the connection's default one if None)."""
+    return bool(con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = "
+        "coalesce($database, current_database()) AND schema_name = $schema "
+        "AND table_name = $table",
+        {"database": database, "schema": schema, "table": table}).fetchone()[0])
 
 
 def is_lake(con: duckdb.DuckDBPyConnection) -> bool:

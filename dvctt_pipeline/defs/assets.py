@@ -10,16 +10,16 @@ asset that opens the warehouse is in the one-writer pool.
 
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pandas as pd
-from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from dvctt_pipeline.defs.checks import QUALITY_CHECK_SPECS, check_key, evaluate_check
+from dvctt_pipeline.defs.data_versions import recorded_version
 from dvctt_pipeline.defs.keys import checked_window, table_key
 from dvctt_pipeline.defs.landing import LANDING_EXPORTS
 from dvctt_pipeline.defs.model_versions import ModelVersions
@@ -364,7 +364,8 @@ def sql_models(
         for check in QUALITY_CHECKS:
             if check_key(check) in checks and table_key(check.table) not in written_here:
                 yield from _checked(con, check, window, blocked, why, context.instance)
-        versions = ModelVersions(context.instance, con, SQL_MODELS, warehouse.model_settings())
+        settings = warehouse.model_settings()
+        versions = ModelVersions(context.instance, con, SQL_MODELS, settings)
         for model in SQL_MODELS:
             key = table_key(model.table)
             if key not in selected:
@@ -379,7 +380,7 @@ def sql_models(
                     metadata={**recorded.metadata, **versions.metadata(model, recomputed=False)},
                 )
             else:
-                yield _computed(context, con, warehouse, model, window, versions, inputs,
+                yield _computed(context, con, model, window, settings, versions, inputs,
                                 full_refresh)
             for check in _checks_on(model.table, checks):
                 yield from _checked(con, check, window, blocked, why, context.instance)
@@ -391,11 +392,12 @@ def sql_models(
 
 
 def _computed(
-    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, warehouse: Warehouse,
-    model: SqlModel, window: Window, versions: ModelVersions, inputs: str, full_refresh: bool,
+    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, model: SqlModel,
+    window: Window, settings: Mapping[str, object], versions: ModelVersions, inputs: str,
+    full_refresh: bool,
 ) -> dg.MaterializeResult:
     started = time.perf_counter()
-    written = run_model(con, model, window, warehouse.model_settings(), run_id=context.run_id,
+    written = run_model(con, model, window, settings, run_id=context.run_id,
                         full_refresh=full_refresh)
     # one step writes every model: each one's time, for the UI and the benchmark
     seconds = round(time.perf_counter() - started, 2)
@@ -427,7 +429,7 @@ def _checked(
 def is_current(published: dg.AssetMaterialization, version: str, files: list[Path]) -> bool:
     """Whether the last publication holds this data version in these files (the first is the
     serving file), all still there."""
-    return ((published.tags or {}).get(DATA_VERSION_TAG) == version
+    return (recorded_version(published) == version
             and published.metadata.get("path") == dg.TextMetadataValue(str(files[0]))
             and all(path.exists() for path in files))
 

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 
 import dagster as dg
 import duckdb
-from dagster._core.definitions.data_version import DATA_VERSION_TAG
 from dagster._core.events import DagsterEventType
 
+from dvctt_pipeline.defs.data_versions import recorded_version
 from dvctt_pipeline.defs.keys import table_key
 from dvctt_pipeline.models.sql_models import DOSSIER_TABLE, MACROS_DIR, SqlModel
+from dvctt_pipeline.warehouse import table_exists
 
 CHECK_RESULTS = "meta.check_results"
 # the metadata entry naming the run that last computed the model's rows
@@ -74,7 +75,7 @@ def recorded_months(
     if len(materializations) != len(partitions) or None in materializations:
         return None
     latest = max(records, key=lambda record: record.storage_id).asset_materialization
-    return Recorded({m.partition: (m.tags or {}).get(DATA_VERSION_TAG, "")
+    return Recorded({m.partition: recorded_version(m) or ""
                      for m in materializations if m.partition},
                     latest.metadata)
 
@@ -119,11 +120,8 @@ class ModelVersions:
 
     def version(self, model: SqlModel, inputs: str) -> str:
         """The inputs and the size of the model's own table, as a data version."""
-        exists = self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema "
-            "AND table_name = $name", {"schema": model.schema, "name": model.name}).fetchone()[0]
         size = (self.con.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0]
-                if exists else -1)
+                if table_exists(self.con, model.schema, model.name) else -1)
         return hashlib.sha256(f"{inputs}\n{size}".encode()).hexdigest()[:24]
 
     def unchanged(self, model: SqlModel, inputs: str, partitions: list[str]) -> Recorded | None:

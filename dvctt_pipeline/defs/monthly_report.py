@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
-from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from dvctt_pipeline.defs.assets import MARTS_KEYS, PARTITIONED
+from dvctt_pipeline.defs.data_versions import recorded_version, version_tags
 from dvctt_pipeline.defs.keys import table_key
 from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.reference.freshness import code_version
@@ -71,7 +71,7 @@ def monthly_report(
             context.log.info(f"Report for {partition[:7]}: its figures did not change; kept.")
             yield dg.AssetMaterialization(
                 "monthly_report", partition=partition, description=last.description,
-                metadata={**last.metadata, "redrawn": False}, tags={DATA_VERSION_TAG: version})
+                metadata={**last.metadata, "redrawn": False}, tags=version_tags(version))
     if figures:
         yield from draw(context, warehouse, figures, to_draw, version)
 
@@ -91,7 +91,7 @@ def last_drawing(instance: dg.DagsterInstance, partition: str) -> dg.AssetMateri
 
 def is_current(last: dg.AssetMaterialization | None, version: str, folder: Path) -> bool:
     """Whether the month's last drawing was made from this version and its file is there."""
-    return bool(last and (last.tags or {}).get(DATA_VERSION_TAG) == version
+    return bool(recorded_version(last) == version
                 and "report" in last.metadata
                 and (folder / str(last.metadata["report"].value)).exists())
 
@@ -143,5 +143,5 @@ def draw(
                 **{label: dg.MetadataValue.md(text)
                    for label, text in ui_province_markdown(report, folder).items()},
             },
-            tags={DATA_VERSION_TAG: version},
+            tags=version_tags(version),
         )

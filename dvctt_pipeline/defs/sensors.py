@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
 import dagster as dg
-from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
+from dvctt_pipeline.defs.data_versions import version_tags
 from dvctt_pipeline.defs.jobs import REFRESH_JOB_NAME, refresh_months
 from dvctt_pipeline.defs.landing import LANDING_EXPORTS, month_versions
 from dvctt_pipeline.defs.partitions import months_of_run, range_tags
@@ -197,6 +197,6 @@ def landing_observations(
     months = months_to_refresh({date.fromisoformat(month) for month in new}, running)
     return [
         dg.AssetObservation(asset_key=LANDING_EXPORTS, partition=month.isoformat(),
-                            tags={DATA_VERSION_TAG: new[month.isoformat()]})
+                            tags=version_tags(new[month.isoformat()]))
         for month in sorted(months) if old.get(month.isoformat()) != new[month.isoformat()]
     ]

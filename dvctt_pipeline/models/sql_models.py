@@ -33,6 +33,7 @@ periods of a year share their period_start); every number that moved is written 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -411,8 +412,8 @@ def _compute_new_rows(
 
 
 def run_model(
-    con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window, settings: dict[str, object],
-    run_id: str | None = None, full_refresh: bool = False,
+    con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window,
+    settings: Mapping[str, object], run_id: str | None = None, full_refresh: bool = False,
 ) -> int:
     """Replace the model's rows for the window, recording restatements of closed months (with
     the Dagster run's id); returns the number of rows written. `full_refresh` rebuilds a

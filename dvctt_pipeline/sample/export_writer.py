@@ -27,6 +27,7 @@ from dvctt_pipeline.sample.dossiers import (
     MonthBatch,
     export_day_files,
 )
+from dvctt_pipeline.warehouse import table_exists
 
 EPOCH = date(1970, 1, 1)
 FILE_NAMES = {1: "dvcqg.jsonl", 2: "dvcqg_2.jsonl"}
@@ -228,7 +229,7 @@ class ExportWriter:
                 bad IS NULL ORDER BY received_s, d_id)
                 + CASE WHEN bad IS NULL THEN 0 ELSE {BAD_SEQUENCE_START - 1} END AS seq
             FROM batch_dossiers""")
-        if not self._has_table("dossiers"):
+        if not table_exists(self.con, "main", "dossiers"):
             self.con.execute(
                 f"CREATE TABLE dossiers AS SELECT {DOSSIER_COLUMNS} FROM batch_with_sequence")
             self.con.execute("CREATE TABLE snapshots AS SELECT * FROM batch_snapshots")
@@ -239,10 +240,6 @@ class ExportWriter:
         self.con.execute("DROP VIEW batch_with_sequence")
         self.con.unregister("batch_dossiers")
         self.con.unregister("batch_snapshots")
-
-    def _has_table(self, name: str) -> bool:
-        return bool(self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0])
 
     def write_days(self, days: list[date]) -> None:
         """Write every export file of ``days`` and forget what no later day needs."""

@@ -37,7 +37,7 @@ import duckdb
 
 from dvctt_pipeline.serve.dictionary import DICTIONARY_FILE, describe_publication
 from dvctt_pipeline.sqltext import quote_literal
-from dvctt_pipeline.warehouse import is_lake
+from dvctt_pipeline.warehouse import is_lake, table_exists
 
 SERVED_SCHEMA = "marts"
 # Tables of other schemas that BI may read beside the marts.
@@ -183,9 +183,7 @@ def record_lake_publication(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     rows = {f"{schema}.{table}": con.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]
             for schema, table, _ in _served_tables(con)}
     (snapshot,) = con.execute("FROM current_snapshot()").fetchone()
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
-                       "current_database() AND schema_name = 'meta' "
-                       "AND table_name = 'publications'").fetchone()[0]:
+    if not table_exists(con, "meta", "publications"):
         con.execute(PUBLICATIONS_DDL)
     con.execute("INSERT INTO meta.publications VALUES ($snapshot, current_timestamp)",
                 {"snapshot": snapshot})

@@ -119,12 +119,12 @@ def bi_reader(instance: Instance, tmp_path: Path) -> Iterator[BiReader]:
 def launch_backfill(instance: Instance, first: str, last: str) -> str:
     """What the UI sends from asset graph → select all → Materialize → a range of months:
     the materializable assets (the landing exports are a source, observed, not materialized)."""
-    nodes = [node for node in instance.graphql(
+    nodes = instance.graphql(
         "{ assetNodes { assetKey { path } isMaterializable } }")["assetNodes"]
-        if node.pop("isMaterializable")]
+    selection = [node["assetKey"] for node in nodes if node["isMaterializable"]]
     months = [f"2022-{month:02d}-01" for month in range(int(first[5:]), int(last[5:]) + 1)]
     result = instance.graphql(LAUNCH_BACKFILL, {"params": {
-        "assetSelection": [node["assetKey"] for node in nodes], "partitionNames": months,
+        "assetSelection": selection, "partitionNames": months,
         "fromFailure": False,
     }})["launchPartitionBackfill"]
     assert result["__typename"] == "LaunchBackfillSuccess", result

@@ -29,23 +29,31 @@ columns:
   snapshots: "Số bản ghi của hồ sơ đã nhận / Snapshots received for this dossier"
   quarantine_reason: "Lý do cách ly (NULL: hợp lệ) / Why the dossier is set aside (NULL: valid)"
 */
--- the dossiers received in the window; on an incremental run only those with a snapshot in a
--- file loaded since the window was last computed ($after_file_id > 0, models/sql_models.py).
--- The subquery is empty on a full run: DuckDB does not fold `$after_file_id = 0 OR ...` and
--- would otherwise match every snapshot against all of them (a tenth of the model's time)
-WITH dossiers_received_in_window AS (
+-- the dossiers to rank: on a full run those received in the window; on an incremental run
+-- ($after_file_id > 0, models/sql_models.py) only those with a snapshot in a file loaded since
+-- the window was last computed, whatever month their snapshots say: the winner's month is
+-- checked after the ranking (latest_snapshots_in_window), and a file filter skips the older
+-- files' blocks where a filter on the month and then on those ids scanned the month twice.
+-- Each branch is empty on the other kind of run: DuckDB does not fold `$after_file_id = 0 OR
+-- ...` and would otherwise match every snapshot against all of them
+WITH dossiers_to_rank AS (
     SELECT DISTINCT ma_ho_so
     FROM raw.dossier_snapshots
-    WHERE ngay_tiep_nhan >= $window_start AND ngay_tiep_nhan < $window_end
-      AND ($after_file_id = 0 OR ma_ho_so IN (
-          SELECT ma_ho_so FROM raw.dossier_snapshots
-          WHERE $after_file_id > 0 AND file_id > $after_file_id))
+    WHERE ($after_file_id = 0
+           AND ngay_tiep_nhan >= $window_start AND ngay_tiep_nhan < $window_end)
+       OR ($after_file_id > 0 AND file_id > $after_file_id)
 ),
 
--- the load order of the files: export folder date, then file name (DESIGN §3.2)
+-- the load order of the files: export folder date, then file name (DESIGN §3.2); a file's
+-- date and name are the same on each of its rows, so one group per file id (an integer key)
+-- rather than a DISTINCT over three columns, a text among them, of every snapshot
 file_order AS (
     SELECT file_id, row_number() OVER (ORDER BY export_date, file_name) AS file_rank
-    FROM (SELECT DISTINCT file_id, export_date, file_name FROM raw.dossier_snapshots)
+    FROM (
+        SELECT file_id, any_value(export_date) AS export_date, any_value(file_name) AS file_name
+        FROM raw.dossier_snapshots
+        GROUP BY file_id
+    )
 ),
 
 -- the latest snapshot wins: its place in the load order (the file, then the line within the
@@ -60,7 +68,7 @@ latest_rows AS (
         max_by(snapshot.rowid, file_order.file_rank * 4294967296 + snapshot.line_no)
             AS latest_row
     FROM raw.dossier_snapshots AS snapshot
-    SEMI JOIN dossiers_received_in_window USING (ma_ho_so)
+    SEMI JOIN dossiers_to_rank USING (ma_ho_so)
     JOIN file_order USING (file_id)
     GROUP BY snapshot.ma_ho_so
 ),

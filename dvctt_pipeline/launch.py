@@ -62,6 +62,9 @@ WORKSPACE = Path(__file__).resolve().parent.parent / "workspace.yaml"
 CODE_LOCATION = "dvctt_pipeline"  # the location_name in workspace.yaml
 DEFINITIONS = ("dvctt_pipeline.definitions", "defs")  # the module and attribute it loads
 POLL_SECONDS = 0.5
+# who holds the warehouse pool is a query of every pending step of the instance (tens of ms,
+# competing with the run for the cores): asked every few polls, not at each
+POOL_CHECK_SECONDS = 2.0
 HEALTH_CHECK_SECONDS = 5.0
 # how long a run may take to stop after Ctrl-C/SIGTERM before the command gives up on it: a
 # step notices the cancellation when it returns from DuckDB
@@ -263,16 +266,19 @@ def follow(
     """Wait for the run to end, saying when it waits on the warehouse pool and for whom; the
     signal that stopped it, if one did."""
     holders: frozenset[tuple[str, str]] = frozenset()
+    next_pool_check = time.monotonic()
     next_health_check = time.monotonic() + HEALTH_CHECK_SECONDS
     with stop_on_signals() as stop:
         while execution.is_alive():
             if stop.signal_number:
                 stop_run(instance, run, execution, stop)
-            elif (now_holding := pool_holders(instance, run.run_id)) != holders:
-                holders = now_holding
-                if holders:
-                    print(f"dvctt: waiting for the {WAREHOUSE_POOL} pool, held by "
-                          f"{describe_holders(instance, holders)}.", flush=True)
+            elif time.monotonic() >= next_pool_check:
+                next_pool_check = time.monotonic() + POOL_CHECK_SECONDS
+                if (now_holding := pool_holders(instance, run.run_id)) != holders:
+                    holders = now_holding
+                    if holders:
+                        print(f"dvctt: waiting for the {WAREHOUSE_POOL} pool, held by "
+                              f"{describe_holders(instance, holders)}.", flush=True)
             if time.monotonic() > next_health_check:
                 next_health_check = time.monotonic() + HEALTH_CHECK_SECONDS
                 for message in fail_dead_runs(instance):

@@ -161,18 +161,18 @@ def build_sections(data: ReportData) -> list[Section]:
 
 # ---------------------------------------------------------------------------- output
 
+def _national_text(value: float | None) -> str:
+    return NO_DATA if value is None else percent(value)
+
+
 def _headline(data: ReportData) -> list[dict[str, str]]:
-    """The national figure of each ranked metric, year to date and for the month."""
-    figures = []
-    for metric in RANKED_METRICS:
-        ytd, month = data.rankings[(metric, "ytd")], data.rankings[(metric, "month")]
-        figures.append({
-            "label": f"{metric_title(metric)} toàn quốc, lũy kế",
-            "value": NO_DATA if ytd is None else percent(ytd.national),
-            "note": f"Tháng {data.month:%m/%Y}: "
-            + ("–" if month is None else percent(month.national)),
-        })
-    return figures
+    """The national figure of each ranked metric, year to date and for the month: the nation's
+    own, so a month whose provinces all received too few dossiers to be ranked still has it."""
+    return [{"label": f"{metric_title(metric)} toàn quốc, lũy kế",
+             "value": _national_text(data.national[(metric, "ytd")]),
+             "note": f"Tháng {data.month:%m/%Y}: "
+             + _national_text(data.national[(metric, "month")]).lower()}
+            for metric in RANKED_METRICS]
 
 
 def read_month(con: duckdb.DuckDBPyConnection, month: date) -> ReportData:

@@ -1,10 +1,12 @@
-"""`make bench` at a tiny size, so the benchmark cannot rot: it runs end to end on both shapes
-of month (many snapshots per dossier; one snapshot for each of as many dossiers) and reports
-every stage. No timing is asserted (the figures are in benchmarks/RESULTS.md)."""
+"""`make bench` at a tiny size, so the benchmark cannot rot: one run goes end to end through
+every scenario (the month in both shapes with its daily run, the month in one file, the
+backfill) and prints each one's stages and a summary of every target. No timing is asserted
+(the figures are in benchmarks/RESULTS.md)."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,46 +15,68 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 ROWS = 5_000
+BACKFILL_ROWS = 2_000
+LABELS = ("month/snapshots", "month/distinct", "one-file", "backfill")
 
 
 @pytest.fixture(scope="module")
 def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
     workdir = tmp_path_factory.mktemp("bench")
     completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--rows", str(ROWS), "--workdir", str(workdir)],
+        [sys.executable, "-m", "benchmarks.run", "--rows", str(ROWS), "--backfill-rows",
+         str(BACKFILL_ROWS), "--backfill-months", "2", "--workdir", str(workdir)],
         cwd=REPO, capture_output=True, text=True, timeout=1800, check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return completed.stdout, json.loads((workdir / "results.json").read_text(encoding="utf-8"))
 
 
-def test_prints_the_reference_the_stages_and_the_ratios(bench_run: tuple[str, dict]) -> None:
-    table, _ = bench_run
-    for shape in ("snapshots", "distinct"):
-        assert f"shape: {shape}" in table
-        assert f"{shape:<10} pipeline / reference: " in table
-    for label in ("reference: DuckDB alone", "pipeline (Dagster run)", "  ingest", "  staging",
-                  "  checks (GE)", "  marts", "  serve", "row rules alone",
-                  "daily run (tick + runs)", "pipeline / reference:", "validation (row rules"):
-        assert label in table
+def test_prints_every_scenario_beside_its_reference(bench_run: tuple[str, dict]) -> None:
+    output, results = bench_run
+    assert list(results) == list(LABELS)
+    # each table opens with its label and months: "month/snapshots: 2022-03 … 2022-03, …"
+    tables = {table.split(": ")[0]: table
+              for table in re.split(r"^(?=\S+: \d{4}-\d{2} … )", output, flags=re.MULTILINE)}
+    for label in LABELS:
+        for line in ("reference: DuckDB alone", "pipeline (Dagster run)", "  ingest",
+                     "  staging", "  checks (GE)", "  marts", "  serve", "pipeline / reference"):
+            assert line in tables[label], (label, line)
+        month = label.startswith("month/")
+        assert ("row rules alone" in tables[label]) == month
+        assert ("daily run (tick + runs)" in tables[label]) == month
 
 
-@pytest.mark.parametrize("shape", ["snapshots", "distinct"])
+def test_the_summary_judges_every_target_of_every_scenario(bench_run: tuple[str, dict]) -> None:
+    summary = bench_run[0].split("summary: issue 13's targets\n")[1]
+    judged = re.findall(r"^(\S+)\s+(.+?)\s+\S+(?: \S+)?\s+target <= .+?(met|missed)",
+                        summary, re.MULTILINE)
+    months = ("month/snapshots", "month/distinct")
+    assert {(label, figure) for label, figure, _ in judged} == {
+        *((label, "pipeline / DuckDB") for label in (*months, "one-file")),
+        *((label, "peak (process tree)") for label in LABELS),
+        *((label, "validation's share") for label in months),
+        *((label, "daily run") for label in months),
+        ("backfill", "one run"),
+    }
+    assert len(judged) == len(summary.strip().splitlines()) == 12
+
+
+@pytest.mark.parametrize("label", LABELS)
 def test_pipeline_and_reference_read_the_same_records(bench_run: tuple[str, dict],
-                                                      shape: str) -> None:
-    results = bench_run[1][shape]
+                                                      label: str) -> None:
+    results = bench_run[1][label]
     ingest = next(s for s in results["pipeline"]["stages"] if s["name"] == "ingest")
     exports = ingest["rows_by_asset"]["raw/dossier_snapshots"]  # not the Biểu 06 rows
-    assert results["reference"]["rows"] > ROWS / 2
+    assert results["reference"]["rows"] > results["landing"]["snapshots"] / 2
     # the reference skips the few lines that are not JSON; the pipeline quarantines them
     assert 0 <= exports - results["reference"]["rows"] <= 10
 
 
 def test_the_distinct_shape_has_one_snapshot_per_dossier(bench_run: tuple[str, dict]) -> None:
-    results = bench_run[1]["distinct"]
+    results = bench_run[1]["month/distinct"]
     staging = next(s for s in results["pipeline"]["stages"] if s["name"] == "staging")
     dossiers = staging["rows_by_asset"]["staging/dossiers"]
-    snapshots = bench_run[1]["snapshots"]
+    snapshots = bench_run[1]["month/snapshots"]
     # as many dossiers as snapshots in the distinct shape (but the few records the row rules
     # set aside); about two snapshots a dossier in the generator's shape
     assert 0.99 * results["snapshots"] <= dossiers <= results["snapshots"]
@@ -60,9 +84,24 @@ def test_the_distinct_shape_has_one_snapshot_per_dossier(bench_run: tuple[str, d
     assert staged["rows_by_asset"]["staging/dossiers"] < 0.8 * snapshots["snapshots"]
 
 
-@pytest.mark.parametrize("shape", ["snapshots", "distinct"])
-def test_the_daily_run_loads_the_held_back_day(bench_run: tuple[str, dict], shape: str) -> None:
-    results = bench_run[1][shape]
+def test_the_one_file_month_holds_the_month_s_snapshots(bench_run: tuple[str, dict]) -> None:
+    month, one_file = bench_run[1]["month/snapshots"], bench_run[1]["one-file"]
+    # the month in one file, and the held-back day's file
+    assert one_file["landing"]["files"] == 2 < month["landing"]["files"]
+    assert one_file["snapshots"] == month["snapshots"]
+    assert "daily" not in one_file
+
+
+def test_the_backfill_runs_its_months_in_one_run(bench_run: tuple[str, dict]) -> None:
+    backfill = bench_run[1]["backfill"]
+    assert (backfill["landing"]["first"], backfill["landing"]["last"]) == ("2022-03", "2022-04")
+    assert BACKFILL_ROWS <= backfill["snapshots"] <= 3 * BACKFILL_ROWS
+    assert "daily" not in backfill
+
+
+@pytest.mark.parametrize("label", ["month/snapshots", "month/distinct"])
+def test_the_daily_run_loads_the_held_back_day(bench_run: tuple[str, dict], label: str) -> None:
+    results = bench_run[1][label]
     daily_ingest = [s for run in results["daily"]["runs"] for s in run["stages"]
                     if s["name"] == "ingest"]
     assert daily_ingest and daily_ingest[0]["rows"] == results["daily"]["rows"]

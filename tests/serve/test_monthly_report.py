@@ -115,11 +115,24 @@ def build_marts(path: Path, metrics: tuple[str, ...], with_compliance: bool) -> 
     return path
 
 
-def render(folder: Path, metrics: tuple[str, ...], with_compliance: bool) -> MonthlyReport:
-    serving = build_marts(folder / "serving.duckdb", metrics, with_compliance)
+def render_from(serving: Path, month: date, folder: Path) -> MonthlyReport:
     with duckdb.connect(str(serving), read_only=True) as con:
-        data = read_month(con, APRIL)
+        data = read_month(con, month)
     return render_monthly_report(data, folder / "reports", source="test")
+
+
+def render(folder: Path, metrics: tuple[str, ...], with_compliance: bool) -> MonthlyReport:
+    return render_from(build_marts(folder / "serving.duckdb", metrics, with_compliance), APRIL,
+                       folder)
+
+
+HEADLINE_FIGURE = re.compile(
+    r'<div class="figure"><div>(.*?)</div><div class="value">(.*?)</div>\s*<div>(.*?)</div>')
+
+
+def headline(report: MonthlyReport) -> list[tuple[str, str, str]]:
+    """(label, year-to-date value, month note) of each headline figure."""
+    return HEADLINE_FIGURE.findall(report.html_path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -196,6 +209,36 @@ def test_missing_tables_and_metrics_say_no_data_instead_of_failing(partial):
                     ].endswith("_Chưa có số liệu_")
     assert "data:image/png;base64," in markdown[
         "Xếp hạng tỉnh theo tỷ lệ hồ sơ trực tuyến, lũy kế từ đầu năm"]
+
+
+def test_a_month_without_a_ranked_province_heads_with_the_national_shares(tmp_path):
+    serving = build_marts(tmp_path / "serving.duckdb", ("online_share_all", "dvctt_uptake_rate"),
+                          with_compliance=False)
+    with duckdb.connect(str(serving)) as con:
+        # every province received dossiers, too few to be ranked
+        con.execute("UPDATE marts.province_rankings SET ranked = false, rank = NULL, "
+                    "n_ranked = 0, is_top5 = false, is_bottom5 = false, received = 40")
+    report = render_from(serving, APRIL, tmp_path)
+
+    # the nation's April value of build_marts: 0.20 + 0.02 × 4, for the month and year to date
+    assert headline(report) == [
+        ("Tỷ lệ hồ sơ trực tuyến toàn quốc, lũy kế", "28,00%", "Tháng 04/2022: 28,00%"),
+        ("Tỷ lệ DVCTT phát sinh hồ sơ trực tuyến toàn quốc, lũy kế", "28,00%",
+         "Tháng 04/2022: 28,00%"),
+    ]
+    # the four rankings and target compliance have no figures; the trend has
+    html = report.html_path.read_text(encoding="utf-8")
+    assert html.count('<div class="no-data">Chưa có số liệu</div>') == 5
+    assert [path.name for path in report.png_paths] == ["xu_huong_online_share_all.png"]
+
+
+def test_a_month_without_any_figure_says_so_in_its_headline(tmp_path):
+    serving = build_marts(tmp_path / "serving.duckdb", ("online_share_all", "dvctt_uptake_rate"),
+                          with_compliance=False)
+    report = render_from(serving, date(2022, 5, 1), tmp_path)
+
+    assert [figure[1:] for figure in headline(report)] == [
+        ("Chưa có số liệu", "Tháng 05/2022: chưa có số liệu")] * 2
 
 
 def test_a_new_render_removes_the_charts_that_have_no_figures_any_more(partial):

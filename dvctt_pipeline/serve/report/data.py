@@ -52,6 +52,8 @@ class ReportData:
     month: date
     period_end: date
     rankings: dict[tuple[str, str], Ranking | None]  # (metric, period_type)
+    # (metric, period_type): the nation's value, also in a month that ranks no province
+    national: dict[tuple[str, str], float | None]
     trend: pd.DataFrame | None  # period_start, month_share, ytd_share
     compliance: pd.DataFrame | None  # province_name, admin_level, metric, agencies, …
 
@@ -155,15 +157,14 @@ def read_report_data(
     con: duckdb.DuckDBPyConnection, month: date, metrics: tuple[str, ...]
 ) -> ReportData:
     period_end = last_day(month)
-    rankings = {
-        (metric, period_type): read_ranking(con, metric, period_type, period_end)
-        for metric in metrics
-        for period_type in ("month", "ytd")
-    }
+    periods = [(metric, period_type) for metric in metrics for period_type in ("month", "ytd")]
     return ReportData(
         month=month,
         period_end=period_end,
-        rankings=rankings,
+        rankings={(metric, period_type): read_ranking(con, metric, period_type, period_end)
+                  for metric, period_type in periods},
+        national={(metric, period_type): _national_value(con, metric, period_type, period_end)
+                  for metric, period_type in periods},
         trend=read_trend(con, period_end),
         compliance=read_compliance(con, month),
     )

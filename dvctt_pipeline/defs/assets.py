@@ -53,7 +53,6 @@ from dvctt_pipeline.serve.publish import (
     published_files,
     served_tables,
 )
-from dvctt_pipeline.validate.expectations import import_in_background
 from dvctt_pipeline.validate.quality_checks import QUALITY_CHECKS, QualityCheck
 
 PARTITIONED = {
@@ -367,7 +366,6 @@ def sql_models(
                 yield from _checked(con, check, window, blocked, why, context.instance)
         settings = warehouse.model_settings()
         versions = ModelVersions(context.instance, con, SQL_MODELS, settings)
-        computing = False
         for model in SQL_MODELS:
             key = table_key(model.table)
             if key not in selected:
@@ -382,10 +380,6 @@ def sql_models(
                     metadata={**recorded.metadata, **versions.metadata(model, recomputed=False)},
                 )
             else:
-                if not computing:
-                    # the checks of what is computed now will validate new rows
-                    computing = True
-                    import_in_background()
                 yield _computed(context, con, model, window, settings, versions, inputs,
                                 full_refresh)
             for check in _checks_on(model.table, checks):

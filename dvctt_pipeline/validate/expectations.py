@@ -10,9 +10,7 @@ disk). GX is imported when a check runs, so loading the Dagster definitions stay
 
 from __future__ import annotations
 
-import importlib
 import os
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,16 +31,6 @@ class SuiteOutcome:
 
 
 ExpectationFactory = Callable[[Any], Sequence[Any]]
-
-
-def import_in_background() -> None:
-    """Start importing Great Expectations in a thread of its own. Its import is seconds of
-    Python (≈ 6 s on a loaded 2-core machine) that a run which recomputes a model would
-    otherwise pay at its first check; meanwhile the model runs inside DuckDB, which releases
-    the GIL, so the two overlap. A check that imports it before this thread is done waits for
-    the same import rather than starting another."""
-    threading.Thread(target=importlib.import_module, args=("great_expectations",),
-                     name="import great_expectations", daemon=True).start()
 
 
 def validate_frame(

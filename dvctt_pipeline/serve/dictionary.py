@@ -142,12 +142,11 @@ def _table_descriptions(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str
             for table, comment in comments}
 
 
-def describe_publication(con: duckdb.DuckDBPyConnection, schema: str,
+def describe_publication(con: duckdb.DuckDBPyConnection, schema: str, tables: list[str],
                          parquet_files: dict[Path, Path], dictionary_csv: Path) -> None:
-    """Describe the Parquet files of the schema's tables about to be published (final ->
-    temporary path) and write their dictionary to `dictionary_csv`."""
-    tables = sorted(final.stem for final in parquet_files)
-    entries = dictionary_entries(con, schema, tables)
+    """Write the dictionary of the published tables (`schema.table`) to `dictionary_csv`, and
+    describe the Parquet files about to be published (final -> temporary path)."""
+    entries = dictionary_entries(con, schema, sorted(table.split(".")[1] for table in tables))
     descriptions = _table_descriptions(con, schema)
     for final, temporary in parquet_files.items():
         table = f"{schema}.{final.stem}"

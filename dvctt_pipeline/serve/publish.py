@@ -1,14 +1,20 @@
 """Publish `marts` to the serving file, and one Parquet file per marts table, atomically.
 
 BI tools never open the working warehouse (DuckDB has one writer). After each run the marts
-are copied, with their comments, into a brand-new DuckDB file beside the serving file, which
-is then renamed over it: a reader that holds the old file keeps reading a complete old
-version, and the next connection sees the new one. `meta.restatements` goes with them, so
-analysts can see why a published figure of a closed month moved.
+are copied, with their comments, into a new DuckDB file beside the serving file, which is
+then renamed over it: a reader that holds the old file keeps reading a complete old version,
+and the next connection sees the new one. `meta.restatements` goes with them, so analysts
+can see why a published figure of a closed month moved.
+
+The new file starts as a copy of the last publication, and only the tables whose content
+differs from it are written again; `meta.restatements`, which only grows (every run that
+restates a closed month adds its figures), gets the rows of the runs it lacks. A daily run
+then rewrites the tables its months changed, not the whole history of restatements.
 
 The same tables are written as Parquet to `parquet/<table>.parquet` beside the serving file,
-for tools whose DuckDB driver is older than the file format (Excel, Power BI); each file is
-written under a temporary name and renamed over the old one, too. Beside them goes
+for tools whose DuckDB driver is older than the file format (Excel, Power BI), those written
+again in the serving file (or missing) only; each file is written under a temporary name and
+renamed over the old one, too. Beside them goes
 `data_dictionary.csv`, and the Parquet files carry their column descriptions (dictionary.py).
 
 A run killed while publishing leaves only files with a temporary name, which the next
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -42,6 +49,8 @@ from dvctt_pipeline.warehouse import is_lake, table_exists
 SERVED_SCHEMA = "marts"
 # Tables of other schemas that BI may read beside the marts.
 ALSO_SERVED = (("meta", "restatements"),)
+# Served tables whose rows are only ever added, a run's at a time (by run_id).
+GROWING_BY_RUNS = {("meta", "restatements")}
 PARQUET_DIR = "parquet"
 _BUILD = "serving_build"
 _TEMPORARY_SUFFIX = ".building"
@@ -79,26 +88,39 @@ def _served_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str |
     return rows
 
 
+def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str,
+                      database: str | None = None) -> tuple[object, ...] | None:
+    """A table (`schema.table`) as a reader sees it: its comment, columns with their comments,
+    row count and a digest of its rows in any order; None when the database (default: the
+    connection's own) has no such table."""
+    schema, name = table.split(".")
+    where = {"database": database, "schema": schema, "table": name}
+    of_table = ("WHERE database_name = coalesce($database, current_database()) "
+                "AND schema_name = $schema AND table_name = $table")
+    comment = con.execute(f"SELECT comment FROM duckdb_tables() {of_table}", where).fetchall()
+    if not comment:
+        return None
+    columns = con.execute(
+        f"SELECT column_name, data_type, comment FROM duckdb_columns() {of_table} "
+        "ORDER BY column_index", where,
+    ).fetchall()
+    qualified = f"{database}.{table}" if database else table
+    rows = con.execute(
+        f"SELECT count(*), coalesce(sum(hash(t)), 0)::HUGEINT FROM {qualified} AS t"
+    ).fetchone()
+    return comment[0][0], columns, rows
+
+
 def content_version(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> str:
     """A digest of the tables (`schema.table`) as a reader sees them: comments, columns and
     rows, in any row order. A table that does not exist counts as absent."""
     digest = hashlib.sha256()
     for table in tables:
-        schema, name = table.split(".")
-        where = {"schema": schema, "table": name}
-        comment = con.execute(
-            "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = $schema AND table_name = $table", where,
-        ).fetchall()
-        columns = con.execute(
-            "SELECT column_name, data_type, comment FROM duckdb_columns() "
-            "WHERE database_name = current_database() AND schema_name = $schema "
-            "AND table_name = $table ORDER BY column_index", where,
-        ).fetchall()
-        rows = con.execute(
-            f"SELECT count(*), coalesce(sum(hash(t)), 0)::HUGEINT FROM {table} AS t"
-        ).fetchone() if comment else None
-        digest.update(repr((table, comment, columns, rows)).encode())
+        fingerprint = table_fingerprint(con, table)
+        # laid out as before the fingerprint had a home of its own, so that the data version
+        # of an unchanged publication stays what Dagster recorded
+        comment, columns, rows = fingerprint or (None, [], None)
+        digest.update(repr((table, [(comment,)] if fingerprint else [], columns, rows)).encode())
     return digest.hexdigest()[:16]
 
 
@@ -127,42 +149,93 @@ def _copy_comments(
         con.execute(f"COMMENT ON COLUMN {target}.{column} IS {quote_literal(column_comment)}")
 
 
-def _build_serving_copy(con: duckdb.DuckDBPyConnection, building: Path) -> dict[str, int]:
-    """Copy the served tables with their comments into the new file; returns rows per table."""
+def _replace_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
+                   comment: str | None) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {_BUILD}.{schema}")
+    con.execute(f"CREATE OR REPLACE TABLE {_BUILD}.{schema}.{table} AS "
+                f"SELECT * FROM {schema}.{table}")
+    _copy_comments(con, schema, table, comment)
+
+
+def _append_new_runs(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
+    """Add to the copy the rows of the runs it does not have yet."""
+    con.execute(
+        f"INSERT INTO {_BUILD}.{schema}.{table} SELECT * FROM {schema}.{table} AS row "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {_BUILD}.{schema}.{table} AS published "
+        "WHERE published.run_id IS NOT DISTINCT FROM row.run_id)"
+    )
+
+
+def _update_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
+                  comment: str | None) -> bool:
+    """Make the copy's table what the warehouse holds; whether it had to be written."""
+    name = f"{schema}.{table}"
+    wanted = table_fingerprint(con, name)
+    published = table_fingerprint(con, name, _BUILD)
+    if published == wanted:
+        return False
+    if (schema, table) in GROWING_BY_RUNS and published and published[:2] == wanted[:2]:
+        _append_new_runs(con, schema, table)
+        # rows removed or changed since (by hand) make the copy differ still: copied whole
+        if table_fingerprint(con, name, _BUILD) == wanted:
+            return True
+    _replace_table(con, schema, table, comment)
+    return True
+
+
+def _attach_copy_of(con: duckdb.DuckDBPyConnection, previous: Path, building: Path) -> None:
+    """Attach a copy of the previous publication as the new file; an empty new file when
+    there is none or it cannot be opened (damaged, or written by another DuckDB version)."""
+    if previous.exists():
+        shutil.copyfile(previous, building)
+        try:
+            con.execute(f"ATTACH {quote_literal(str(building))} AS {_BUILD}")
+            return
+        except duckdb.Error:
+            _remove_leftovers(building.parent)
     con.execute(f"ATTACH {quote_literal(str(building))} AS {_BUILD}")
-    rows = {}
-    for schema, table, comment in _served_tables(con):
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_BUILD}.{schema}")
-        con.execute(
-            f"CREATE TABLE {_BUILD}.{schema}.{table} AS SELECT * FROM {schema}.{table}"
-        )
-        _copy_comments(con, schema, table, comment)
-        rows[f"{schema}.{table}"] = con.execute(
-            f"SELECT count(*) FROM {_BUILD}.{schema}.{table}"
-        ).fetchone()[0]
+
+
+def _build_serving_copy(
+    con: duckdb.DuckDBPyConnection, building: Path, previous: Path
+) -> tuple[dict[str, int], set[str]]:
+    """The new file: a copy of the previous publication where the served tables that changed
+    are written again and the tables no longer served are dropped. Returns rows per table and
+    the tables written."""
+    _attach_copy_of(con, previous, building)
+    served = _served_tables(con)
+    written = {f"{schema}.{table}" for schema, table, comment in served
+               if _update_table(con, schema, table, comment)}
+    kept = {(schema, table) for schema, table, _ in served}
+    for schema, table in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $build",
+        {"build": _BUILD},
+    ).fetchall():
+        if (schema, table) not in kept:
+            con.execute(f"DROP TABLE {_BUILD}.{schema}.{table}")
+    rows = {f"{schema}.{table}": con.execute(
+                f"SELECT count(*) FROM {_BUILD}.{schema}.{table}").fetchone()[0]
+            for schema, table, _ in served}
     con.execute(f"DETACH {_BUILD}")
-    return rows
+    return rows, written
 
 
-def _write_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[Path, Path]:
-    """Each marts table to a temporary Parquet file; returns final path -> temporary path."""
+def _write_parquet(con: duckdb.DuckDBPyConnection, folder: Path,
+                   tables: Iterable[str]) -> dict[Path, Path]:
+    """These marts tables to temporary Parquet files; returns final path -> temporary path."""
     written = {}
-    for schema, table, _ in _served_tables(con):
-        if schema != SERVED_SCHEMA:
-            continue
-        final = folder / f"{table}.parquet"
+    for table in tables:
+        final = folder / f"{table.split('.')[1]}.parquet"
         temporary = _temporary_name(final)
         written[final] = temporary
-        con.execute(
-            f"COPY {schema}.{table} TO {quote_literal(str(temporary))} (FORMAT parquet)"
-        )
+        con.execute(f"COPY {table} TO {quote_literal(str(temporary))} (FORMAT parquet)")
     return written
 
 
-def _swap_in_parquet(folder: Path, written: dict[Path, Path]) -> None:
+def _swap_in_parquet(folder: Path, written: dict[Path, Path], served: set[Path]) -> None:
     for final, temporary in written.items():
         os.replace(temporary, final)
-    for stale in set(folder.glob("*.parquet")) - set(written):
+    for stale in set(folder.glob("*.parquet")) - served:
         # a marts table that no longer exists must not linger as a file BI still reads
         stale.unlink()
 
@@ -200,17 +273,20 @@ def publish_serving_file(con: duckdb.DuckDBPyConnection, serving: Path) -> dict[
     _remove_leftovers(serving.parent)
     _remove_leftovers(parquet)
     building = _temporary_name(serving)
+    marts = {f"{schema}.{table}": parquet / f"{table}.parquet"
+             for schema, table, _ in _served_tables(con) if schema == SERVED_SCHEMA}
     try:
-        rows = _build_serving_copy(con, building)
-        written = _write_parquet(con, parquet)
+        rows, rewritten = _build_serving_copy(con, building, serving)
+        written = _write_parquet(con, parquet, [
+            table for table, file in marts.items() if table in rewritten or not file.exists()])
         dictionary = _temporary_name(serving.parent / DICTIONARY_FILE)
-        describe_publication(con, SERVED_SCHEMA, written, dictionary)
-        written[serving.parent / DICTIONARY_FILE] = dictionary
+        describe_publication(con, SERVED_SCHEMA, list(marts), written, dictionary)
     except BaseException:
         con.execute(f"DETACH DATABASE IF EXISTS {_BUILD}")
         _remove_leftovers(serving.parent)
         _remove_leftovers(parquet)
         raise
     os.replace(building, serving)
-    _swap_in_parquet(parquet, written)
+    os.replace(dictionary, serving.parent / DICTIONARY_FILE)
+    _swap_in_parquet(parquet, written, set(marts.values()))
     return rows

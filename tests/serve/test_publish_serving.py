@@ -125,3 +125,57 @@ def test_a_table_dropped_from_marts_no_longer_has_a_parquet_file(warehouse, tmp_
     warehouse.execute("DROP TABLE marts.retired")
     publish_serving_file(warehouse, serving)
     assert [p.name for p in parquet_dir(serving).iterdir()] == ["national_period_rates.parquet"]
+
+
+def add_restatement(warehouse: duckdb.DuckDBPyConnection, run_id: str | None, old: float) -> None:
+    warehouse.execute(
+        "INSERT INTO meta.restatements (table_name, row_key, column_name, old_value, "
+        "new_value, run_id, restated_at) VALUES ('marts.national_period_rates', "
+        "'period_start=2022-03-01', 'received', $old, 100, $run, current_timestamp)",
+        {"old": old, "run": run_id})
+
+
+def served_restatements(serving: Path) -> list[tuple]:
+    with duckdb.connect(str(serving), read_only=True) as reader:
+        return reader.execute("SELECT run_id, old_value FROM meta.restatements "
+                              "ORDER BY run_id, old_value").fetchall()
+
+
+def test_only_the_changed_tables_are_written_again(warehouse, tmp_path):
+    serving = tmp_path / "dvctt.duckdb"
+    warehouse.execute("CREATE TABLE marts.province_latest AS SELECT 'H58' AS province_code")
+    publish_serving_file(warehouse, serving)
+    unchanged = parquet_dir(serving) / "province_latest.parquet"
+    changed = parquet_dir(serving) / "national_period_rates.parquet"
+    before = {path: path.stat().st_ino for path in (unchanged, changed)}
+    set_received(warehouse, 103)
+    publish_serving_file(warehouse, serving)
+    assert unchanged.stat().st_ino == before[unchanged]
+    assert changed.stat().st_ino != before[changed]
+    assert received_by_another_process(serving) == 103
+    with duckdb.connect(str(serving), read_only=True) as reader:
+        assert reader.execute("SELECT * FROM marts.province_latest").fetchall() == [("H58",)]
+
+
+def test_restatements_of_new_runs_are_added_and_a_hand_edit_is_copied_whole(warehouse, tmp_path):
+    serving = tmp_path / "dvctt.duckdb"
+    add_restatement(warehouse, "run-a", 90)
+    add_restatement(warehouse, None, 80)
+    publish_serving_file(warehouse, serving)
+    add_restatement(warehouse, "run-b", 95)
+    rows = publish_serving_file(warehouse, serving)
+    assert rows["meta.restatements"] == 3
+    assert served_restatements(serving) == [("run-a", 90), ("run-b", 95), (None, 80)]
+    # an analyst removes a row by hand: the served table follows, though no run was added
+    warehouse.execute("DELETE FROM meta.restatements WHERE run_id = 'run-a'")
+    publish_serving_file(warehouse, serving)
+    assert served_restatements(serving) == [("run-b", 95), (None, 80)]
+
+
+def test_a_damaged_serving_file_is_published_anew(warehouse, tmp_path):
+    serving = tmp_path / "dvctt.duckdb"
+    publish_serving_file(warehouse, serving)
+    serving.write_bytes(b"not a database")
+    publish_serving_file(warehouse, serving)
+    assert received_by_another_process(serving) == 100
+    assert not list(tmp_path.glob(f".*{publish._TEMPORARY_SUFFIX}*"))

@@ -12,6 +12,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -20,6 +21,7 @@ import pytest
 from office_files import windows_1258
 
 from dvctt_pipeline.ingest import readers
+from dvctt_pipeline.ingest.changes import landing_changes
 from dvctt_pipeline.ingest.dossiers import PIECE_BYTES_ENV, ingest_dossier_exports
 from dvctt_pipeline.ingest.registry import FileOutcome
 from dvctt_pipeline.settings import MEMORY_LIMIT_ENV
@@ -98,10 +100,12 @@ def assert_pieces_read_as_whole(tmp_path: Path, landing: Path, monkeypatch: pyte
                                 pieces_read: list[int]) -> tuple[list[FileOutcome], list[tuple]]:
     monkeypatch.delenv(PIECE_BYTES_ENV, raising=False)
     whole = ingest(landing, tmp_path / "whole.duckdb")
+    months = landing_changes(landing, {}).months  # what the landing sensor reads
     assert pieces_read == []
     monkeypatch.setenv(PIECE_BYTES_ENV, str(PIECE_BYTES))
     in_pieces = ingest(landing, tmp_path / "pieces.duckdb")
     assert in_pieces == whole
+    assert landing_changes(landing, {}).months == months == {date(2022, 3, 1)}
     assert pieces_read and all(count > 1 for count in pieces_read)
     outcomes, raw, quarantined = whole
     assert all(outcome.status == "loaded" for outcome in outcomes)

@@ -586,6 +586,9 @@ def csv_pieces(
 
 
 def _reads_directly(trial: duckdb.DuckDBPyConnection, direct: Piece, piece: Path) -> bool:
+    """Whether DuckDB reads the piece with the file's header and delimiter: tried on `trial`,
+    a connection of its own, whose failed read aborts nothing. A count parses every field
+    (a ragged row fails it) but judges nothing."""
     try:
         trial.execute(f"SELECT count(*) FROM ({direct.records})",
                       {**direct.params, "path": str(piece)}).fetchone()
@@ -608,6 +611,7 @@ def _csv_utf8_source(path: Path) -> Iterator[IO[bytes]]:
 
 
 def _is_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8, decompressed if gzipped, a block at a time."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with _open_bytes(path) as stream:

@@ -20,12 +20,7 @@ import duckdb
 
 from dvctt_pipeline.ingest.dossiers import piece_bytes, read_in_pieces
 from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
-from dvctt_pipeline.ingest.readers import (
-    UnreadableFile,
-    json_lines_pieces,
-    read_json_lines,
-    reader_for,
-)
+from dvctt_pipeline.ingest.readers import UnreadableFile, judged_pieces, reader_for
 
 # relative path -> "size:mtime_ns"; a file whose fingerprint changed is read again.
 Fingerprints = dict[str, str]
@@ -62,13 +57,12 @@ def fingerprint(landing_file: LandingFile) -> str:
 def months_in_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile) -> set[date]:
     """Months of NgayTiepNhan and NgayKetThucXuLy in one export, read with the ingest reader
     (only the fields the metrics use, never personal data) and typed by the same rules; a
-    big JSON-lines export piece by piece, as the ingest reads it."""
+    big export piece by piece, as the ingest reads it."""
     if not read_in_pieces(landing_file):
         reader_for(landing_file.path).read(con, [landing_file.path])
         return {month for (month,) in con.execute(MONTHS_OF_RECORDS_SQL).fetchall()}
     months: set[date] = set()
-    for piece in json_lines_pieces(landing_file.path, piece_bytes()):
-        read_json_lines(con, [piece])
+    for _ in judged_pieces(con, landing_file.path, piece_bytes()):
         months |= {month for (month,) in con.execute(MONTHS_OF_RECORDS_SQL).fetchall()}
     return months
 

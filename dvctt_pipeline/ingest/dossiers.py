@@ -11,12 +11,7 @@ import duckdb
 
 from dvctt_pipeline.ingest.guards import UnreadableFile
 from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
-from dvctt_pipeline.ingest.readers import (
-    export_format,
-    json_lines_pieces,
-    read_json_lines,
-    reader_for,
-)
+from dvctt_pipeline.ingest.readers import READERS, export_format, judged_pieces, reader_for
 from dvctt_pipeline.ingest.registry import (
     FileOutcome,
     RowCounts,
@@ -29,10 +24,9 @@ from dvctt_pipeline.ingest.registry import (
 # month 6 GB: a batch of 1 GB keeps the judged records of a batch near 0.3 GB of memory while
 # DuckDB still reads on every core.
 BATCH_BYTES = 1 << 30
-# A JSON-lines export of more text than this (a national month in one file) is read in pieces
-# of this size, each stored before the next is read; DVCTT_INGEST_PIECE_BYTES sets it.
+# An export of more text than this (a national month in one file) is read in pieces of this
+# size, each stored before the next is read; DVCTT_INGEST_PIECE_BYTES sets it.
 PIECE_BYTES_ENV = "DVCTT_INGEST_PIECE_BYTES"
-JSON_LINES_FORMATS = (".jsonl", ".ndjson")
 
 
 def read_dossier_exports(
@@ -62,20 +56,19 @@ def piece_bytes() -> int:
 
 
 def read_in_pieces(landing_file: LandingFile) -> bool:
-    """Whether the file is a JSON-lines export with more text than one piece."""
-    return (export_format(landing_file.path) in JSON_LINES_FORMATS
+    """Whether the file is an export, of any format, with more text than one piece."""
+    return (export_format(landing_file.path) in READERS
             and landing_file.text_bytes > piece_bytes())
 
 
 def load_dossier_pieces(
     con: duckdb.DuckDBPyConnection, landing_file: LandingFile, file_id: int
 ) -> RowCounts:
-    """Read, judge and store a big JSON-lines export one piece after the other, inside the
-    caller's transaction: memory and temporary files hold one piece's records at a time.
-    Line numbers count on from piece to piece."""
+    """Read, judge and store a big export one piece after the other, inside the caller's
+    transaction: memory and temporary files hold one piece's records at a time. Positions
+    (lines, array elements, CSV records) count on from piece to piece."""
     records = quarantined = lines = 0
-    for piece in json_lines_pieces(landing_file.path, piece_bytes()):
-        read_json_lines(con, [piece])
+    for _ in judged_pieces(con, landing_file.path, piece_bytes()):
         row = con.execute("SELECT lines, records, quarantined FROM judged_files").fetchone()
         store_dossier_records(con, [StoredFile(0, landing_file, file_id)], lines_before=lines)
         piece_lines, piece_records, piece_quarantined = row or (0, 0, 0)

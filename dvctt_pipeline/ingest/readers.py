@@ -1,6 +1,7 @@
 """Format readers for dossier exports: JSON lines, JSON arrays and CSV, each optionally .gz.
 
-Each reader reads a batch of files in one statement and judges their records on the way
+Each reader reads a batch of files in one statement, or one file too big for a statement
+piece after piece (judged_pieces), and judges their records on the way
 into the temporary table `judged_records` (see validate.dossier_rules), reading only the
 fields the metrics need: personal data (ChuHoSo, SoGiayToChuHoSo, SoDienThoai, Email,
 DiaChi, ...) is never selected, so it cannot reach the warehouse, its quarantine, the logs or
@@ -10,12 +11,14 @@ query parameters, never spliced into SQL text; DuckDB reads .gz files as streams
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import itertools
 import json
 import re
+import shutil
 import tempfile
 import unicodedata
 import zlib
@@ -24,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import duckdb
 
@@ -129,6 +132,12 @@ JSON_ARRAYS = _json_records("""
     SELECT file_index, false AS blank, json::VARCHAR AS line
     FROM read_json($paths, format = 'array', records = false, columns = {'json': 'JSON'})
 """)
+# An element of a JSON array longer than this is not read (DuckDB's maximum_object_size, the
+# limit of a whole read): an array read in pieces fails there too.
+MAX_ELEMENT_CHARS = 16 * 1024 * 1024
+JSON_BLANKS_AT = re.compile(r"[ \t\n\r]*")
+# Text read at a time from an array read in pieces
+TEXT_BLOCK = 1 << 20
 
 
 # The column of a checked copy of a CSV export (_csv_with_ragged_rows_marked) that says why a
@@ -136,6 +145,11 @@ JSON_ARRAYS = _json_records("""
 READ_ERROR_COLUMN = "_dvctt_read_error"
 # How a checked copy is written, and read back.
 CHECKED_COPY_DIALECT = "delim = ',', quote = '\"', escape = '\"'"
+# A CSV export read in pieces is cut where the count of quotes is even: its pieces are read
+# with that quote (doubled inside a field, as Excel, pandas and the csv module write it) and
+# the delimiter of its header line (_header_and_delimiter).
+CSV_QUOTE = b'"'
+CSV_PIECE_DIALECT = ", delim = $delim, quote = '\"', escape = '\"'"
 
 
 def _csv_records(columns_present: Sequence[str], dialect: str = "") -> str:
@@ -196,53 +210,98 @@ def _overlong_lines_marked(path: Path) -> Iterator[Path | None]:
         yield copy if marked else None
 
 
-def json_lines_pieces(path: Path, piece_bytes: int) -> Iterator[Path]:
-    """The lines of a JSON-lines file, decompressed if gzipped, in temporary files of about
-    `piece_bytes` each, cut at line ends, one after the other: a file of any size is read a
-    bounded piece at a time. The next piece is copied while the caller reads this one (two
-    files take turns; file reads, writes and gzip release the GIL), so the copy no longer
-    leaves DuckDB waiting. A piece with a line of MAX_LINE_BYTES or more is given as a copy
-    where that line is marked (as read_json_lines does for a whole file): a piece is read
-    inside a transaction, which a failed read would abort."""
+@dataclass(frozen=True)
+class Piece:
+    """A piece of an export read in pieces: the reader's query and its parameters."""
+
+    records: str
+    params: dict[str, object]
+
+
+def judged_pieces(
+    con: duckdb.DuckDBPyConnection, path: Path, piece_bytes: int
+) -> Iterator[None]:
+    """Read an export piece by piece: each step leaves the next piece's records judged in
+    `judged_records` (validate.dossier_rules). Nothing here reads a piece that could fail:
+    pieces are read inside the transaction the file is stored in, which a failed read would
+    abort, so every check is made before."""
+    for piece in reader_for(path).pieces(con, path, piece_bytes):
+        judge_records(con, piece.records, piece.params)
+        yield
+
+
+Copied = TypeVar("Copied")
+
+
+def _pieces(copy_piece: Callable[[Path], Copied | None], suffix: str
+            ) -> Iterator[tuple[Path, Copied]]:
+    """Temporary files filled one after the other by `copy_piece`, with what it says of each,
+    until it copies nothing (None). The next piece is copied while the caller reads this one
+    (two files take turns; file reads, writes, gzip and DuckDB release the GIL), so the copy
+    does not leave DuckDB waiting."""
     with tempfile.TemporaryDirectory(prefix="dvctt-pieces-") as folder, \
-            _open_bytes(path) as source, ThreadPoolExecutor(max_workers=1) as copier:
-        pieces = (Path(folder) / "piece-a.jsonl", Path(folder) / "piece-b.jsonl")
-
-        def copy_piece(piece: Path) -> tuple[int, int]:
-            with piece.open("wb") as target:
-                return _copy_whole_lines(source, target, piece_bytes)
-
+            ThreadPoolExecutor(max_workers=1) as copier:
+        pieces = (Path(folder) / f"piece-a{suffix}", Path(folder) / f"piece-b{suffix}")
         next_copy = copier.submit(copy_piece, pieces[0])
         for turn in itertools.count():
             piece = pieces[turn % 2]
-            written, longest_line = next_copy.result()
-            if not written:
+            copied = next_copy.result()
+            if copied is None:
                 return
             next_copy = copier.submit(copy_piece, pieces[(turn + 1) % 2])
-            if longest_line < MAX_LINE_BYTES:
-                yield piece
-                continue
-            with _overlong_lines_marked(piece) as marked:
-                yield marked or piece
+            yield piece, copied
 
 
-def _copy_whole_lines(source: IO[bytes], target: IO[bytes], size: int) -> tuple[int, int]:
-    """Copy about `size` bytes, then up to the end of the line they stop in, in blocks of
-    MAX_LINE_BYTES (a line never sits in memory whole); the bytes copied and the longest
+def json_lines_pieces(
+    _con: duckdb.DuckDBPyConnection, path: Path, piece_bytes: int
+) -> Iterator[Piece]:
+    """The lines of a JSON-lines file, decompressed if gzipped, in pieces of about
+    `piece_bytes` cut at line ends: a file of any size is read a bounded piece at a time."""
+    with _open_bytes(path) as source:
+        yield from _lines_in_pieces(
+            lambda target: _copy_whole_lines(source, target, piece_bytes))
+
+
+def _lines_in_pieces(copy_lines: Callable[[IO[bytes]], tuple[int, int]]) -> Iterator[Piece]:
+    """Pieces of JSON lines, each filled by `copy_lines` (the bytes it wrote, the longest
+    line's). A piece with a line of MAX_LINE_BYTES or more is given as a copy where that line
+    is marked, as read_json_lines does for a whole file after its read fails."""
+    def copy_piece(piece: Path) -> int | None:
+        with piece.open("wb") as target:
+            written, longest_line = copy_lines(target)
+        return longest_line if written else None
+
+    for piece, longest_line in _pieces(copy_piece, ".jsonl"):
+        if longest_line < MAX_LINE_BYTES:
+            yield Piece(JSON_LINES, {"paths": [str(piece)]})
+            continue
+        with _overlong_lines_marked(piece) as marked:
+            yield Piece(JSON_LINES, {"paths": [str(marked or piece)]})
+
+
+def _copy_whole_lines(
+    source: IO[bytes], target: IO[bytes], size: int, quote: bytes = b""
+) -> tuple[int, int]:
+    """Copy about `size` bytes, then up to the end of the line they stop in, in blocks of at
+    most MAX_LINE_BYTES (a line never sits in memory whole); the bytes copied and the longest
     line's length, line end included. A line within one block is shorter than the limit, so
-    only runs of bytes without a line end across blocks are measured."""
-    written = run = longest = 0
-    while block := source.read(MAX_LINE_BYTES) if written < size \
+    only runs of bytes without a line end across blocks are measured. With a `quote`
+    (CSV), the copy ends only at a line end after an even count of quotes: a quoted field
+    may hold line ends, and a doubled quote inside it keeps the count even."""
+    written = run = longest = quotes = 0
+    while block := source.read(min(size - written, MAX_LINE_BYTES)) if written < size \
             else source.readline(MAX_LINE_BYTES):
         target.write(block)
         written += len(block)
+        if quote:
+            quotes += block.count(quote)
         first, last = block.find(b"\n"), block.rfind(b"\n")
         if first < 0:
             run += len(block)
         else:
             longest = max(longest, run + first + 1)
             run = len(block) - last - 1
-        if written >= size and block.endswith(b"\n"):
+        if written >= size and block.endswith(b"\n") and quotes % 2 == 0:
             break
     return written, max(longest, run)
 
@@ -250,15 +309,127 @@ def _copy_whole_lines(source: IO[bytes], target: IO[bytes], size: int) -> tuple[
 def read_json_arrays(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
     try:
         judge_records(con, JSON_ARRAYS, {"paths": [str(path) for path in paths]})
+    except duckdb.OutOfMemoryException:
+        raise  # the pipeline's limit (registry), not the file's fault
     except duckdb.Error as error:
         # DuckDB's message may quote the record: keep only the byte position
         position = re.search(r"at byte \d+", str(error))
-        where = f" (malformed {position[0]})" if position else ""
-        names = ", ".join(path.name for path in paths)
-        raise UnreadableFile(
-            f"{names} is not one complete JSON array of records{where}; a .json export must "
-            "be [ {...}, {...} ] in UTF-8 (JSON lines go in a .jsonl file)."
-        ) from error
+        raise _not_an_array(paths, f" (malformed {position[0]})" if position else "") from error
+
+
+def _not_an_array(paths: Sequence[Path], where: str) -> UnreadableFile:
+    names = ", ".join(path.name for path in paths)
+    return UnreadableFile(
+        f"{names} is not one complete JSON array of records{where}; a .json export must "
+        "be [ {...}, {...} ] in UTF-8 (JSON lines go in a .jsonl file)."
+    )
+
+
+def json_array_pieces(
+    _con: duckdb.DuckDBPyConnection, path: Path, piece_bytes: int
+) -> Iterator[Piece]:
+    """The elements of a JSON array, one a line, in pieces of JSON lines of about
+    `piece_bytes`: the n-th line is the n-th element, so positions are those of the array.
+    A malformed array fails when the piece holding the fault is copied, before that piece is
+    read: the file's transaction is rolled back, and it fails alone. One difference with a
+    whole read: an element of MAX_LINE_BYTES or more is set aside as `line_too_long`, as in
+    JSON lines, where a whole read takes elements up to MAX_ELEMENT_CHARS."""
+    with _open_text(path, "utf-8-sig") as text:
+        elements = _ArrayElements(text, path)
+        yield from _lines_in_pieces(lambda target: elements.copy(target, piece_bytes))
+
+
+class _ArrayElements:
+    """The elements of a JSON array streamed from its text, a block at a time: the json
+    module's C scanner finds where each ends (8 CPU seconds for a 340 MB array, against 18
+    for ijson's C backend re-serialising the elements, and 11 and 0.7 GB of memory for
+    DuckDB copying them). An element keeps its text; its line ends, blanks between tokens
+    (JSON has none inside a string), become spaces, so that it is one line."""
+
+    def __init__(self, text: IO[str], path: Path) -> None:
+        self._text, self._path = text, path
+        self._buffer, self._at, self._elements_read = "", 0, 0
+        # NaN and Infinity are taken, as DuckDB takes them
+        self._decoder = json.JSONDecoder()
+        self._started = self._ended = self._text_ended = False
+
+    def copy(self, target: IO[bytes], size: int) -> tuple[int, int]:
+        """Write elements as lines until `size` bytes are written or the array ends; the
+        bytes written and the longest line's length."""
+        if not self._started:
+            self._start()
+        written = longest = 0
+        while written < size and (element := self._next_element()) is not None:
+            line = (element.replace("\r", " ").replace("\n", " ")
+                    if "\n" in element or "\r" in element else element).encode() + b"\n"
+            target.write(line)
+            written += len(line)
+            longest = max(longest, len(line))
+        return written, longest
+
+    def _start(self) -> None:
+        self._started = True
+        if self._next_char() != "[":
+            raise self._malformed()
+        self._at += 1
+        if self._next_char() == "]":
+            self._end()
+
+    def _next_element(self) -> str | None:
+        if self._ended:
+            return None
+        self._next_char()
+        start = self._at
+        while True:
+            try:
+                _, end = self._decoder.raw_decode(self._buffer, start)
+                break
+            except (ValueError, RecursionError):
+                # the element may go on in the next block
+                if len(self._buffer) - start > MAX_ELEMENT_CHARS or not self._fill():
+                    raise self._malformed() from None
+                start = 0
+        element = self._buffer[start:end]
+        self._at = end
+        separator = self._next_char()
+        if separator == "]":
+            self._end()
+        elif separator == ",":
+            self._at += 1
+        else:
+            raise self._malformed()
+        self._elements_read += 1
+        return element
+
+    def _end(self) -> None:
+        """After the closing bracket, only blanks."""
+        self._at += 1
+        if self._next_char() != "":
+            raise self._malformed()
+        self._ended = True
+
+    def _next_char(self) -> str:
+        """The next character that is not a blank, "" at the end of the text, with at least
+        half a block of text buffered from it on when the text goes on."""
+        while True:
+            self._at = JSON_BLANKS_AT.match(self._buffer, self._at).end()
+            if len(self._buffer) - self._at >= TEXT_BLOCK // 2 or not self._fill():
+                return self._buffer[self._at:self._at + 1]
+
+    def _fill(self) -> bool:
+        """Drop what was read, add a block of text; whether there was any."""
+        if self._text_ended:
+            return False
+        try:
+            block = self._text.read(TEXT_BLOCK)
+        except UnicodeDecodeError:
+            raise self._malformed() from None
+        self._buffer, self._at = self._buffer[self._at:] + block, 0
+        self._text_ended = not block
+        return bool(block)
+
+    def _malformed(self) -> UnreadableFile:
+        return _not_an_array([self._path], f" (malformed after element {self._elements_read:,})")
 
 
 def read_csv_export(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
@@ -382,6 +553,78 @@ def _csv_with_ragged_rows_marked(
         yield copy, [READ_ERROR_COLUMN, *kept]
 
 
+def csv_pieces(
+    con: duckdb.DuckDBPyConnection, path: Path, piece_bytes: int
+) -> Iterator[Piece]:
+    """A CSV export in pieces of about `piece_bytes` of UTF-8 text cut at record ends, each
+    starting with the header again, with the results of read_csv_export on the whole file.
+    Its fallbacks work by catching a failed read, which would abort the transaction the
+    pieces are stored in, so they are decided before: the text's encoding over the whole
+    file before the first piece, and for each piece, a trial read on a connection of its
+    own (while the previous piece is stored) tells whether DuckDB reads it or a checked copy
+    is read instead (a ragged row, a line past DuckDB's limit)."""
+    with _csv_utf8_source(path) as source, con.cursor() as trial:
+        header = io.BytesIO()
+        _copy_whole_lines(source, header, 0, CSV_QUOTE)
+        first_line = header.getvalue().decode("utf-8-sig")
+        names, delimiter = _header_and_delimiter(first_line, path)
+        direct = Piece(_csv_records(names, CSV_PIECE_DIALECT), {"delim": delimiter})
+
+        def copy_piece(piece: Path) -> bool | None:
+            with piece.open("wb") as target:
+                target.write(header.getvalue())
+                written, _ = _copy_whole_lines(source, target, piece_bytes, CSV_QUOTE)
+            return _reads_directly(trial, direct, piece) if written else None
+
+        for piece, reads_directly in _pieces(copy_piece, ".csv"):
+            if reads_directly:
+                yield Piece(direct.records, {**direct.params, "path": str(piece)})
+                continue
+            with _csv_with_ragged_rows_marked(piece, path) as (checked_copy, checked_header):
+                yield Piece(_csv_records(checked_header, f", {CHECKED_COPY_DIALECT}"),
+                            {"path": str(checked_copy)})
+
+
+def _reads_directly(trial: duckdb.DuckDBPyConnection, direct: Piece, piece: Path) -> bool:
+    """Whether DuckDB reads the piece with the file's header and delimiter: tried on `trial`,
+    a connection of its own, whose failed read aborts nothing. A count parses every field
+    (a ragged row fails it) but judges nothing."""
+    try:
+        trial.execute(f"SELECT count(*) FROM ({direct.records})",
+                      {**direct.params, "path": str(piece)}).fetchone()
+    except (duckdb.InvalidInputException, duckdb.BinderException):
+        return False
+    return True
+
+
+@contextmanager
+def _csv_utf8_source(path: Path) -> Iterator[IO[bytes]]:
+    """The bytes of a CSV export as UTF-8: the file's own when it is UTF-8 throughout, else
+    transcoded as read_csv_export does (UTF-16 with a byte-order mark, else Windows-1258).
+    UTF-8 is checked over the whole file first, as a whole read fails on one bad byte."""
+    if _starts_with_utf16_bom(path):
+        encoding: str | None = "utf-16"
+    else:
+        encoding = None if _is_utf8(path) else LEGACY_ENCODING
+    with _open_bytes(path) if encoding is None else _utf8_stream(path, encoding) as source:
+        yield source
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8, decompressed if gzipped, a block at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with _open_bytes(path) as stream:
+            while block := stream.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    except (OSError, EOFError, zlib.error):
+        return True  # a damaged gzip: reading it says so
+    return True
+
+
 def _open_text(path: Path, encoding: str) -> IO[str]:
     return io.TextIOWrapper(_open_bytes(path), encoding=encoding, newline="")
 
@@ -391,42 +634,80 @@ def _nfc_lines(stream: IO[str]) -> Iterator[str]:
         yield unicodedata.normalize("NFC", line)
 
 
+class _Utf8Text(io.RawIOBase):
+    """The text of a UTF-16 or Windows-1258 file as UTF-8 bytes, NFC, transcoded line by
+    line as it is read (a tone mark is never cut from its letter)."""
+
+    def __init__(self, path: Path, encoding: str) -> None:
+        super().__init__()
+        self._path, self._encoding = path, encoding
+        self._text = _open_text(path, encoding)
+        self._lines = _nfc_lines(self._text)
+        self._rest = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._rest:
+            try:
+                line = next(self._lines, None)
+            except UnicodeDecodeError as error:
+                raise _undecodable(self._path, self._encoding) from error
+            if line is None:
+                return 0
+            self._rest = memoryview(line.encode("utf-8"))
+        size = min(len(buffer), len(self._rest))
+        buffer[:size] = self._rest[:size]
+        self._rest = self._rest[size:]
+        return size
+
+    def close(self) -> None:
+        self._text.close()
+        super().close()
+
+
+def _utf8_stream(path: Path, encoding: str) -> IO[bytes]:
+    return io.BufferedReader(_Utf8Text(path, encoding), buffer_size=1 << 20)
+
+
+def _undecodable(path: Path, encoding: str) -> UnreadableFile:
+    return UnreadableFile(
+        f"{path.name} is neither UTF-8 nor Windows-1258 text (it has bytes neither "
+        "can decode); export it again as UTF-8."
+        if encoding == LEGACY_ENCODING else
+        f"{path.name} starts as UTF-16 text but has bytes UTF-16 cannot decode; "
+        "export it again (as UTF-8, or as Unicode text)."
+    )
+
+
 @contextmanager
 def _transcoded(path: Path, encoding: str) -> Iterator[Path]:
-    """A temporary UTF-8, NFC copy of a UTF-16 or Windows-1258 file, written line by line."""
+    """A temporary UTF-8, NFC copy of a UTF-16 or Windows-1258 file."""
     with tempfile.TemporaryDirectory(prefix="dvctt-transcoded-") as folder:
         copy = Path(folder) / "export.csv"
-        try:
-            with _open_text(path, encoding) as source, copy.open(
-                "w", encoding="utf-8", newline=""
-            ) as target:
-                target.writelines(_nfc_lines(source))
-        except UnicodeDecodeError as error:
-            raise UnreadableFile(
-                f"{path.name} is neither UTF-8 nor Windows-1258 text (it has bytes neither "
-                "can decode); export it again as UTF-8."
-                if encoding == LEGACY_ENCODING else
-                f"{path.name} starts as UTF-16 text but has bytes UTF-16 cannot decode; "
-                "export it again (as UTF-8, or as Unicode text)."
-            ) from error
+        with _utf8_stream(path, encoding) as source, copy.open("wb") as target:
+            shutil.copyfileobj(source, target, 1 << 20)
         yield copy
 
 
 @dataclass(frozen=True)
 class Reader:
-    """Reads a batch of files of one format into judged_records (validate.dossier_rules)."""
+    """Reads a batch of files of one format into judged_records (validate.dossier_rules), or
+    one file too big for one statement in pieces (judged_pieces)."""
 
     read: Callable[[duckdb.DuckDBPyConnection, Sequence[Path]], None]
     # whether several files may be read in one statement
     batches: bool
+    pieces: Callable[[duckdb.DuckDBPyConnection, Path, int], Iterator[Piece]]
 
 
 READERS: dict[str, Reader] = {
-    ".jsonl": Reader(read_json_lines, batches=True),
+    ".jsonl": Reader(read_json_lines, batches=True, pieces=json_lines_pieces),
     # "newline-delimited JSON", the other name of JSON lines
-    ".ndjson": Reader(read_json_lines, batches=True),
-    ".json": Reader(read_json_arrays, batches=True),
-    ".csv": Reader(read_csv_export, batches=False),
+    ".ndjson": Reader(read_json_lines, batches=True, pieces=json_lines_pieces),
+    ".json": Reader(read_json_arrays, batches=True, pieces=json_array_pieces),
+    ".csv": Reader(read_csv_export, batches=False, pieces=csv_pieces),
 }
 
 

@@ -1,0 +1,264 @@
+"""CSV exports and JSON arrays with more text than one piece (DVCTT_INGEST_PIECE_BYTES, set
+here far below the files' sizes) are read, judged and stored piece by piece, with what
+reading them whole gives: the same rows in raw, the same rows set aside with the same reasons
+at the same record numbers, the same counts. The files are written as other tools write them
+(pandas, Excel's CRLF and Windows-1258, json.dump)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from office_files import windows_1258
+
+from dvctt_pipeline.ingest import readers
+from dvctt_pipeline.ingest.changes import landing_changes
+from dvctt_pipeline.ingest.dossiers import PIECE_BYTES_ENV, ingest_dossier_exports
+from dvctt_pipeline.ingest.registry import FileOutcome
+from dvctt_pipeline.settings import MEMORY_LIMIT_ENV
+from dvctt_pipeline.warehouse import connect, ensure_base_tables
+
+DAY = "2022-03-02"
+PIECE_BYTES = 2048
+RAW_COLUMNS = "* EXCLUDE (file_id, export_date)"
+QUARANTINE_COLUMNS = "relative_path, line_no, ma_ho_so, reason"
+PERSONAL = ("Trần Thị Bích Ngọc", "0912345678", "12 Lê Lợi")
+
+
+def dossier(number: int) -> dict[str, object]:
+    """A record as a portal's spreadsheet export holds it; every seventh one is bad in a
+    way the rules name, and text fields hold commas, quotes and line ends."""
+    record: dict[str, object] = {
+        "MaHoSo": f"000.00.12.H17-P-{number}",
+        "DonViXuLy": "Sở Tư pháp tỉnh Hòa Bình, Phòng \"Hành chính\"" if number % 3
+                     else "UBND huyện Lạc Sơn",
+        "MaTTHC": "1.001",
+        "KenhThucHien": 2 if number % 5 else "",
+        "NgayTiepNhan": f"202203{1 + number % 28:02d}080000",
+        "NgayHenTra": f"202204{1 + number % 28:02d}170000",
+        "TrangThaiHoSo": 4,
+        "Gia": 50000 if number % 2 else "",
+        "ChuHoSo": PERSONAL[0],
+        "SoDienThoai": PERSONAL[1],
+        "DiaChi": f"{PERSONAL[2]},\nphường Phương Lâm,\r\nHòa Bình",
+    }
+    if number % 7 == 3:
+        record["KenhThucHien"] = 9
+    if number % 7 == 5:
+        record["NgayTiepNhan"] = "20220230080000"
+    if number % 11 == 4:
+        record["MaHoSo"] = ""
+    return record
+
+
+def frame(count: int = 120) -> pd.DataFrame:
+    return pd.DataFrame([dossier(number) for number in range(1, count + 1)])
+
+
+def export_path(landing: Path, name: str) -> Path:
+    path = landing / "dossiers" / DAY / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def pieces_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many pieces each file read in pieces was cut into."""
+    counts: list[int] = []
+    cut = readers._pieces
+
+    def counted(*args: object) -> Iterator[tuple[Path, object]]:
+        counts.append(0)
+        for piece in cut(*args):
+            counts[-1] += 1
+            yield piece
+
+    monkeypatch.setattr(readers, "_pieces", counted)
+    return counts
+
+
+def ingest(landing: Path, warehouse: Path) -> tuple[list[FileOutcome], list[tuple], list[tuple]]:
+    with connect(warehouse) as con:
+        outcomes = ingest_dossier_exports(con, landing)
+        raw = con.execute(f"SELECT {RAW_COLUMNS} FROM raw.dossier_snapshots "
+                          "ORDER BY file_name, line_no").fetchall()
+        quarantined = con.execute(f"SELECT {QUARANTINE_COLUMNS} FROM quarantine.dossier_snapshots "
+                                  "ORDER BY ALL").fetchall()
+    return outcomes, raw, quarantined
+
+
+def assert_pieces_read_as_whole(tmp_path: Path, landing: Path, monkeypatch: pytest.MonkeyPatch,
+                                pieces_read: list[int]) -> tuple[list[FileOutcome], list[tuple]]:
+    monkeypatch.delenv(PIECE_BYTES_ENV, raising=False)
+    whole = ingest(landing, tmp_path / "whole.duckdb")
+    months = landing_changes(landing, {}).months  # what the landing sensor reads
+    assert pieces_read == []
+    monkeypatch.setenv(PIECE_BYTES_ENV, str(PIECE_BYTES))
+    in_pieces = ingest(landing, tmp_path / "pieces.duckdb")
+    assert in_pieces == whole
+    assert landing_changes(landing, {}).months == months == {date(2022, 3, 1)}
+    assert pieces_read and all(count > 1 for count in pieces_read)
+    outcomes, raw, quarantined = whole
+    assert all(outcome.status == "loaded" for outcome in outcomes)
+    assert all(o.rows_read == o.rows_loaded + o.rows_quarantined for o in outcomes)
+    assert raw and quarantined
+    assert not any(text in str(raw + quarantined) for text in PERSONAL)
+    return outcomes, quarantined
+
+
+@pytest.mark.parametrize(("name", "write"), [
+    ("export.csv", lambda path: frame().to_csv(path, index=False)),
+    ("export.csv.gz", lambda path: frame().to_csv(path, index=False, compression="gzip")),
+    # Excel's "CSV UTF-8" on a Vietnamese Windows: a byte-order mark, semicolons, CRLF
+    ("excel.csv", lambda path: frame().to_csv(path, index=False, sep=";",
+                                              lineterminator="\r\n", encoding="utf-8-sig")),
+], ids=["pandas", "pandas-gzip", "excel-semicolons-crlf"])
+def test_a_csv_with_quoted_line_ends_and_commas_in_pieces_is_read_as_whole(
+        tmp_path, monkeypatch, pieces_read, name: str, write: Callable[[Path], None]):
+    landing = tmp_path / "landing"
+    write(export_path(landing, name))
+    outcomes, quarantined = assert_pieces_read_as_whole(tmp_path, landing, monkeypatch,
+                                                        pieces_read)
+    assert outcomes[0].rows_read == 120
+    reasons = {line_no: reason for _, line_no, _, reason in quarantined}
+    assert reasons[3] == "unknown_channel" and reasons[5] == "bad_date"
+    assert reasons[4] == "missing_ma_ho_so" and reasons[114] == "missing_ma_ho_so"
+
+
+def test_a_windows_1258_csv_in_pieces_is_read_as_whole(tmp_path, monkeypatch, pieces_read):
+    landing = tmp_path / "landing"
+    text = frame().to_csv(index=False, sep=";", lineterminator="\r\n")
+    export_path(landing, "cp1258.csv").write_bytes(windows_1258(text))
+    assert_pieces_read_as_whole(tmp_path, landing, monkeypatch, pieces_read)
+    with connect(tmp_path / "pieces.duckdb") as con:
+        names = con.execute("SELECT DISTINCT don_vi_xu_ly FROM raw.dossier_snapshots "
+                            "ORDER BY ALL").fetchall()
+    assert names == [("Sở Tư pháp tỉnh Hòa Bình, Phòng \"Hành chính\"",),
+                     ("UBND huyện Lạc Sơn",)]
+
+
+def test_a_utf16_csv_in_pieces_is_read_as_whole(tmp_path, monkeypatch, pieces_read):
+    landing = tmp_path / "landing"
+    frame().to_csv(export_path(landing, "Unicode text.csv"), index=False, sep="\t",
+                   encoding="utf-16")
+    assert_pieces_read_as_whole(tmp_path, landing, monkeypatch, pieces_read)
+
+
+def test_a_csv_with_ragged_rows_in_some_pieces_is_read_as_whole(tmp_path, monkeypatch,
+                                                                pieces_read):
+    """A hand-edited export: a row with a field too many, one with two too few, a blank line,
+    in some pieces and not others; each ragged row keeps its place, set aside."""
+    landing = tmp_path / "landing"
+    rows = list(csv.reader(io.StringIO(frame().to_csv(index=False))))
+    rows[40].append("thêm")
+    rows[41] = []
+    rows[90] = rows[90][:-2]
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\r\n").writerows(rows)
+    export_path(landing, "sua-tay.csv").write_text(text.getvalue(), encoding="utf-8")
+    _, quarantined = assert_pieces_read_as_whole(tmp_path, landing, monkeypatch, pieces_read)
+    reasons = {line_no: reason for _, line_no, _, reason in quarantined}
+    # records 40 and 89: the blank line is no record
+    assert reasons[40] == reasons[89] == "ragged_row"
+
+
+def json_array_text(indent: int | None) -> str:
+    records: list[object] = frame().to_dict(orient="records")
+    records[9:9] = [42, None, "chuỗi", [1, 2]]  # elements that are not records
+    return json.dumps(records, indent=indent, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("indent", [2, None], ids=["pretty-printed", "one-line"])
+def test_a_json_array_in_pieces_is_read_as_whole(tmp_path, monkeypatch, pieces_read, indent):
+    landing = tmp_path / "landing"
+    text = json_array_text(indent)
+    export_path(landing, "api.json").write_text(text, encoding="utf-8")
+    export_path(landing, "api-nen.json.gz").write_bytes(gzip.compress(text.encode()))
+    outcomes, quarantined = assert_pieces_read_as_whole(tmp_path, landing, monkeypatch,
+                                                        pieces_read)
+    assert [outcome.rows_read for outcome in outcomes] == [124, 124]
+    reasons = {line_no: reason for path, line_no, _, reason in quarantined
+               if path.endswith("api.json")}
+    assert [reasons[element] for element in range(10, 14)] == ["not_an_object"] * 4
+    assert reasons[3] == "unknown_channel" and reasons[5] == "bad_date"
+    assert reasons[12 + 4] == "bad_date"  # the 12th record, after the four that are not
+
+
+def test_a_malformed_json_array_in_pieces_fails_alone(tmp_path, monkeypatch, pieces_read):
+    landing = tmp_path / "landing"
+    export_path(landing, "cut.json").write_text(json_array_text(2)[:-200], encoding="utf-8")
+    frame().to_csv(export_path(landing, "export.csv"), index=False)
+    monkeypatch.setenv(PIECE_BYTES_ENV, str(PIECE_BYTES))
+    outcomes, raw, quarantined = ingest(landing, tmp_path / "warehouse.duckdb")
+    statuses = {outcome.relative_path.rsplit("/", 1)[1]: outcome for outcome in outcomes}
+    assert statuses["cut.json"].status == "failed"
+    assert "is not one complete JSON array" in (statuses["cut.json"].message or "")
+    assert statuses["export.csv"].status == "loaded"
+    assert {row[0] for row in quarantined} == {f"dossiers/{DAY}/export.csv"}
+
+
+RECORD = ('{"MaHoSo": "000.00.12.H17-J-%d", "KenhThucHien": 2, "NgayTiepNhan": '
+          '"20220302080000", "TrangThaiHoSo": 4, "GhiChu": "[{,]} \\" \\u1ea1"}')
+
+
+@pytest.mark.parametrize("text", [
+    "[]",
+    f"[{RECORD % 1},]",
+    RECORD % 1,
+    f"[{RECORD % 1}] x",
+    f"[{RECORD % 1} {RECORD % 2}]",
+    '[{"MaHoSo": "A\nB", "NgayTiepNhan": "20220302080000"}]',
+    f"[{RECORD % 1}, {RECORD % 2}",
+    '[{"MaHoSo": "A", "Gia": NaN}]',
+    f"\ufeff[null, {RECORD % 1}, [], {{}}, \"x\", 1.5e3,\r\n {RECORD % 2}]\r\n",
+], ids=["empty", "trailing-comma", "object", "after-the-end", "no-comma",
+        "line-end-in-a-string", "unclosed", "nan", "bom-odd-elements-crlf"])
+def test_an_odd_or_malformed_json_array_in_pieces_ends_as_it_does_whole(tmp_path, monkeypatch,
+                                                                        text):
+    landing = tmp_path / "landing"
+    export_path(landing, "api.json").write_text(text, encoding="utf-8")
+    monkeypatch.delenv(PIECE_BYTES_ENV, raising=False)
+    whole = ingest(landing, tmp_path / "whole.duckdb")
+    monkeypatch.setenv(PIECE_BYTES_ENV, "1")
+    in_pieces = ingest(landing, tmp_path / "pieces.duckdb")
+    assert in_pieces[1:] == whole[1:]
+    (outcome_whole,), (outcome,) = whole[0], in_pieces[0]
+    assert (outcome.status, outcome.rows_read) == (outcome_whole.status, outcome_whole.rows_read)
+    # the fault's position is told as bytes when read whole, as elements in pieces
+    def without_position(message: str | None) -> str:
+        return re.sub(r" \(malformed [^)]*\)", "", message or "")
+
+    assert without_position(outcome.message) == without_position(outcome_whole.message)
+
+
+@pytest.mark.parametrize("name", ["export.csv", "api.json"])
+def test_a_file_the_memory_limit_cannot_hold_fails_alone_naming_the_limit(
+        tmp_path, monkeypatch, name):
+    """Memory too small for DuckDB to hold one piece, and nowhere to spill: the file fails
+    alone with what to raise, and is not blamed; a small export beside it loads."""
+    landing = tmp_path / "landing"
+    path = export_path(landing, name)
+    if name.endswith(".csv"):
+        frame(100_000).to_csv(path, index=False)
+    else:
+        path.write_text(json.dumps(frame(60_000).to_dict(orient="records")), encoding="utf-8")
+    frame(5).to_csv(export_path(landing, "small.csv"), index=False)
+    monkeypatch.setenv(PIECE_BYTES_ENV, str(path.stat().st_size // 2))
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "64MB")
+    with duckdb.connect() as con:
+        ensure_base_tables(con)
+        con.execute("SET memory_limit = '64MB'")
+        con.execute("SET temp_directory = ''")
+        big, small = ingest_dossier_exports(con, landing)
+    assert (big.status, small.status) == ("failed", "loaded")
+    assert f"{MEMORY_LIMIT_ENV}=64MB was not enough memory" in (big.message or "")
+    assert "limit of the pipeline, not a fault of the file" in (big.message or "")

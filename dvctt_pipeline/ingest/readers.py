@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 import duckdb
+import numpy as np
 
 from dvctt_pipeline.ingest.guards import UnreadableFile
 from dvctt_pipeline.validate.dossier_rules import MAX_LINE_BYTES, judge_records
@@ -77,11 +78,18 @@ RECORD_TYPE = json.dumps(
 JSON_BLANKS = "' ' || chr(9) || chr(13)"
 
 
+def _record_columns(record: str) -> str:
+    """The used fields and the fee total of `record`, a struct of RECORD_TYPE."""
+    fields = ",\n        ".join(
+        f"{record}{field} AS {column}" for field, column in USED_FIELDS.items()
+    )
+    return f"""{fields},
+        list_sum(list_transform({record}DanhSachLePhi,
+                                fee -> try_cast(fee.Gia AS DECIMAL(18, 2)))) AS fee_total"""
+
+
 def _json_records(lines: str) -> str:
     """The records of `lines`, a query giving file_index, blank and the JSON text `line`."""
-    columns = ",\n        ".join(
-        f"record.{field} AS {column}" for field, column in USED_FIELDS.items()
-    )
     return f"""
     SELECT
         file_index,
@@ -91,9 +99,7 @@ def _json_records(lines: str) -> str:
              WHEN line = '{TOO_LONG_MARK}' THEN 'line_too_long'
              WHEN is_object OR NOT json_valid(line) THEN 'invalid_json'
              ELSE 'not_an_object' END AS read_error,
-        {columns},
-        list_sum(list_transform(record.DanhSachLePhi,
-                                fee -> try_cast(fee.Gia AS DECIMAL(18, 2)))) AS fee_total
+        {_record_columns("record.")}
     FROM (
         SELECT
             file_index,
@@ -126,6 +132,22 @@ JSON_LINES = _json_records(f"""
                   max_line_size = {MAX_LINE_BYTES})
 """)
 
+# The records of JSON-lines files read by DuckDB's JSON reader itself, one pass over the text
+# where JSON_LINES splits the lines and then parses each (half the CPU on a national month).
+# It skips blank lines and gives a record of NULLs for a line it cannot read (ignore_errors:
+# so that it never aborts the transaction a piece is stored in), so it can neither number
+# lines nor say why one is set aside: its result is kept only for files it read one record
+# per line (_judged_as_records), else JSON_LINES reads them. A file with a line near
+# MAX_LINE_BYTES is left to JSON_LINES, which alone marks it too long.
+FAST_READ_MAX_LINE_BYTES = MAX_LINE_BYTES // 2
+JSON_RECORDS = f"""
+    SELECT file_index, false AS blank, NULL::VARCHAR AS read_error, {_record_columns("")}
+    FROM read_json($paths, format = 'newline_delimited', records = true,
+                   columns = {{{", ".join(f"'{field}': '{kind}'" for field, kind in
+                                json.loads(RECORD_TYPE).items())}}},
+                   maximum_object_size = {MAX_LINE_BYTES}, ignore_errors = true)
+"""
+
 # Each element of a file's top-level array is one record, kept as JSON text so that elements
 # that are not objects are set aside by the same rule as in JSON lines.
 JSON_ARRAYS = _json_records("""
@@ -138,6 +160,8 @@ MAX_ELEMENT_CHARS = 16 * 1024 * 1024
 JSON_BLANKS_AT = re.compile(r"[ \t\n\r]*")
 # Text read at a time from an array read in pieces
 TEXT_BLOCK = 1 << 20
+# Bytes read at a time to measure a file's lines
+LINE_COUNT_BLOCK = 8 << 20
 
 
 # The column of a checked copy of a CSV export (_csv_with_ragged_rows_marked) that says why a
@@ -174,8 +198,16 @@ def _csv_records(columns_present: Sequence[str], dialect: str = "") -> str:
 
 
 def read_json_lines(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
-    """Files in one statement; a file with a line of MAX_LINE_BYTES or more is read again
-    from a copy where that line is marked, so that it alone is set aside (`line_too_long`)."""
+    """Files in one statement, by DuckDB's JSON reader when it reads them whole, else line by
+    line; a file with a line of MAX_LINE_BYTES or more is read again from a copy where that
+    line is marked, so that it alone is set aside (`line_too_long`)."""
+    if not any(path.name.lower().endswith(".gz") for path in paths):
+        # the lines are measured while DuckDB reads (numpy and file reads release the GIL);
+        # gzipped files would be decompressed once more to measure them
+        with ThreadPoolExecutor(max_workers=1) as measurer:
+            if _judged_as_records(con, [str(path) for path in paths],
+                                  measurer.map(_lines_and_longest, paths)):
+                return
     try:
         judge_records(con, JSON_LINES, {"paths": [str(path) for path in paths]})
     except duckdb.Error:
@@ -185,6 +217,45 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> No
             if copy is None:
                 raise
             judge_records(con, JSON_LINES, {"paths": [str(copy)]})
+
+
+def _judged_as_records(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
+                       measured: Iterable[tuple[int, int]]) -> bool:
+    """Judge the files with JSON_RECORDS into judged_records, and whether they were judged
+    exactly as JSON_LINES would: one record per line in every file (no blank line, so
+    positions are line numbers), no line near the length JSON_LINES sets aside, no record
+    without any field (a line that is not an object). `measured`: each file's lines and
+    longest line."""
+    try:
+        judge_records(con, JSON_RECORDS, {"paths": paths})
+    except duckdb.InvalidInputException:
+        # a line of tens of megabytes, past the reader's buffer: JSON_LINES sets it aside.
+        # Pieces never get here (their long lines are marked): their read is in a transaction
+        return False
+    line_counts, longest = zip(*measured, strict=True)
+    judged_lines = dict(con.execute("SELECT file_index, lines FROM judged_files").fetchall())
+    if judged_lines != {index: count for index, count in enumerate(line_counts) if count} or \
+            max(longest) >= FAST_READ_MAX_LINE_BYTES:
+        return False
+    return not con.execute(
+        "SELECT count(*) FROM judged_records WHERE ma_ho_so IS NULL AND ngay_tiep_nhan IS NULL"
+    ).fetchone()[0]
+
+
+def _lines_and_longest(path: Path) -> tuple[int, int]:
+    """A file's lines (the last counted whether or not a line end closes it) and the length
+    of its longest line, line end excluded."""
+    lines = longest = run = 0  # run: bytes since the last line end
+    with path.open("rb", buffering=0) as text:
+        while block := text.read(LINE_COUNT_BLOCK):
+            ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == ord("\n"))
+            if not ends.size:
+                run += len(block)
+                continue
+            longest = max(longest, int((np.diff(ends, prepend=-1 - run) - 1).max()))
+            lines += ends.size
+            run = len(block) - int(ends[-1]) - 1
+    return lines + (run > 0), max(longest, run)
 
 
 @contextmanager
@@ -216,6 +287,9 @@ class Piece:
 
     records: str
     params: dict[str, object]
+    # a piece of JSON lines that DuckDB's JSON reader may read (_judged_as_records): its lines
+    # and its longest line, measured as it was copied
+    measured: tuple[int, int] | None = None
 
 
 def judged_pieces(
@@ -226,7 +300,9 @@ def judged_pieces(
     pieces are read inside the transaction the file is stored in, which a failed read would
     abort, so every check is made before."""
     for piece in reader_for(path).pieces(con, path, piece_bytes):
-        judge_records(con, piece.records, piece.params)
+        if not (piece.measured and _judged_as_records(
+                con, piece.params["paths"], [piece.measured])):
+            judge_records(con, piece.records, piece.params)
         yield
 
 
@@ -265,15 +341,18 @@ def json_lines_pieces(
 def _lines_in_pieces(copy_lines: Callable[[IO[bytes]], tuple[int, int]]) -> Iterator[Piece]:
     """Pieces of JSON lines, each filled by `copy_lines` (the bytes it wrote, the longest
     line's). A piece with a line of MAX_LINE_BYTES or more is given as a copy where that line
-    is marked, as read_json_lines does for a whole file after its read fails."""
-    def copy_piece(piece: Path) -> int | None:
+    is marked, as read_json_lines does for a whole file after its read fails; the others are
+    measured for DuckDB's JSON reader (Piece.measured)."""
+    def copy_piece(piece: Path) -> tuple[int, tuple[int, int]] | None:
         with piece.open("wb") as target:
             written, longest_line = copy_lines(target)
-        return longest_line if written else None
+        # in the copier's thread, while DuckDB reads the piece before
+        return (longest_line, _lines_and_longest(piece)) if written else None
 
-    for piece, longest_line in _pieces(copy_piece, ".jsonl"):
+    for piece, (longest_line, measured) in _pieces(copy_piece, ".jsonl"):
         if longest_line < MAX_LINE_BYTES:
-            yield Piece(JSON_LINES, {"paths": [str(piece)]})
+            read_whole = measured if measured[1] < FAST_READ_MAX_LINE_BYTES else None
+            yield Piece(JSON_LINES, {"paths": [str(piece)]}, read_whole)
             continue
         with _overlong_lines_marked(piece) as marked:
             yield Piece(JSON_LINES, {"paths": [str(marked or piece)]})

@@ -48,9 +48,9 @@ from dvctt_pipeline.reference.geography import load_admin_units
 from dvctt_pipeline.reference.rows import file_messages
 from dvctt_pipeline.reference.targets import load_targets
 from dvctt_pipeline.serve.publish import (
-    content_version,
     publish_serving_file,
     published_files,
+    read_content,
     served_tables,
 )
 from dvctt_pipeline.validate.quality_checks import QUALITY_CHECKS, QualityCheck
@@ -447,12 +447,13 @@ def serving_file(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
     recorded last (its data version) or its files are gone: a run with nothing new leaves the
     files, and the readers that hold them, alone."""
     with warehouse.connect() as con:
-        version = content_version(con, served_tables(con))
+        content = read_content(con, served_tables(con))
+        version = content.version
         last = context.instance.get_latest_materialization_event(context.asset_key)
         published = last.asset_materialization if last else None
         if published and is_current(published, version, published_files(con, warehouse.serving)):
             metadata = {**published.metadata, "rewritten": False}
         else:
-            rows = publish_serving_file(con, warehouse.serving)
+            rows = publish_serving_file(con, warehouse.serving, content)
             metadata = {"path": str(warehouse.serving), **rows, "rewritten": True}
     return dg.MaterializeResult(data_version=dg.DataVersion(version), metadata=metadata)

@@ -40,8 +40,10 @@ def macros_text() -> str:
     return "".join(path.read_text(encoding="utf-8") for path in sorted(MACROS_DIR.glob("*.sql")))
 
 
-def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """Row count and a digest of a table's rows (of the loaded files for the snapshots)."""
+def rows_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Row count and a digest of a table's rows (of the loaded files for the snapshots): a
+    model's rows depend on these only, not on the comments and columns a served table's
+    fingerprint also holds (serve/publish.py); recorded data versions are made of this text."""
     if table == DOSSIER_TABLE:
         return str(con.execute(SOURCE_FILES_SQL).fetchone())
     return str(con.execute(
@@ -113,9 +115,9 @@ class ModelVersions:
 
     def fingerprint(self, table: str) -> str:
         if table == CHECK_RESULTS:
-            return table_fingerprint(self.con, table)
+            return rows_fingerprint(self.con, table)
         if table not in self.fingerprints:
-            self.fingerprints[table] = table_fingerprint(self.con, table)
+            self.fingerprints[table] = rows_fingerprint(self.con, table)
         return self.fingerprints[table]
 
     def version(self, model: SqlModel, inputs: str) -> str:

@@ -19,7 +19,7 @@ from dvctt_pipeline.defs.data_versions import recorded_version, version_tags
 from dvctt_pipeline.defs.keys import table_key
 from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.reference.freshness import code_version
-from dvctt_pipeline.serve.publish import content_version
+from dvctt_pipeline.serve.publish import read_content
 from dvctt_pipeline.serve.report.data import REPORT_TABLES
 from dvctt_pipeline.settings import REPORTS_DIR_ENV, reports_dir
 
@@ -78,7 +78,7 @@ def monthly_report(
 
 def report_version(con: duckdb.DuckDBPyConnection) -> str:
     """What a month's report is made from: the report's tables and code."""
-    return f"{REPORT_CODE_VERSION}-{content_version(con, REPORT_TABLES)}"
+    return f"{REPORT_CODE_VERSION}-{read_content(con, REPORT_TABLES).version}"
 
 
 def last_drawing(instance: dg.DagsterInstance, partition: str) -> dg.AssetMaterialization | None:

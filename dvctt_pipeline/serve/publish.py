@@ -26,9 +26,10 @@ a run's marts are all written; it is recorded in `meta.publications`, so a reade
 the lake at the latest one (`SNAPSHOT_VERSION`) and never sees a run half-way, and any earlier
 publication stays readable (time travel) until the lake's old snapshots are expired.
 
-A run that changed no served table publishes nothing: `content_version` digests what a
-publication would hold, and the serving asset compares it with the data version Dagster
-recorded at its last publication (defs/assets.py).
+A run that changed no served table publishes nothing: `read_content` fingerprints what a
+publication would hold, and the serving asset compares its version with the data version
+Dagster recorded at its last publication (defs/assets.py). A publication finds the tables to
+write again, and counts their rows, by those same fingerprints.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -54,6 +56,10 @@ GROWING_BY_RUNS = {("meta", "restatements")}
 PARQUET_DIR = "parquet"
 _BUILD = "serving_build"
 _TEMPORARY_SUFFIX = ".building"
+
+# A table as a reader sees it: its comment, its columns (name, type, comment) and its rows
+# (count, and a digest in any order).
+Fingerprint = tuple[str | None, list[tuple[str, str, str | None]], tuple[int, int]]
 
 
 def parquet_dir(serving: Path) -> Path:
@@ -89,7 +95,7 @@ def _served_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str |
 
 
 def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str,
-                      database: str | None = None) -> tuple[object, ...] | None:
+                      database: str | None = None) -> Fingerprint | None:
     """A table (`schema.table`) as a reader sees it: its comment, columns with their comments,
     row count and a digest of its rows in any order; None when the database (default: the
     connection's own) has no such table."""
@@ -111,27 +117,48 @@ def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str,
     return comment[0][0], columns, rows
 
 
-def content_version(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> str:
-    """A digest of the tables (`schema.table`) as a reader sees them: comments, columns and
-    rows, in any row order. A table that does not exist counts as absent."""
-    digest = hashlib.sha256()
-    for table in tables:
-        fingerprint = table_fingerprint(con, table)
-        # laid out as before the fingerprint had a home of its own, so that the data version
-        # of an unchanged publication stays what Dagster recorded
-        comment, columns, rows = fingerprint or (None, [], None)
-        digest.update(repr((table, [(comment,)] if fingerprint else [], columns, rows)).encode())
-    return digest.hexdigest()[:16]
+@dataclass(frozen=True)
+class Content:
+    """Tables (`schema.table`) as a reader sees them, each fingerprinted once: a fingerprint
+    reads every row, and the version and the publication of a run both need it."""
+
+    fingerprints: dict[str, Fingerprint | None]  # None: the table does not exist
+
+    @property
+    def version(self) -> str:
+        """A digest of the tables: comments, columns and rows, in any row order."""
+        digest = hashlib.sha256()
+        for table, fingerprint in self.fingerprints.items():
+            # laid out as before the fingerprint had a home of its own, so that the data
+            # version of an unchanged publication stays what Dagster recorded
+            comment, columns, rows = fingerprint or (None, [], None)
+            digest.update(
+                repr((table, [(comment,)] if fingerprint else [], columns, rows)).encode())
+        return digest.hexdigest()[:16]
+
+    def rows(self) -> dict[str, int]:
+        """Rows per table that exists."""
+        return {table: fingerprint[2][0]
+                for table, fingerprint in self.fingerprints.items() if fingerprint}
+
+
+def read_content(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> Content:
+    return Content({table: table_fingerprint(con, table) for table in tables})
 
 
 def served_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [f"{schema}.{table}" for schema, table, _ in _served_tables(con)]
 
 
+def _parquet_files(con: duckdb.DuckDBPyConnection, serving: Path) -> dict[str, Path]:
+    """The Parquet file of each marts table (`schema.table`)."""
+    return {f"{schema}.{table}": parquet_dir(serving) / f"{table}.parquet"
+            for schema, table, _ in _served_tables(con) if schema == SERVED_SCHEMA}
+
+
 def published_files(con: duckdb.DuckDBPyConnection, serving: Path) -> list[Path]:
     """The files a publication writes: the serving file and a Parquet file per marts table."""
-    return [serving] + [parquet_dir(serving) / f"{table}.parquet"
-                        for schema, table, _ in _served_tables(con) if schema == SERVED_SCHEMA]
+    return [serving, *_parquet_files(con, serving).values()]
 
 
 def _copy_comments(
@@ -167,10 +194,10 @@ def _append_new_runs(con: duckdb.DuckDBPyConnection, schema: str, table: str) ->
 
 
 def _update_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
-                  comment: str | None) -> bool:
-    """Make the copy's table what the warehouse holds; whether it had to be written."""
+                  comment: str | None, wanted: Fingerprint | None) -> bool:
+    """Make the copy's table what the warehouse holds (its fingerprint `wanted`); whether it
+    had to be written."""
     name = f"{schema}.{table}"
-    wanted = table_fingerprint(con, name)
     published = table_fingerprint(con, name, _BUILD)
     if published == wanted:
         return False
@@ -197,15 +224,16 @@ def _attach_copy_of(con: duckdb.DuckDBPyConnection, previous: Path, building: Pa
 
 
 def _build_serving_copy(
-    con: duckdb.DuckDBPyConnection, building: Path, previous: Path
-) -> tuple[dict[str, int], set[str]]:
+    con: duckdb.DuckDBPyConnection, building: Path, previous: Path, content: Content
+) -> set[str]:
     """The new file: a copy of the previous publication where the served tables that changed
-    are written again and the tables no longer served are dropped. Returns rows per table and
-    the tables written."""
+    from their `content` are written again and the tables no longer served are dropped.
+    Returns the tables written."""
     _attach_copy_of(con, previous, building)
     served = _served_tables(con)
     written = {f"{schema}.{table}" for schema, table, comment in served
-               if _update_table(con, schema, table, comment)}
+               if _update_table(con, schema, table, comment,
+                                content.fingerprints[f"{schema}.{table}"])}
     kept = {(schema, table) for schema, table, _ in served}
     for schema, table in con.execute(
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $build",
@@ -213,19 +241,16 @@ def _build_serving_copy(
     ).fetchall():
         if (schema, table) not in kept:
             con.execute(f"DROP TABLE {_BUILD}.{schema}.{table}")
-    rows = {f"{schema}.{table}": con.execute(
-                f"SELECT count(*) FROM {_BUILD}.{schema}.{table}").fetchone()[0]
-            for schema, table, _ in served}
     con.execute(f"DETACH {_BUILD}")
-    return rows, written
+    return written
 
 
-def _write_parquet(con: duckdb.DuckDBPyConnection, folder: Path,
-                   tables: Iterable[str]) -> dict[Path, Path]:
-    """These marts tables to temporary Parquet files; returns final path -> temporary path."""
+def _write_parquet(con: duckdb.DuckDBPyConnection,
+                   files: Mapping[str, Path]) -> dict[Path, Path]:
+    """These marts tables to temporary names of their Parquet files; returns final path ->
+    temporary path."""
     written = {}
-    for table in tables:
-        final = folder / f"{table.split('.')[1]}.parquet"
+    for table, final in files.items():
         temporary = _temporary_name(final)
         written[final] = temporary
         con.execute(f"COPY {table} TO {quote_literal(str(temporary))} (FORMAT parquet)")
@@ -250,35 +275,40 @@ COMMENT ON TABLE meta.publications IS 'Các lần công bố: ảnh chụp (snap
 """
 
 
-def record_lake_publication(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Record the lake's current snapshot as a publication; returns rows per served table and
-    the snapshot (`ducklake_snapshot`)."""
-    rows = {f"{schema}.{table}": con.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]
-            for schema, table, _ in _served_tables(con)}
+def record_lake_publication(con: duckdb.DuckDBPyConnection,
+                            content: Content) -> dict[str, int]:
+    """Record the lake's current snapshot as a publication; returns rows per served table (of
+    their `content`) and the snapshot (`ducklake_snapshot`)."""
     (snapshot,) = con.execute("FROM current_snapshot()").fetchone()
     if not table_exists(con, "meta", "publications"):
         con.execute(PUBLICATIONS_DDL)
     con.execute("INSERT INTO meta.publications VALUES ($snapshot, current_timestamp)",
                 {"snapshot": snapshot})
-    return {**rows, "ducklake_snapshot": snapshot}
+    return {**content.rows(), "ducklake_snapshot": snapshot}
 
 
-def publish_serving_file(con: duckdb.DuckDBPyConnection, serving: Path) -> dict[str, int]:
+def publish_serving_file(con: duckdb.DuckDBPyConnection, serving: Path,
+                         content: Content | None = None) -> dict[str, int]:
     """Write the served tables to a new file and the marts to new Parquet files, then swap
-    them in; returns rows per table. On a DuckLake, records the publication instead."""
+    them in; returns rows per table. On a DuckLake, records the publication instead.
+
+    `content`: the served tables as `read_content` found them in this state of the warehouse
+    (the caller that has read them for their version), read here when not given."""
+    if content is None:
+        content = read_content(con, served_tables(con))
     if is_lake(con):
-        return record_lake_publication(con)
+        return record_lake_publication(con, content)
     parquet = parquet_dir(serving)
     parquet.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(serving.parent)
     _remove_leftovers(parquet)
     building = _temporary_name(serving)
-    marts = {f"{schema}.{table}": parquet / f"{table}.parquet"
-             for schema, table, _ in _served_tables(con) if schema == SERVED_SCHEMA}
+    marts = _parquet_files(con, serving)
     try:
-        rows, rewritten = _build_serving_copy(con, building, serving)
-        written = _write_parquet(con, parquet, [
-            table for table, file in marts.items() if table in rewritten or not file.exists()])
+        rewritten = _build_serving_copy(con, building, serving, content)
+        written = _write_parquet(con, {
+            table: file for table, file in marts.items()
+            if table in rewritten or not file.exists()})
         dictionary = _temporary_name(serving.parent / DICTIONARY_FILE)
         describe_publication(con, SERVED_SCHEMA, list(marts), written, dictionary)
     except BaseException:
@@ -289,4 +319,5 @@ def publish_serving_file(con: duckdb.DuckDBPyConnection, serving: Path) -> dict[
     os.replace(building, serving)
     os.replace(dictionary, serving.parent / DICTIONARY_FILE)
     _swap_in_parquet(parquet, written, set(marts.values()))
-    return rows
+    # each table of the copy was made to match its fingerprint, row count included
+    return content.rows()

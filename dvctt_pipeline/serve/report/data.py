@@ -82,8 +82,11 @@ def _national_value(
 
 
 def read_ranking(
-    con: duckdb.DuckDBPyConnection, metric: str, period_type: str, period_end: date
+    con: duckdb.DuckDBPyConnection, metric: str, period_type: str, period_end: date,
+    national: float | None,
 ) -> Ranking | None:
+    """The provinces ranked by the metric over the period, beside the nation's value (which the
+    caller has read already: the report shows it also where no province is ranked)."""
     if not _columns(con, RANKINGS):
         return None
     provinces = con.execute(
@@ -99,7 +102,6 @@ def read_ranking(
     ).df()
     if not provinces["ranked"].any():
         return None
-    national = _national_value(con, metric, period_type, period_end)
     return Ranking(metric, period_type, provinces, national)
 
 
@@ -158,13 +160,15 @@ def read_report_data(
 ) -> ReportData:
     period_end = last_day(month)
     periods = [(metric, period_type) for metric in metrics for period_type in ("month", "ytd")]
+    national = {(metric, period_type): _national_value(con, metric, period_type, period_end)
+                for metric, period_type in periods}
     return ReportData(
         month=month,
         period_end=period_end,
-        rankings={(metric, period_type): read_ranking(con, metric, period_type, period_end)
+        rankings={(metric, period_type): read_ranking(con, metric, period_type, period_end,
+                                                      national[metric, period_type])
                   for metric, period_type in periods},
-        national={(metric, period_type): _national_value(con, metric, period_type, period_end)
-                  for metric, period_type in periods},
+        national=national,
         trend=read_trend(con, period_end),
         compliance=read_compliance(con, month),
     )

@@ -19,7 +19,8 @@ Each scenario:
    columns and types given, records without detection.
 3. The pipeline: the job `refresh_months` over the months, through Dagster with a persistent
    instance, run in a new process exactly as `dvctt materialize` runs it: per stage rows,
-   seconds, rows/s, peak memory of the process tree.
+   seconds, rows/s, peak memory of the run's process and its children (the benchmark's
+   own process, ≈ 0.2 GB, not counted).
 4. (month) The row rules alone on the same records, for the share of validation in the
    pipeline.
 5. (month, but with --no-daily) The daily run: the held-back day lands, the landing sensor is
@@ -193,8 +194,11 @@ def _run_figures(run_id: str, sampler: MemorySampler, start: float, end: float
     from dvctt_pipeline.definitions import defs
 
     with dg.DagsterInstance.get() as instance:
-        stages = run_stages(instance, run_id, stage_of_node(defs()), sampler, start, end)
-    return {"seconds": end - start, "stages": [asdict(stage) for stage in stages]}
+        stages = run_stages(instance, run_id, stage_of_node(defs()), sampler.started_peak,
+                            start, end)
+    # the stages' peaks are the run's processes; this one counts the benchmark's own too
+    return {"seconds": end - start, "stages": [asdict(stage) for stage in stages],
+            "peak_bytes_with_benchmark": sampler.peak(start, end)}
 
 
 def run_daily(bench: BenchLanding, sampler: MemorySampler) -> dict[str, Any]:
@@ -323,7 +327,7 @@ def ratio_check(label: str, results: dict[str, Any]) -> Check:
 
 
 def peak_check(label: str, results: dict[str, Any]) -> Check:
-    return Check(label, "peak (process tree)", pipeline_peak(results) / GB, PEAK_TARGET_GB,
+    return Check(label, "peak (the run's processes)", pipeline_peak(results) / GB, PEAK_TARGET_GB,
                  _gigabytes)
 
 

@@ -8,11 +8,10 @@ outside every step is Dagster's own (run start, planning, event writes between s
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dagster as dg
-
-from benchmarks.memory import MemorySampler
 
 CHECKS_STAGE = "checks (GE)"
 DAGSTER_STAGE = "dagster (outside steps)"
@@ -70,8 +69,10 @@ def _timed_part(entry: dg.EventLogEntry, stages: dict[str, str]) -> tuple[str, s
 
 
 def run_stages(instance: dg.DagsterInstance, run_id: str, stages: dict[str, str],
-               sampler: MemorySampler, run_start: float, run_end: float) -> list[Stage]:
-    """Stages in the order they first ran, then Dagster's time outside the steps. A step that
+               peak: Callable[[float, float], int], run_start: float, run_end: float
+               ) -> list[Stage]:
+    """Stages in the order they first ran, then Dagster's time outside the steps, each with the
+    `peak` memory of the time it ran (bytes between two time.time() stamps). A step that
     reports the seconds of each asset or check it wrote gives them to their stages, and keeps
     the rest."""
     spans: dict[str, tuple[float, float]] = {}
@@ -105,11 +106,11 @@ def run_stages(instance: dg.DagsterInstance, run_id: str, stages: dict[str, str]
     result = [
         Stage(name, sum(steps.values()),
               sum(rows[name].values()) if name in rows else None,
-              max(sampler.peak(start, end) for start, end in windows[name]),
+              max(peak(start, end) for start, end in windows[name]),
               {step: round(value, 2) for step, value in steps.items()},
               {key.to_user_string(): count for key, count in rows.get(name, {}).items()})
         for name, steps in seconds.items()
     ]
     outside = (run_end - run_start) - sum(stage.seconds for stage in result)
     return [*result,
-            Stage(DAGSTER_STAGE, outside, None, sampler.peak(run_start, run_end), {}, {})]
+            Stage(DAGSTER_STAGE, outside, None, peak(run_start, run_end), {}, {})]

@@ -53,7 +53,7 @@ def test_the_summary_judges_every_target_of_every_scenario(bench_run: tuple[str,
     months = ("month/snapshots", "month/distinct")
     assert {(label, figure) for label, figure, _ in judged} == {
         *((label, "pipeline / DuckDB") for label in (*months, "one-file")),
-        *((label, "peak (process tree)") for label in LABELS),
+        *((label, "peak (the run's processes)") for label in LABELS),
         *((label, "validation's share") for label in months),
         *((label, "daily run") for label in months),
         ("backfill", "one run"),

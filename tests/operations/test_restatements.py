@@ -109,6 +109,19 @@ def test_a_row_that_disappears_is_recorded_as_gone(con, tmp_path):
     ]
 
 
+def test_a_figure_that_appears_is_recorded_beside_the_unchanged_ones(con, tmp_path):
+    model = model_from(tmp_path)
+    # no dossier received in March yet: no online share
+    set_counts(con, [("17", date(2022, 3, 1), 0, 0), ("31", date(2022, 3, 1), 200, 50)])
+    run_model(con, model, MARCH, {}, run_id="first")
+    set_counts(con, [("17", date(2022, 3, 1), 4, 1), ("31", date(2022, 3, 1), 200, 50)])
+    run_model(con, model, MARCH, {}, run_id="second")
+    assert [(row[1][:16], row[2], row[3], row[4]) for row in restatements(con)] == [
+        ("province_code=17", "online_share_all", None, 0.25),
+        ("province_code=17", "received", 0.0, 4.0),
+    ]
+
+
 def test_figures_of_the_running_month_are_not_restatements(con, tmp_path):
     model = model_from(tmp_path)
     this_month = running_month()

@@ -135,7 +135,7 @@ def start_server(venv: Path, home: Path, port: int) -> subprocess.Popen:
                 return server
         except OSError:
             time.sleep(2)
-    server.terminate()
+    stop_server(server)
     raise SystemExit(f"Superset did not answer on port {port} within 180 s.")
 
 
@@ -155,7 +155,18 @@ def screenshot(venv: Path, home: Path, png: Path, chromium: str) -> None:
                 env={**os.environ, "NODE_PATH": str(Path(folder) / "node_modules")},
                 check=True, timeout=300)
     finally:
-        server.terminate()
+        stop_server(server)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """Ask the server to stop, then stop it: its request threads can outlive SIGTERM (seen
+    once after a screenshot that had succeeded), and a server left behind holds a port and a
+    read-only handle on the serving file."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
         server.wait(timeout=30)
 
 

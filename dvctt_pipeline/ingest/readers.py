@@ -26,14 +26,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, NamedTuple, TypeVar
 
 import duckdb
 import numpy as np
 
 from dvctt_pipeline.ingest.guards import UnreadableFile
-from dvctt_pipeline.validate.dossier_rules import MAX_LINE_BYTES, judge_records
+from dvctt_pipeline.validate.dossier_rules import (
+    MAX_LINE_BYTES,
+    judge_more_records,
+    judge_records,
+)
 
 # DVCQG sync field -> column of a reader's records. Only these fields are ever read.
 USED_FIELDS: dict[str, str] = {
@@ -137,7 +142,7 @@ JSON_LINES = _json_records(f"""
 # It skips blank lines and gives a record of NULLs for a line it cannot read (ignore_errors:
 # so that it never aborts the transaction a piece is stored in), so it can neither number
 # lines nor say why one is set aside: its result is kept only for files it read one record
-# per line (_judged_as_records), else JSON_LINES reads them. A file with a line near
+# per line (_read_by_json_reader), else JSON_LINES reads them. A file with a line near
 # MAX_LINE_BYTES is left to JSON_LINES, which alone marks it too long.
 FAST_READ_MAX_LINE_BYTES = MAX_LINE_BYTES // 2
 JSON_RECORDS = f"""
@@ -162,6 +167,8 @@ JSON_BLANKS_AT = re.compile(r"[ \t\n\r]*")
 TEXT_BLOCK = 1 << 20
 # Bytes read at a time to measure a file's lines
 LINE_COUNT_BLOCK = 8 << 20
+# Bytes copied at a time into a piece of JSON lines or CSV (_copy_whole_lines)
+COPY_BLOCK = FAST_READ_MAX_LINE_BYTES
 
 
 # The column of a checked copy of a CSV export (_csv_with_ragged_rows_marked) that says why a
@@ -198,48 +205,61 @@ def _csv_records(columns_present: Sequence[str], dialect: str = "") -> str:
 
 
 def read_json_lines(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
-    """Files in one statement, by DuckDB's JSON reader when it reads them whole, else line by
-    line; a file with a line of MAX_LINE_BYTES or more is read again from a copy where that
-    line is marked, so that it alone is set aside (`line_too_long`)."""
+    """Files in one statement, by DuckDB's JSON reader; the files it cannot read as their lines
+    say, and gzipped ones, line by line. A file with a line of MAX_LINE_BYTES or more is read
+    again from a copy where that line is marked, so that it alone is set aside
+    (`line_too_long`)."""
+    by_lines = list(range(len(paths)))
     if not any(path.name.lower().endswith(".gz") for path in paths):
         # the lines are measured while DuckDB reads (numpy and file reads release the GIL);
         # gzipped files would be decompressed once more to measure them
         with ThreadPoolExecutor(max_workers=1) as measurer:
-            if _judged_as_records(con, [str(path) for path in paths],
-                                  measurer.map(_lines_and_longest, paths)):
-                return
+            by_lines = _read_by_json_reader(con, [str(path) for path in paths],
+                                            measurer.map(_lines_and_longest, paths))
+    if len(by_lines) == len(paths):
+        _judged_line_by_line([*paths], partial(judge_records, con, JSON_LINES))
+    elif by_lines:
+        # only those files are read again: the others keep the JSON reader's records
+        con.execute("DELETE FROM judged_records WHERE list_contains($files, file_index)",
+                    {"files": by_lines})
+        _judged_line_by_line([paths[index] for index in by_lines],
+                             partial(judge_more_records, con, JSON_LINES, file_indexes=by_lines))
+
+
+def _judged_line_by_line(paths: list[Path], judge: Callable[[dict[str, object]], None]) -> None:
+    """`judge` the files' lines (JSON_LINES); a file whose read fails on a line too long is
+    judged from a copy where that line is marked."""
     try:
-        judge_records(con, JSON_LINES, {"paths": [str(path) for path in paths]})
+        judge({"paths": [str(path) for path in paths]})
     except duckdb.Error:
         if len(paths) > 1:
             raise  # the registry reads each file of the batch alone
         with _overlong_lines_marked(paths[0]) as copy:
             if copy is None:
                 raise
-            judge_records(con, JSON_LINES, {"paths": [str(copy)]})
+            judge({"paths": [str(copy)]})
 
 
-def _judged_as_records(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
-                       measured: Iterable[tuple[int, int]]) -> bool:
-    """Judge the files with JSON_RECORDS into judged_records, and whether they were judged
-    exactly as JSON_LINES would: one record per line in every file (no blank line, so
-    positions are line numbers), no line near the length JSON_LINES sets aside, no record
-    without any field (a line that is not an object). `measured`: each file's lines and
-    longest line."""
+def _read_by_json_reader(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
+                         measured: Iterable[tuple[int, int]]) -> list[int]:
+    """Judge the files with JSON_RECORDS into judged_records; the indexes of those it did not
+    judge exactly as JSON_LINES would, to be read again line by line: a file not read one
+    record per line (a blank line, and positions would not be line numbers), with a line
+    near the length JSON_LINES sets aside, or with a record without any field (a line that
+    is not an object). `measured`: each file's lines and longest line."""
     try:
         judge_records(con, JSON_RECORDS, {"paths": paths})
     except duckdb.InvalidInputException:
         # a line of tens of megabytes, past the reader's buffer: JSON_LINES sets it aside.
         # Pieces never get here (their long lines are marked): their read is in a transaction
-        return False
-    line_counts, longest = zip(*measured, strict=True)
+        return list(range(len(paths)))
     judged_lines = dict(con.execute("SELECT file_index, lines FROM judged_files").fetchall())
-    if judged_lines != {index: count for index, count in enumerate(line_counts) if count} or \
-            max(longest) >= FAST_READ_MAX_LINE_BYTES:
-        return False
-    return not con.execute(
-        "SELECT count(*) FROM judged_records WHERE ma_ho_so IS NULL AND ngay_tiep_nhan IS NULL"
-    ).fetchone()[0]
+    not_objects = {index for (index,) in con.execute(
+        "SELECT DISTINCT file_index FROM judged_records "
+        "WHERE ma_ho_so IS NULL AND ngay_tiep_nhan IS NULL").fetchall()}
+    return [index for index, (lines, longest) in enumerate(measured)
+            if judged_lines.get(index, 0) != lines or longest >= FAST_READ_MAX_LINE_BYTES
+            or index in not_objects]
 
 
 def _lines_and_longest(path: Path) -> tuple[int, int]:
@@ -287,7 +307,7 @@ class Piece:
 
     records: str
     params: dict[str, object]
-    # a piece of JSON lines that DuckDB's JSON reader may read (_judged_as_records): its lines
+    # a piece of JSON lines that DuckDB's JSON reader may read (_read_by_json_reader): its lines
     # and its longest line, measured as it was copied
     measured: tuple[int, int] | None = None
 
@@ -300,8 +320,8 @@ def judged_pieces(
     pieces are read inside the transaction the file is stored in, which a failed read would
     abort, so every check is made before."""
     for piece in reader_for(path).pieces(con, path, piece_bytes):
-        if not (piece.measured and _judged_as_records(
-                con, piece.params["paths"], [piece.measured])):
+        if not piece.measured or _read_by_json_reader(
+                con, piece.params["paths"], [piece.measured]):
             judge_records(con, piece.records, piece.params)
         yield
 
@@ -338,21 +358,28 @@ def json_lines_pieces(
             lambda target: _copy_whole_lines(source, target, piece_bytes))
 
 
-def _lines_in_pieces(copy_lines: Callable[[IO[bytes]], tuple[int, int]]) -> Iterator[Piece]:
-    """Pieces of JSON lines, each filled by `copy_lines` (the bytes it wrote, the longest
-    line's). A piece with a line of MAX_LINE_BYTES or more is given as a copy where that line
-    is marked, as read_json_lines does for a whole file after its read fails; the others are
-    measured for DuckDB's JSON reader (Piece.measured)."""
-    def copy_piece(piece: Path) -> tuple[int, tuple[int, int]] | None:
-        with piece.open("wb") as target:
-            written, longest_line = copy_lines(target)
-        # in the copier's thread, while DuckDB reads the piece before
-        return (longest_line, _lines_and_longest(piece)) if written else None
+class CopiedLines(NamedTuple):
+    """What a copy into a piece wrote: bytes, lines (the last counted whether or not a line
+    end closes it) and the longest line's length, line end included."""
 
-    for piece, (longest_line, measured) in _pieces(copy_piece, ".jsonl"):
-        if longest_line < MAX_LINE_BYTES:
-            read_whole = measured if measured[1] < FAST_READ_MAX_LINE_BYTES else None
-            yield Piece(JSON_LINES, {"paths": [str(piece)]}, read_whole)
+    written: int
+    lines: int
+    longest: int
+
+
+def _lines_in_pieces(copy_lines: Callable[[IO[bytes]], CopiedLines]) -> Iterator[Piece]:
+    """Pieces of JSON lines, each filled by `copy_lines`. A piece with a line of
+    MAX_LINE_BYTES or more is given as a copy where that line is marked, as read_json_lines
+    does for a whole file after its read fails; the others carry their lines and longest line
+    for DuckDB's JSON reader (Piece.measured)."""
+    def copy_piece(piece: Path) -> CopiedLines | None:
+        with piece.open("wb") as target:
+            copied = copy_lines(target)
+        return copied if copied.written else None
+
+    for piece, copied in _pieces(copy_piece, ".jsonl"):
+        if copied.longest < MAX_LINE_BYTES:
+            yield Piece(JSON_LINES, {"paths": [str(piece)]}, (copied.lines, copied.longest))
             continue
         with _overlong_lines_marked(piece) as marked:
             yield Piece(JSON_LINES, {"paths": [str(marked or piece)]})
@@ -360,15 +387,15 @@ def _lines_in_pieces(copy_lines: Callable[[IO[bytes]], tuple[int, int]]) -> Iter
 
 def _copy_whole_lines(
     source: IO[bytes], target: IO[bytes], size: int, quote: bytes = b""
-) -> tuple[int, int]:
-    """Copy about `size` bytes, then up to the end of the line they stop in, in blocks of at
-    most MAX_LINE_BYTES (a line never sits in memory whole); the bytes copied and the longest
-    line's length, line end included. A line within one block is shorter than the limit, so
-    only runs of bytes without a line end across blocks are measured. With a `quote`
-    (CSV), the copy ends only at a line end after an even count of quotes: a quoted field
-    may hold line ends, and a doubled quote inside it keeps the count even."""
-    written = run = longest = quotes = 0
-    while block := source.read(min(size - written, MAX_LINE_BYTES)) if written < size \
+) -> CopiedLines:
+    """Copy about `size` bytes in blocks of COPY_BLOCK, then up to the end of the line they
+    stop in, a line at a time of at most MAX_LINE_BYTES (a line never sits in memory whole).
+    A line within one block is shorter than COPY_BLOCK, so only runs of bytes without a line
+    end across blocks are measured: the longest line is exact from COPY_BLOCK on. With a
+    `quote` (CSV), the copy ends only at a line end after an even count of quotes: a quoted
+    field may hold line ends, and a doubled quote inside it keeps the count even."""
+    written = lines = run = longest = quotes = 0
+    while block := source.read(min(size - written, COPY_BLOCK)) if written < size \
             else source.readline(MAX_LINE_BYTES):
         target.write(block)
         written += len(block)
@@ -378,11 +405,12 @@ def _copy_whole_lines(
         if first < 0:
             run += len(block)
         else:
+            lines += block.count(b"\n")
             longest = max(longest, run + first + 1)
             run = len(block) - last - 1
         if written >= size and block.endswith(b"\n") and quotes % 2 == 0:
             break
-    return written, max(longest, run)
+    return CopiedLines(written, lines + (run > 0), max(longest, run))
 
 
 def read_json_arrays(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
@@ -432,19 +460,17 @@ class _ArrayElements:
         self._decoder = json.JSONDecoder()
         self._started = self._ended = self._text_ended = False
 
-    def copy(self, target: IO[bytes], size: int) -> tuple[int, int]:
-        """Write elements as lines until `size` bytes are written or the array ends; the
-        bytes written and the longest line's length."""
+    def copy(self, target: IO[bytes], size: int) -> CopiedLines:
+        """Write elements as lines until `size` bytes are written or the array ends."""
         if not self._started:
             self._start()
-        written = longest = 0
+        written = lines = longest = 0
         while written < size and (element := self._next_element()) is not None:
             line = (element.replace("\r", " ").replace("\n", " ")
                     if "\n" in element or "\r" in element else element).encode() + b"\n"
             target.write(line)
-            written += len(line)
-            longest = max(longest, len(line))
-        return written, longest
+            written, lines, longest = written + len(line), lines + 1, max(longest, len(line))
+        return CopiedLines(written, lines, longest)
 
     def _start(self) -> None:
         self._started = True
@@ -652,8 +678,8 @@ def csv_pieces(
         def copy_piece(piece: Path) -> bool | None:
             with piece.open("wb") as target:
                 target.write(header.getvalue())
-                written, _ = _copy_whole_lines(source, target, piece_bytes, CSV_QUOTE)
-            return _reads_directly(trial, direct, piece) if written else None
+                copied = _copy_whole_lines(source, target, piece_bytes, CSV_QUOTE)
+            return _reads_directly(trial, direct, piece) if copied.written else None
 
         for piece, reads_directly in _pieces(copy_piece, ".csv"):
             if reads_directly:

@@ -9,6 +9,8 @@ else is kept, so personal data never leaves the reader.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 
 # A line of a JSON-lines export this long or longer is not read (DuckDB's default line limit):
@@ -64,8 +66,8 @@ CREATE OR REPLACE TEMP MACRO integer_code(text) AS
 CREATE OR REPLACE TEMP MACRO blank_to_null(text) AS nullif(trim(text), '');
 """
 
-JUDGED_RECORDS_SQL = """
-CREATE OR REPLACE TEMP TABLE judged_records AS
+# The judged records of a reader's query: every row it gives, with the reason it is set aside.
+JUDGED_SQL = """
 SELECT
     file_index,
     blank,
@@ -182,5 +184,22 @@ def judge_records(
     with a window function would read the files on one thread.
     """
     con.execute(TYPE_MACROS)
-    con.execute(JUDGED_RECORDS_SQL.format(records=records), params)
+    con.execute("CREATE OR REPLACE TEMP TABLE judged_records AS "
+                + JUDGED_SQL.format(records=records), params)
+    con.execute(JUDGED_FILES_SQL)
+
+
+def judge_more_records(
+    con: duckdb.DuckDBPyConnection, records: str, params: dict[str, object],
+    file_indexes: Sequence[int]
+) -> None:
+    """Judge more files of the batch in `judged_records` (judge_records), whose rows of
+    those files were deleted: file i of `records` is the batch's file `file_indexes[i]`. An
+    insert keeps the query's order, after the table's rows, so each file's rows stay
+    contiguous and positions stay rowid minus the first rowid of the file."""
+    in_batch = ("SELECT * REPLACE ($file_indexes[file_index::BIGINT + 1] AS file_index) "
+                f"FROM ({records})")
+    con.execute(TYPE_MACROS)
+    con.execute("INSERT INTO judged_records " + JUDGED_SQL.format(records=in_batch),
+                {**params, "file_indexes": list(file_indexes)})
     con.execute(JUDGED_FILES_SQL)

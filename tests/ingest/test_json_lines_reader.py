@@ -1,8 +1,8 @@
 """JSON-lines exports are read by DuckDB's JSON reader when every line of a file is one
-record, and line by line otherwise: both ways must judge every line alike. Each file below is
-written as another tool or a damaged transfer would write it, read both ways, and compared
-row by row (fields, reason, position); the files the JSON reader must read are checked to be
-read by it, so a change that made it never apply would fail here too."""
+record, and line by line otherwise, file by file: both ways must judge every line alike. Each
+file below is written as another tool or a damaged transfer would write it, read both ways,
+and compared row by row (fields, reason, position); the files the JSON reader must read are
+checked to be read by it, so a change that made it never apply would fail here too."""
 
 from __future__ import annotations
 
@@ -20,10 +20,11 @@ from dvctt_pipeline.ingest.dossiers import PIECE_BYTES_ENV, ingest_dossier_expor
 from dvctt_pipeline.validate.dossier_rules import MAX_LINE_BYTES
 from dvctt_pipeline.warehouse import connect, ensure_base_tables
 
+# Each file's records with their positions (a file read again comes after the others)
 JUDGED = """
-    SELECT record.* EXCLUDE (file_index), record.rowid - judged.first_row + 1 AS line
+    SELECT record.*, record.rowid - judged.first_row + 1 AS line
     FROM judged_records AS record JOIN judged_files AS judged USING (file_index)
-    ORDER BY record.rowid
+    ORDER BY file_index, record.rowid
 """
 
 
@@ -103,25 +104,38 @@ def judged(con: duckdb.DuckDBPyConnection, read: Callable[[], None]) -> list[tup
     return con.execute(JUDGED).fetchall()
 
 
+def never_kept(_con: duckdb.DuckDBPyConnection, paths: list[str], _measured: object
+               ) -> list[int]:
+    """In place of readers._read_by_json_reader: every file is left to read line by line."""
+    return list(range(len(paths)))
+
+
 def judged_line_by_line(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[tuple]:
     """What read_json_lines gives when the JSON reader's result is never kept."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(readers, "_judged_as_records", lambda *_: False)
+        patch.setattr(readers, "_read_by_json_reader", never_kept)
         return judged(con, lambda: readers.read_json_lines(con, paths))
 
 
-def judged_as_read(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> tuple[list[tuple], bool]:
-    """What read_json_lines gives, and whether the JSON reader's result was kept."""
-    kept: list[bool] = []
-    judged_as_records = readers._judged_as_records
+def spy_on_json_reader(patch: pytest.MonkeyPatch) -> list[list[int]]:
+    """Per read by DuckDB's JSON reader, the files it left to read line by line."""
+    left: list[list[int]] = []
+    read_by_json_reader = readers._read_by_json_reader
 
-    def spied(*args: object) -> bool:
-        kept.append(judged_as_records(*args))
-        return kept[-1]
+    def spied(*args: object) -> list[int]:
+        left.append(read_by_json_reader(*args))
+        return left[-1]
 
+    patch.setattr(readers, "_read_by_json_reader", spied)
+    return left
+
+
+def judged_as_read(con: duckdb.DuckDBPyConnection, paths: list[Path]
+                   ) -> tuple[list[tuple], list[list[int]]]:
+    """What read_json_lines gives, and the files the JSON reader left to read line by line."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(readers, "_judged_as_records", spied)
-        return judged(con, lambda: readers.read_json_lines(con, paths)), kept == [True]
+        left = spy_on_json_reader(patch)
+        return judged(con, lambda: readers.read_json_lines(con, paths)), left
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -131,24 +145,34 @@ def test_each_shape_is_judged_alike_both_ways(tmp_path: Path, shape: str) -> Non
     con = duckdb.connect()
     line_by_line = judged_line_by_line(con, [path])
     assert line_by_line, "every shape has records"
-    assert judged_as_read(con, [path]) == (line_by_line, read_directly)
+    assert judged_as_read(con, [path]) == (line_by_line, [[] if read_directly else [0]])
 
 
-def test_a_batch_with_one_odd_file_is_read_line_by_line_with_the_same_positions(
-        tmp_path: Path) -> None:
-    paths = [write(tmp_path, name, SHAPES[name][0])
-             for name in ("clean", "blank_lines", "pandas")]
+@pytest.mark.parametrize("odd", ["blank_lines", "line_too_long"])
+def test_only_the_odd_files_of_a_batch_are_read_again_line_by_line(
+        tmp_path: Path, odd: str) -> None:
+    """One file of a batch that DuckDB's JSON reader cannot read as its lines say (a blank
+    line; a line too long, read again from a marked copy) is read again alone: the files
+    around it keep the JSON reader's records, and every file its positions."""
+    paths = [write(tmp_path, name, SHAPES[name][0]) for name in ("clean", odd, "pandas")]
     con = duckdb.connect()
-    assert judged_as_read(con, paths) == (judged_line_by_line(con, paths), False)
-    clean = [path for path in paths if "blank" not in path.name]
-    assert judged_as_read(con, clean) == (judged_line_by_line(con, clean), True)
+    assert judged_as_read(con, paths) == (each_judged_line_by_line(con, paths), [[1]])
+    odd_ones = [write(tmp_path, name, SHAPES[name][0]) for name in ("null_line", "truncated")]
+    batch = [odd_ones[0], *paths[::2], odd_ones[1]]
+    assert judged_as_read(con, batch) == (each_judged_line_by_line(con, batch), [[0, 3]])
+
+
+def each_judged_line_by_line(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[tuple]:
+    """The files read line by line one at a time, numbered as in the batch."""
+    return [(index, *row[1:]) for index, path in enumerate(paths)
+            for row in judged_line_by_line(con, [path])]
 
 
 def test_gzipped_exports_are_read_line_by_line(tmp_path: Path) -> None:
     path = tmp_path / "clean.jsonl.gz"
     path.write_bytes(gzip.compress(SHAPES["clean"][0].encode()))
     con = duckdb.connect()
-    assert judged_as_read(con, [path]) == (judged_line_by_line(con, [path]), False)
+    assert judged_as_read(con, [path]) == (judged_line_by_line(con, [path]), [])
 
 
 def stored(landing: Path, warehouse: Path) -> tuple[list[tuple], list[tuple]]:
@@ -171,7 +195,7 @@ def test_the_warehouse_gets_the_same_rows_either_way(
     for name, (content, _) in SHAPES.items():
         write(day, name, content)
     direct = stored(landing, tmp_path / "direct.duckdb")
-    monkeypatch.setattr(readers, "_judged_as_records", lambda *_: False)
+    monkeypatch.setattr(readers, "_read_by_json_reader", never_kept)
     assert direct == stored(landing, tmp_path / "line_by_line.duckdb")
     raw, quarantine = direct
     assert {"unknown_channel", "bad_date", "missing_ma_ho_so", "invalid_json",
@@ -190,17 +214,10 @@ def test_a_file_read_in_pieces_keeps_the_json_reader_where_a_piece_allows_it(
     odd = CLEAN[:5] + ["", "null"] + CLEAN[5:10]
     write(day, "month", "\n".join(CLEAN * 4 + odd + BAD_RULES + CLEAN * 4) + "\n")
     monkeypatch.setenv(PIECE_BYTES_ENV, "16384")
-    kept: list[bool] = []
-    judged_as_records = readers._judged_as_records
-
-    def spied(*args: object) -> bool:
-        kept.append(judged_as_records(*args))
-        return kept[-1]
-
-    monkeypatch.setattr(readers, "_judged_as_records", spied)
+    left = spy_on_json_reader(monkeypatch)
     in_pieces = stored(landing, tmp_path / "pieces.duckdb")
-    assert len(kept) > 3 and kept.count(False) == 1
-    monkeypatch.setattr(readers, "_judged_as_records", lambda *_: False)
+    assert len(left) > 3 and left.count([0]) == 1 and left.count([]) == len(left) - 1
+    monkeypatch.setattr(readers, "_read_by_json_reader", never_kept)
     assert in_pieces == stored(landing, tmp_path / "line_by_line.duckdb")
     monkeypatch.delenv(PIECE_BYTES_ENV)
     assert in_pieces == stored(landing, tmp_path / "whole.duckdb")

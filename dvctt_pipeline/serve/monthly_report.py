@@ -204,7 +204,8 @@ class MonthFigures:
 
 
 def read_month_figures(con: duckdb.DuckDBPyConnection, month: date) -> MonthFigures:
-    return MonthFigures(read_month(con, month), read_target_provinces(con, month))
+    national = read_month(con, month)
+    return MonthFigures(national, read_target_provinces(con, month, national.national))
 
 
 def render_month(figures: MonthFigures, reports_dir: Path, source: str) -> MonthlyReport:

@@ -33,6 +33,7 @@ from dvctt_pipeline.serve.report.data import (
     Standing,
     province_name,
     provinces_with_targets,
+    read_national,
     read_province_data,
 )
 from dvctt_pipeline.serve.report.document import (
@@ -381,15 +382,23 @@ class UnknownProvince(ValueError):
     """A province code the marts hold no figures of for the month."""
 
 
-def read_province(con: duckdb.DuckDBPyConnection, month: date, code: str) -> ProvinceData:
+def read_province(con: duckdb.DuckDBPyConnection, month: date, code: str,
+                  national: dict[tuple[str, str], float | None] | None = None) -> ProvinceData:
+    """The province's figures for the month; `national`: the month's national values
+    (`read_national`), read here when not given."""
     name = province_name(con, code, last_day(month))
     if name is None:
         raise UnknownProvince(
             f"no province {code!r} has figures for {month:%Y-%m} in the marts: give the 2-digit "
             "GSO code of a province of that month, e.g. 17 (Hòa Bình before July 2025).")
-    return read_province_data(con, month, code, name, RANKED_METRICS)
+    if national is None:
+        national = read_national(con, RANKED_METRICS, last_day(month))
+    return read_province_data(con, month, code, name, national)
 
 
-def read_target_provinces(con: duckdb.DuckDBPyConnection, month: date) -> list[ProvinceData]:
-    """The figures of every province that set targets for the month's year."""
-    return [read_province(con, month, code) for code in provinces_with_targets(con, month)]
+def read_target_provinces(con: duckdb.DuckDBPyConnection, month: date,
+                          national: dict[tuple[str, str], float | None]) -> list[ProvinceData]:
+    """The figures of every province that set targets for the month's year, beside the
+    month's `national` values."""
+    return [read_province(con, month, code, national)
+            for code in provinces_with_targets(con, month)]

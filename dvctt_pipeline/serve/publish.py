@@ -230,6 +230,22 @@ def _build_serving_copy(
     from their `content` are written again and the tables no longer served are dropped.
     Returns the tables written."""
     _attach_copy_of(con, previous, building)
+    # one transaction: on its own each statement is a commit to the new file, and a
+    # publication is hundreds of them (a comment per column)
+    con.execute("BEGIN")
+    try:
+        written = _update_tables(con, content)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute(f"DETACH {_BUILD}")
+    return written
+
+
+def _update_tables(con: duckdb.DuckDBPyConnection, content: Content) -> set[str]:
+    """Make the attached copy's tables the served ones (`content`): those that differ written
+    again, those no longer served dropped. Returns the tables written."""
     served = _served_tables(con)
     written = {f"{schema}.{table}" for schema, table, comment in served
                if _update_table(con, schema, table, comment,
@@ -241,7 +257,6 @@ def _build_serving_copy(
     ).fetchall():
         if (schema, table) not in kept:
             con.execute(f"DROP TABLE {_BUILD}.{schema}.{table}")
-    con.execute(f"DETACH {_BUILD}")
     return written
 
 

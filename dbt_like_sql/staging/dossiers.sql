@@ -89,30 +89,60 @@ agencies_in_force AS (
     FROM core.agencies
 ),
 
+-- the days on which the agencies bearing a name may change: each validity's first day and
+-- the day after its last
+name_changes AS (
+    SELECT name_key, coalesce(valid_from, DATE '1900-01-01') AS changed_on
+    FROM agencies_in_force
+    UNION
+    SELECT name_key, coalesce(valid_to, DATE '9999-12-31') + 1
+    FROM agencies_in_force
+),
+
+-- from one change to the day before the next, the same agencies bear the name (the last
+-- period, open-ended, has none)
+name_periods AS (
+    SELECT
+        name_key,
+        changed_on AS period_start,
+        lead(changed_on) OVER (PARTITION BY name_key ORDER BY changed_on) - 1 AS period_end
+    FROM name_changes
+),
+
+-- DESIGN §3.2: a name resolves a dossier received while exactly one agency bears it. The
+-- periods of one agency per name come from the agencies alone; asking it of each unresolved
+-- dossier read the ranked rows twice, and DuckDB kept all of them, every column, in memory to
+-- read them a second time
+unique_names_in_force AS (
+    SELECT
+        period.name_key, period.period_start, period.period_end,
+        any_value(agency.agency_code) AS agency_code
+    FROM name_periods AS period
+    JOIN agencies_in_force AS agency
+        ON agency.name_key = period.name_key
+        AND period.period_start BETWEEN coalesce(agency.valid_from, DATE '1900-01-01')
+                                    AND coalesce(agency.valid_to, DATE '9999-12-31')
+    GROUP BY ALL
+    HAVING count(DISTINCT agency.agency_code) = 1
+),
+
 -- DESIGN §3.2: MaDonViXuLy first, then the MaHoSo prefix, then the agency's name
 resolved AS (
     SELECT
         snapshot.*,
         by_code.agency_code AS agency_by_code,
         by_prefix.agency_code AS agency_by_prefix,
-        CASE WHEN by_code.agency_code IS NULL AND by_prefix.agency_code IS NULL
-             THEN name_key(snapshot.don_vi_xu_ly) END AS unresolved_name_key
+        by_name.agency_code AS agency_by_name
     FROM latest_snapshots_in_window AS snapshot
     LEFT JOIN core.agencies AS by_code
         ON by_code.agency_code = snapshot.ma_don_vi_xu_ly
     LEFT JOIN core.agencies AS by_prefix
         ON by_prefix.agency_code = split_part(snapshot.ma_ho_so, '-', 1)
-),
-
-unique_names_in_force AS (
-    SELECT resolved.ma_ho_so, any_value(agency.agency_code) AS agency_by_name
-    FROM resolved
-    JOIN agencies_in_force AS agency
-        ON agency.name_key = resolved.unresolved_name_key
-        AND resolved.ngay_tiep_nhan::DATE BETWEEN coalesce(agency.valid_from, DATE '1900-01-01')
-                                          AND coalesce(agency.valid_to, DATE '9999-12-31')
-    GROUP BY resolved.ma_ho_so
-    HAVING count(DISTINCT agency.agency_code) = 1
+    LEFT JOIN unique_names_in_force AS by_name
+        ON by_name.name_key = CASE WHEN by_code.agency_code IS NULL
+                                    AND by_prefix.agency_code IS NULL
+                                   THEN name_key(snapshot.don_vi_xu_ly) END
+        AND snapshot.ngay_tiep_nhan::DATE BETWEEN by_name.period_start AND by_name.period_end
 )
 
 SELECT
@@ -142,4 +172,3 @@ SELECT
     CASE WHEN coalesce(agency_by_code, agency_by_prefix, agency_by_name) IS NULL
          THEN 'unknown_agency' END AS quarantine_reason
 FROM resolved
-LEFT JOIN unique_names_in_force USING (ma_ho_so)

@@ -27,21 +27,50 @@ WITH periods_in_window AS (
     WHERE period_start < $window_end AND period_end >= $window_start
 ),
 
+-- a period sums the months with receptions it covers
+receiving_months AS (
+    SELECT agency_code, ma_tthc, month, received, received_online
+    FROM core.agency_procedure_month
+    WHERE received > 0
+      AND month BETWEEN (SELECT min(period_start) FROM periods_in_window)
+                    AND (SELECT max(period_end) FROM periods_in_window)
+),
+
+-- the year-to-date and year periods start on 1 January (core.reporting_periods): each one's
+-- sum is the running total of the year at the last month with receptions up to its end,
+-- which stands until the next such month (summing every month of each period again made
+-- the cost grow with the square of the months of a year)
+running_totals AS (
+    SELECT
+        agency_code,
+        ma_tthc,
+        month,
+        date_trunc('year', month)::DATE AS year_start,
+        sum(received) OVER months_of_the_year AS received,
+        sum(received_online) OVER months_of_the_year AS received_online,
+        coalesce(lead(month) OVER months_of_the_year, date_trunc('year', month) + INTERVAL 1 YEAR)
+            AS next_receiving_month
+    FROM receiving_months
+    WINDOW months_of_the_year AS (PARTITION BY agency_code, ma_tthc, year(month) ORDER BY month)
+),
+
 receptions AS (
     SELECT
-        counts.agency_code,
-        counts.ma_tthc,
-        period.period_type,
-        period.period_start,
-        period.period_end,
-        period.geography_version,
-        sum(counts.received) AS received,
-        sum(counts.received_online) AS received_online
-    FROM periods_in_window AS period
-    JOIN core.agency_procedure_month AS counts
-        ON counts.month BETWEEN period.period_start AND period.period_end
-    WHERE counts.received > 0
-    GROUP BY ALL
+        counts.agency_code, counts.ma_tthc, period.period_type, period.period_start,
+        period.period_end, period.geography_version, counts.received, counts.received_online
+    FROM receiving_months AS counts
+    JOIN periods_in_window AS period
+        ON period.period_type = 'month' AND period.period_start = counts.month
+    UNION ALL
+    SELECT
+        totals.agency_code, totals.ma_tthc, period.period_type, period.period_start,
+        period.period_end, period.geography_version, totals.received, totals.received_online
+    FROM running_totals AS totals
+    JOIN periods_in_window AS period
+        ON period.period_type IN ('ytd', 'year')
+        AND period.period_start = totals.year_start
+        AND period.period_end >= totals.month
+        AND period.period_end < totals.next_receiving_month
 )
 
 SELECT

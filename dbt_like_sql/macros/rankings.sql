@@ -9,13 +9,26 @@ CREATE OR REPLACE TEMP MACRO not_ranked_reason(value, received, min_dossiers) AS
     WHEN received < min_dossiers THEN 'fewer than ' || min_dossiers || ' dossiers received'
 END;
 
+-- One sort serves the three window functions below (three sorts of every row by the group
+-- were most of a ranking's time): within a group, the ranked rows come first, by value
+-- descending, so a ranked row's position among them is its rank.
+
 -- 1 = highest value of the group; NULL for a row not ranked
 CREATE OR REPLACE TEMP MACRO rank_in_group(ranking_group, value, ranked) AS
-    CASE WHEN ranked THEN rank() OVER (PARTITION BY ranking_group, ranked ORDER BY value DESC) END;
+    CASE WHEN ranked THEN
+        rank() OVER (PARTITION BY ranking_group ORDER BY ranked DESC, value DESC)
+    END;
 
--- 1 = lowest value of the group, for the bottom five
+CREATE OR REPLACE TEMP MACRO ranked_in_group(ranking_group, value, ranked) AS
+    count(*) FILTER (WHERE ranked) OVER (
+        PARTITION BY ranking_group ORDER BY ranked DESC, value DESC
+        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+    );
+
+-- 1 = lowest value of the group, for the bottom five: one more than the ranked rows below
+-- it, those after the row and its ties (counted up to and with its ties)
 CREATE OR REPLACE TEMP MACRO rank_from_bottom_in_group(ranking_group, value, ranked) AS
-    CASE WHEN ranked THEN rank() OVER (PARTITION BY ranking_group, ranked ORDER BY value ASC) END;
-
-CREATE OR REPLACE TEMP MACRO ranked_in_group(ranking_group, ranked) AS
-    count(*) FILTER (WHERE ranked) OVER (PARTITION BY ranking_group);
+    CASE WHEN ranked THEN
+        ranked_in_group(ranking_group, value, ranked) + 1
+        - count(*) OVER (PARTITION BY ranking_group ORDER BY ranked DESC, value DESC)
+    END;

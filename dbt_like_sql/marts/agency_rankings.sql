@@ -79,7 +79,7 @@ ranked AS (
         rank_in_group(ranking_group, value, not_ranked_reason IS NULL) AS rank,
         rank_from_bottom_in_group(ranking_group, value, not_ranked_reason IS NULL)
             AS rank_from_bottom,
-        ranked_in_group(ranking_group, not_ranked_reason IS NULL) AS n_ranked
+        ranked_in_group(ranking_group, value, not_ranked_reason IS NULL) AS n_ranked
     FROM eligibility
 ),
 

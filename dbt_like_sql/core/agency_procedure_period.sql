@@ -8,6 +8,11 @@ description: >
   service level in the catalogue in force for the agency's province (geography of the
   period) and level; service_level is NULL for a procedure the catalogue does not list.
 replace: periods
+# DuckDB estimates the year-to-date sums at a few thousand rows where a month of a national
+# portal has about a million, and builds its hash tables of the agency and catalogue joins on
+# them instead of on the small tables: as written, the small side of every join is the right
+# one (one month: 3.4 → 1.7 CPU s; 24 months: 51 → 36 CPU s, the same rows)
+disabled_optimizers: [build_side_probe_side]
 columns:
   agency_code: "Mã đơn vị / Agency code"
   province_code: "Mã tỉnh của đơn vị trong địa giới của kỳ / The agency's province in the period's geography"

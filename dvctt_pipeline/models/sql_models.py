@@ -28,12 +28,16 @@ month, Vietnam time), its old rows are compared with the new ones on the table's
 columns that identify a row (`grain:` in its header; period_end too, since the year-to-date
 periods of a year share their period_start); every number that moved is written to
 `meta.restatements`, so analysts can see why a published figure changed.
+
+A model whose plan DuckDB gets wrong can name optimizers to switch off while it is computed
+(`disabled_optimizers:` in the header, with a comment in the model saying why).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -89,6 +93,7 @@ class SqlModel:
     incremental: str | None = None  # key column of an incremental model
     grain: tuple[str, ...] = ()  # the columns that identify a row
     units: dict[str, str] = field(default_factory=dict)  # column -> one of UNITS
+    disabled_optimizers: tuple[str, ...] = ()  # DuckDB optimizers off while it is computed
 
     @property
     def schema(self) -> str:
@@ -166,6 +171,7 @@ def _parse_model(path: Path) -> SqlModel:
         incremental=incremental,
         grain=grain,
         units=units,
+        disabled_optimizers=tuple(header.get("disabled_optimizers", ())),
     )
 
 
@@ -417,10 +423,28 @@ def _replaced_rows(
 def _compute_new_rows(
     con: duckdb.DuckDBPyConnection, model: SqlModel, values: dict[str, object]
 ) -> None:
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE new_rows AS {model.sql}",
-        {name: values[name] for name in model.parameters},
-    )
+    with _optimizers_disabled(con, model.disabled_optimizers):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE new_rows AS {model.sql}",
+            {name: values[name] for name in model.parameters},
+        )
+
+
+@contextmanager
+def _optimizers_disabled(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> Iterator[None]:
+    """Switch DuckDB optimizers off for the statements inside, then back to what they were.
+    DuckDB sets this option for the whole database, not a connection: the step that runs the
+    models is the only one using the warehouse then."""
+    if not names:
+        yield
+        return
+    before = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+    disabled = ",".join(filter(None, (before, *names)))
+    con.execute(f"SET disabled_optimizers = {quote_literal(disabled)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET disabled_optimizers = {quote_literal(before)}")
 
 
 def run_model(

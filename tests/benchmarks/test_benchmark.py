@@ -62,6 +62,15 @@ def test_the_summary_judges_every_target_of_every_scenario(bench_run: tuple[str,
 
 
 @pytest.mark.parametrize("label", LABELS)
+def test_the_faster_of_the_reference_before_and_after_the_pipeline_counts(
+        bench_run: tuple[str, dict], label: str) -> None:
+    reference = bench_run[1][label]["reference"]
+    before, after = reference["runs_seconds"]
+    assert reference["seconds"] == min(before, after)
+    assert f"(before / after the pipeline: {before:.1f} / {after:.1f})" in bench_run[0]
+
+
+@pytest.mark.parametrize("label", LABELS)
 def test_pipeline_and_reference_read_the_same_records(bench_run: tuple[str, dict],
                                                       label: str) -> None:
     results = bench_run[1][label]

@@ -16,7 +16,8 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -388,6 +389,23 @@ def retry_on_lake_conflict(transaction: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The block's statements in one transaction: committed when the block ends, rolled back
+    when it raises (and the error raised again).
+
+    The COMMIT stays outside the rollback: a COMMIT that fails has rolled back already, and
+    a ROLLBACK then would fail in turn and hide its error (a DuckLake conflict, which
+    retry_on_lake_conflict recognises by its message)."""
+    con.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 def table_exists(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, database: str | None = None
 ) -> bool:
@@ -446,11 +464,10 @@ def _ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
         "WHERE database_name = current_database()").fetchall()}
     if existing >= set(_BASE_TABLES):
         return
-    con.execute("BEGIN")
-    for schema in SCHEMAS:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    con.execute(_for_ducklake(BASE_TABLES_DDL))
-    con.execute("COMMIT")
+    with transaction(con):
+        for schema in SCHEMAS:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        con.execute(_for_ducklake(BASE_TABLES_DDL))
 
 
 def _reload_reports_matched_at_load(con: duckdb.DuckDBPyConnection) -> None:
@@ -463,25 +480,20 @@ def _reload_reports_matched_at_load(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchone()
     if not matched_at_load:
         return
-    con.execute("BEGIN")
-    for table in ("raw.report_rows", "raw.report_totals", "quarantine.report_rows"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute("DELETE FROM meta.source_files WHERE kind = 'reports'")
-    con.execute("COMMIT")
+    with transaction(con):
+        for table in ("raw.report_rows", "raw.report_totals", "quarantine.report_rows"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute("DELETE FROM meta.source_files WHERE kind = 'reports'")
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
     """Swap the whole content of a small reference table in one transaction."""
     con.register("incoming_frame", frame)
     try:
-        con.execute("BEGIN")
-        con.execute(f"DELETE FROM {table}")
-        columns = ", ".join(frame.columns)
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_frame")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute(f"DELETE FROM {table}")
+            columns = ", ".join(frame.columns)
+            con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_frame")
     finally:
         con.unregister("incoming_frame")
     return len(frame)

@@ -34,11 +34,7 @@ import duckdb
 import numpy as np
 
 from dvctt_pipeline.ingest.guards import UnreadableFile
-from dvctt_pipeline.validate.dossier_rules import (
-    MAX_LINE_BYTES,
-    judge_more_records,
-    judge_records,
-)
+from dvctt_pipeline.validate.dossier_rules import MAX_LINE_BYTES, judge_records
 
 # DVCQG sync field -> column of a reader's records. Only these fields are ever read.
 USED_FIELDS: dict[str, str] = {
@@ -223,7 +219,7 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> No
         con.execute("DELETE FROM judged_records WHERE list_contains($files, file_index)",
                     {"files": by_lines})
         _judged_line_by_line([paths[index] for index in by_lines],
-                             partial(judge_more_records, con, JSON_LINES, file_indexes=by_lines))
+                             partial(judge_records, con, JSON_LINES, file_indexes=by_lines))
 
 
 def _judged_line_by_line(paths: list[Path], judge: Callable[[dict[str, object]], None]) -> None:

@@ -28,6 +28,7 @@ from dvctt_pipeline.ingest.landing import (
     registered_version,
 )
 from dvctt_pipeline.settings import MEMORY_LIMIT_ENV, memory_limit_from_env
+from dvctt_pipeline.warehouse import transaction
 
 
 @dataclass(frozen=True)
@@ -219,14 +220,12 @@ def _load_batch(
     if not readable:
         return outcomes
     try:
-        con.execute("BEGIN")
-        stored = [StoredFile(index, candidate.landing_file, _replace_registration(
-                      con, kind, candidate, "loaded", None, counts))
-                  for index, candidate, counts in readable]
-        kind.store(con, stored)
-        con.execute("COMMIT")
+        with transaction(con):
+            stored = [StoredFile(index, candidate.landing_file, _replace_registration(
+                          con, kind, candidate, "loaded", None, counts))
+                      for index, candidate, counts in readable]
+            kind.store(con, stored)
     except duckdb.Error as error:
-        con.execute("ROLLBACK")
         return outcomes + _one_at_a_time(con, kind, [c for _, c, _ in readable], error)
     return outcomes + [
         FileOutcome(candidate.landing_file.relative_path, "loaded", counts.read, counts.loaded,
@@ -242,18 +241,17 @@ def _load_in_pieces(
     assert kind.load_pieces is not None
     landing_file = candidate.landing_file
     try:
-        con.execute("BEGIN")
-        file_id = _replace_registration(con, kind, candidate, "loaded", None, RowCounts(0, 0, 0))
-        counts = kind.load_pieces(con, landing_file, file_id)
-        con.execute(
-            "UPDATE meta.source_files SET rows_read = $read, rows_loaded = $loaded, "
-            "rows_quarantined = $quarantined WHERE file_id = $id",
-            {"read": counts.read, "loaded": counts.loaded, "quarantined": counts.quarantined,
-             "id": file_id},
-        )
-        con.execute("COMMIT")
+        with transaction(con):
+            file_id = _replace_registration(con, kind, candidate, "loaded", None,
+                                            RowCounts(0, 0, 0))
+            counts = kind.load_pieces(con, landing_file, file_id)
+            con.execute(
+                "UPDATE meta.source_files SET rows_read = $read, rows_loaded = $loaded, "
+                "rows_quarantined = $quarantined WHERE file_id = $id",
+                {"read": counts.read, "loaded": counts.loaded,
+                 "quarantined": counts.quarantined, "id": file_id},
+            )
     except (UnreadableFile, duckdb.Error, OSError, EOFError) as error:
-        con.execute("ROLLBACK")
         return _record(con, kind, candidate, "failed", failure_message(landing_file, error))
     return FileOutcome(landing_file.relative_path, "loaded", counts.read, counts.loaded,
                        counts.quarantined)
@@ -302,9 +300,8 @@ def _record(
 ) -> FileOutcome:
     """Register a file that brings no rows; it replaces the path's earlier version, so that
     the warehouse holds what the landing folder holds now."""
-    con.execute("BEGIN")
-    _replace_registration(con, kind, candidate, status, message, RowCounts(0, 0, 0))
-    con.execute("COMMIT")
+    with transaction(con):
+        _replace_registration(con, kind, candidate, status, message, RowCounts(0, 0, 0))
     return FileOutcome(candidate.landing_file.relative_path, status, message=message)
 
 

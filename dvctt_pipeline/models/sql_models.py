@@ -51,7 +51,7 @@ from sqlglot import exp
 
 from dvctt_pipeline.months import months_between, running_month
 from dvctt_pipeline.sqltext import quote_identifier, quote_literal
-from dvctt_pipeline.warehouse import retry_on_lake_conflict
+from dvctt_pipeline.warehouse import retry_on_lake_conflict, transaction
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql"
 # Definitions shared by models (DuckDB macros), created on the connection before a model runs.
@@ -467,8 +467,7 @@ def _replace_window(
     window_values = {"window_start": window.start, "window_end": window.end}
     values = {**window_values, **settings}
     define_macros(con)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         if model.incremental:
             inputs_hash = _inputs_hash(con, model)
             values[AFTER_FILE_ID] = _after_file_id(con, model, window, inputs_hash)
@@ -500,9 +499,4 @@ def _replace_window(
             _save_incremental_state(con, model, window, inputs_hash)
         written = con.execute("SELECT count(*) FROM new_rows").fetchone()[0]
         con.execute("DROP TABLE new_rows")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    # a COMMIT that fails has rolled back already
-    con.execute("COMMIT")
     return written

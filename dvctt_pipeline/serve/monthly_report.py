@@ -37,8 +37,10 @@ from dvctt_pipeline.serve.report.data import (
     RANKED_METRICS,
     ProvinceData,
     Ranking,
+    ReportColumns,
     ReportData,
     read_report_data,
+    report_columns,
 )
 from dvctt_pipeline.serve.report.document import (
     Chart,
@@ -175,9 +177,13 @@ def _headline(data: ReportData) -> list[dict[str, str]]:
             for metric in RANKED_METRICS]
 
 
-def read_month(con: duckdb.DuckDBPyConnection, month: date) -> ReportData:
-    """The month's figures from `marts`: quick, so the database can be let go before drawing."""
-    return read_report_data(con, month, RANKED_METRICS)
+def read_month(con: duckdb.DuckDBPyConnection, month: date,
+               columns: ReportColumns | None = None) -> ReportData:
+    """The month's figures from `marts`: quick, so the database can be let go before drawing.
+    `columns`: the report tables' (`report_columns`), read here when not given."""
+    if columns is None:
+        columns = report_columns(con)
+    return read_report_data(con, columns, month, RANKED_METRICS)
 
 
 def render_monthly_report(data: ReportData, reports_dir: Path, source: str) -> MonthlyReport:
@@ -204,8 +210,10 @@ class MonthFigures:
 
 
 def read_month_figures(con: duckdb.DuckDBPyConnection, month: date) -> MonthFigures:
-    national = read_month(con, month)
-    return MonthFigures(national, read_target_provinces(con, month, national.national))
+    columns = report_columns(con)
+    national = read_month(con, month, columns)
+    return MonthFigures(national,
+                        read_target_provinces(con, month, national.national, columns))
 
 
 def render_month(figures: MonthFigures, reports_dir: Path, source: str) -> MonthlyReport:

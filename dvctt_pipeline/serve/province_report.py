@@ -30,11 +30,13 @@ from dvctt_pipeline.serve.report.charts import (
 from dvctt_pipeline.serve.report.data import (
     RANKED_METRICS,
     ProvinceData,
+    ReportColumns,
     Standing,
     province_name,
     provinces_with_targets,
     read_national,
     read_province_data,
+    report_columns,
 )
 from dvctt_pipeline.serve.report.document import (
     Column,
@@ -383,22 +385,27 @@ class UnknownProvince(ValueError):
 
 
 def read_province(con: duckdb.DuckDBPyConnection, month: date, code: str,
-                  national: dict[tuple[str, str], float | None] | None = None) -> ProvinceData:
+                  national: dict[tuple[str, str], float | None] | None = None,
+                  columns: ReportColumns | None = None) -> ProvinceData:
     """The province's figures for the month; `national`: the month's national values
-    (`read_national`), read here when not given."""
-    name = province_name(con, code, last_day(month))
+    (`read_national`), and `columns`: the report tables' (`report_columns`), read here when
+    not given."""
+    if columns is None:
+        columns = report_columns(con)
+    name = province_name(con, columns, code, last_day(month))
     if name is None:
         raise UnknownProvince(
             f"no province {code!r} has figures for {month:%Y-%m} in the marts: give the 2-digit "
             "GSO code of a province of that month, e.g. 17 (Hòa Bình before July 2025).")
     if national is None:
-        national = read_national(con, RANKED_METRICS, last_day(month))
-    return read_province_data(con, month, code, name, national)
+        national = read_national(con, columns, RANKED_METRICS, last_day(month))
+    return read_province_data(con, columns, month, code, name, national)
 
 
 def read_target_provinces(con: duckdb.DuckDBPyConnection, month: date,
-                          national: dict[tuple[str, str], float | None]) -> list[ProvinceData]:
+                          national: dict[tuple[str, str], float | None],
+                          columns: ReportColumns) -> list[ProvinceData]:
     """The figures of every province that set targets for the month's year, beside the
-    month's `national` values."""
-    return [read_province(con, month, code, national)
-            for code in provinces_with_targets(con, month)]
+    month's `national` values; `columns`: the report tables' (`report_columns`)."""
+    return [read_province(con, month, code, national, columns)
+            for code in provinces_with_targets(con, columns, month)]

@@ -46,7 +46,7 @@ import duckdb
 
 from dvctt_pipeline.serve.dictionary import DICTIONARY_FILE, describe_publication
 from dvctt_pipeline.sqltext import quote_literal
-from dvctt_pipeline.warehouse import is_lake, table_exists
+from dvctt_pipeline.warehouse import is_lake, table_exists, transaction
 
 SERVED_SCHEMA = "marts"
 # Tables of other schemas that BI may read beside the marts.
@@ -232,13 +232,8 @@ def _build_serving_copy(
     _attach_copy_of(con, previous, building)
     # one transaction: on its own each statement is a commit to the new file, and a
     # publication is hundreds of them (a comment per column)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         written = _update_tables(con, content)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     con.execute(f"DETACH {_BUILD}")
     return written
 

@@ -172,7 +172,8 @@ GROUP BY file_index
 
 
 def judge_records(
-    con: duckdb.DuckDBPyConnection, records: str, params: dict[str, object]
+    con: duckdb.DuckDBPyConnection, records: str, params: dict[str, object],
+    file_indexes: Sequence[int] | None = None,
 ) -> None:
     """Read and judge a batch of files in one statement into `judged_records`.
 
@@ -182,24 +183,19 @@ def judge_records(
     from a query keeps that order, so a record's position in its file is its rowid minus the
     first rowid of its file (`judged_files`): the scan stays parallel, where numbering rows
     with a window function would read the files on one thread.
+
+    With `file_indexes`, files of the batch already in `judged_records` whose rows were
+    deleted are judged again: file i of `records` is the batch's file `file_indexes[i]`. An
+    insert keeps the query's order, after the table's rows, so each file's rows stay
+    contiguous and positions stay rowid minus the first rowid of the file.
     """
     con.execute(TYPE_MACROS)
-    con.execute("CREATE OR REPLACE TEMP TABLE judged_records AS "
-                + JUDGED_SQL.format(records=records), params)
-    con.execute(JUDGED_FILES_SQL)
-
-
-def judge_more_records(
-    con: duckdb.DuckDBPyConnection, records: str, params: dict[str, object],
-    file_indexes: Sequence[int]
-) -> None:
-    """Judge more files of the batch in `judged_records` (judge_records), whose rows of
-    those files were deleted: file i of `records` is the batch's file `file_indexes[i]`. An
-    insert keeps the query's order, after the table's rows, so each file's rows stay
-    contiguous and positions stay rowid minus the first rowid of the file."""
-    in_batch = ("SELECT * REPLACE ($file_indexes[file_index::BIGINT + 1] AS file_index) "
-                f"FROM ({records})")
-    con.execute(TYPE_MACROS)
-    con.execute("INSERT INTO judged_records " + JUDGED_SQL.format(records=in_batch),
-                {**params, "file_indexes": list(file_indexes)})
+    if file_indexes is None:
+        con.execute("CREATE OR REPLACE TEMP TABLE judged_records AS "
+                    + JUDGED_SQL.format(records=records), params)
+    else:
+        in_batch = ("SELECT * REPLACE ($file_indexes[file_index::BIGINT + 1] AS file_index) "
+                    f"FROM ({records})")
+        con.execute("INSERT INTO judged_records " + JUDGED_SQL.format(records=in_batch),
+                    {**params, "file_indexes": list(file_indexes)})
     con.execute(JUDGED_FILES_SQL)

@@ -27,6 +27,9 @@ FEE_EFFECT = "marts.fee_policy_effect"
 REPORT_TABLES = (RANKINGS, NATIONAL, COMPLIANCE, PROVINCE_RATES, AGENCY_RATES, TARGETS,
                  FEE_EFFECT)
 
+# The columns of each of REPORT_TABLES; none for a table that is not there (yet).
+ReportColumns = dict[str, set[str]]
+
 # The metrics the reports rank provinces by and open with.
 RANKED_METRICS = ("online_share_all", "dvctt_uptake_rate")
 # Months of national share the trend chart shows, up to and including the report's month.
@@ -58,12 +61,17 @@ class ReportData:
     compliance: pd.DataFrame | None  # province_name, admin_level, metric, agencies, …
 
 
+def report_columns(con: duckdb.DuckDBPyConnection) -> ReportColumns:
+    """The columns of the report tables, read once for a month's reports: the national
+    report and each province's ask of them some fifty times a month."""
+    return {table: _columns(con, table) for table in REPORT_TABLES}
+
+
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     """The table's columns; empty when the table does not exist (yet).
 
     Asked of the table itself rather than of `duckdb_columns()`, which lists every column of
-    the warehouse: a month's reports ask some fifty times, and that listing took most of the
-    time of reading them."""
+    the warehouse: that listing took most of the time of reading a month's reports."""
     try:
         description = con.execute(f"SELECT * FROM {table} LIMIT 0").description
     except duckdb.CatalogException:
@@ -72,9 +80,10 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
 
 
 def _national_value(
-    con: duckdb.DuckDBPyConnection, metric: str, period_type: str, period_end: date
+    con: duckdb.DuckDBPyConnection, columns: ReportColumns, metric: str, period_type: str,
+    period_end: date,
 ) -> float | None:
-    if metric not in _columns(con, NATIONAL):
+    if metric not in columns[NATIONAL]:
         return None
     row = con.execute(
         f"SELECT {metric} FROM {NATIONAL} WHERE period_type = $type AND period_end = $end",
@@ -83,21 +92,23 @@ def _national_value(
     return None if row is None or row[0] is None else float(row[0])
 
 
-def read_national(con: duckdb.DuckDBPyConnection, metrics: tuple[str, ...],
-                  period_end: date) -> dict[tuple[str, str], float | None]:
+def read_national(con: duckdb.DuckDBPyConnection, columns: ReportColumns,
+                  metrics: tuple[str, ...], period_end: date,
+                  ) -> dict[tuple[str, str], float | None]:
     """The nation's value of each metric over the month and the year to date ending with
     `period_end`, by (metric, period_type)."""
-    return {(metric, period_type): _national_value(con, metric, period_type, period_end)
+    return {(metric, period_type): _national_value(con, columns, metric, period_type,
+                                                   period_end)
             for metric in metrics for period_type in ("month", "ytd")}
 
 
 def read_ranking(
-    con: duckdb.DuckDBPyConnection, metric: str, period_type: str, period_end: date,
-    national: float | None,
+    con: duckdb.DuckDBPyConnection, columns: ReportColumns, metric: str, period_type: str,
+    period_end: date, national: float | None,
 ) -> Ranking | None:
     """The provinces ranked by the metric over the period, beside the nation's value (which the
     caller has read already: the report shows it also where no province is ranked)."""
-    if not _columns(con, RANKINGS):
+    if not columns[RANKINGS]:
         return None
     provinces = con.execute(
         f"""
@@ -115,9 +126,10 @@ def read_ranking(
     return Ranking(metric, period_type, provinces, national)
 
 
-def read_trend(con: duckdb.DuckDBPyConnection, period_end: date) -> pd.DataFrame | None:
+def read_trend(con: duckdb.DuckDBPyConnection, columns: ReportColumns,
+               period_end: date) -> pd.DataFrame | None:
     """The national online share month by month, and year to date, up to the report's month."""
-    if "online_share_all" not in _columns(con, NATIONAL):
+    if "online_share_all" not in columns[NATIONAL]:
         return None
     return _shares_by_month(con, NATIONAL, "month_share", "ytd", "ytd_share", period_end)
 
@@ -145,13 +157,13 @@ def _shares_by_month(con: duckdb.DuckDBPyConnection, table: str, share: str,
     return None if trend[share].isna().all() else trend
 
 
-def read_compliance(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame | None:
+def read_compliance(con: duckdb.DuckDBPyConnection, columns: ReportColumns,
+                    month: date) -> pd.DataFrame | None:
     """Share of agencies meeting their target, per province × level × metric, as of the month."""
-    columns = _columns(con, COMPLIANCE)
-    if not columns:
+    if not columns[COMPLIANCE]:
         return None
     # DESIGN §5 names the summary's grain by province code; a name is shown where it has one
-    name = "province_name" if "province_name" in columns else "province_code"
+    name = "province_name" if "province_name" in columns[COMPLIANCE] else "province_code"
     compliance = con.execute(
         f"""
         SELECT province_code, {name} AS province_name, admin_level, metric, agencies,
@@ -166,20 +178,21 @@ def read_compliance(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame
 
 
 def read_report_data(
-    con: duckdb.DuckDBPyConnection, month: date, metrics: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection, columns: ReportColumns, month: date,
+    metrics: tuple[str, ...],
 ) -> ReportData:
     period_end = last_day(month)
     periods = [(metric, period_type) for metric in metrics for period_type in ("month", "ytd")]
-    national = read_national(con, metrics, period_end)
+    national = read_national(con, columns, metrics, period_end)
     return ReportData(
         month=month,
         period_end=period_end,
-        rankings={(metric, period_type): read_ranking(con, metric, period_type, period_end,
-                                                      national[metric, period_type])
+        rankings={(metric, period_type): read_ranking(con, columns, metric, period_type,
+                                                      period_end, national[metric, period_type])
                   for metric, period_type in periods},
         national=national,
-        trend=read_trend(con, period_end),
-        compliance=read_compliance(con, month),
+        trend=read_trend(con, columns, period_end),
+        compliance=read_compliance(con, columns, month),
     )
 
 
@@ -222,9 +235,10 @@ def _optional(frame: pd.DataFrame) -> pd.DataFrame | None:
     return None if frame.empty else frame
 
 
-def provinces_with_targets(con: duckdb.DuckDBPyConnection, month: date) -> list[str]:
+def provinces_with_targets(con: duckdb.DuckDBPyConnection, columns: ReportColumns,
+                           month: date) -> list[str]:
     """The provinces that set targets for the month's year, by code."""
-    if not _columns(con, TARGETS):
+    if not columns[TARGETS]:
         return []
     rows = con.execute(
         f"SELECT DISTINCT province_code FROM {TARGETS} WHERE year = $year AND as_of_month = "
@@ -232,9 +246,10 @@ def provinces_with_targets(con: duckdb.DuckDBPyConnection, month: date) -> list[
     return [code for (code,) in rows]
 
 
-def province_name(con: duckdb.DuckDBPyConnection, code: str, period_end: date) -> str | None:
+def province_name(con: duckdb.DuckDBPyConnection, columns: ReportColumns, code: str,
+                  period_end: date) -> str | None:
     """The province's name in the geography of the month; None when the marts do not know it."""
-    if not _columns(con, PROVINCE_RATES):
+    if not columns[PROVINCE_RATES]:
         return None
     row = con.execute(
         f"SELECT province_name FROM {PROVINCE_RATES} WHERE province_code = $code AND "
@@ -243,9 +258,9 @@ def province_name(con: duckdb.DuckDBPyConnection, code: str, period_end: date) -
     return None if row is None else row[0]
 
 
-def _standing(con: duckdb.DuckDBPyConnection, code: str, metric: str, period_type: str,
-              period_end: date, national: float | None) -> Standing | None:
-    if not _columns(con, RANKINGS):
+def _standing(con: duckdb.DuckDBPyConnection, columns: ReportColumns, code: str, metric: str,
+              period_type: str, period_end: date, national: float | None) -> Standing | None:
+    if not columns[RANKINGS]:
         return None
     row = con.execute(
         f"""
@@ -263,10 +278,10 @@ def _standing(con: duckdb.DuckDBPyConnection, code: str, metric: str, period_typ
                     value_prev, national)
 
 
-def _province_trend(con: duckdb.DuckDBPyConnection, code: str,
+def _province_trend(con: duckdb.DuckDBPyConnection, columns: ReportColumns, code: str,
                     period_end: date) -> pd.DataFrame | None:
     """The province's online share month by month beside the national one."""
-    if not _columns(con, PROVINCE_RATES) or "online_share_all" not in _columns(con, NATIONAL):
+    if not columns[PROVINCE_RATES] or "online_share_all" not in columns[NATIONAL]:
         return None
     return _shares_by_month(
         con, PROVINCE_RATES, "province_share", "month", "national_share", period_end,
@@ -274,16 +289,15 @@ def _province_trend(con: duckdb.DuckDBPyConnection, code: str,
         parameters={"code": code})
 
 
-def _agencies_with_targets(con: duckdb.DuckDBPyConnection, code: str,
+def _agencies_with_targets(con: duckdb.DuckDBPyConnection, columns: ReportColumns, code: str,
                            month: date) -> pd.DataFrame | None:
     """Every agency of the province with a target, as of the month, and where its figures
     come from (dossiers, Biểu 06 reports or both)."""
-    columns = _columns(con, TARGETS)
-    if not columns:
+    if not columns[TARGETS]:
         return None
     # a warehouse made before the column existed still shows its agencies
     required = ("target.required_rest_of_year, target.required_status"
-                if "required_status" in columns
+                if "required_status" in columns[TARGETS]
                 else "NULL AS required_rest_of_year, NULL AS required_status")
     agencies = con.execute(
         f"""
@@ -303,11 +317,11 @@ def _agencies_with_targets(con: duckdb.DuckDBPyConnection, code: str,
     return _optional(agencies)
 
 
-def _compliance_by_month(con: duckdb.DuckDBPyConnection, code: str,
+def _compliance_by_month(con: duckdb.DuckDBPyConnection, columns: ReportColumns, code: str,
                          month: date) -> pd.DataFrame | None:
     """The share of the province's agencies meeting their target per level, each month of
     the year up to the report's."""
-    if not _columns(con, COMPLIANCE):
+    if not columns[COMPLIANCE]:
         return None
     return _optional(con.execute(
         f"""
@@ -321,10 +335,10 @@ def _compliance_by_month(con: duckdb.DuckDBPyConnection, code: str,
     ).df())
 
 
-def _report_only_agencies(con: duckdb.DuckDBPyConnection, code: str,
+def _report_only_agencies(con: duckdb.DuckDBPyConnection, columns: ReportColumns, code: str,
                           period_end: date) -> pd.DataFrame | None:
     """The province's agencies whose year to date comes from Biểu 06 reports alone."""
-    if "source" not in _columns(con, AGENCY_RATES):
+    if "source" not in columns[AGENCY_RATES]:
         return None
     return _optional(con.execute(
         f"""
@@ -339,12 +353,12 @@ def _report_only_agencies(con: duckdb.DuckDBPyConnection, code: str,
     ).df())
 
 
-def _fee_effects(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFrame | None:
+def _fee_effects(con: duckdb.DuckDBPyConnection, columns: ReportColumns,
+                 code: str) -> pd.DataFrame | None:
     """The province's fee policies and their effect, where the marts measure it."""
-    columns = _columns(con, FEE_EFFECT)
-    if not columns:
+    if not columns[FEE_EFFECT]:
         return None
-    counts = [column for column in FEE_EFFECT_COUNTS if column in columns]
+    counts = [column for column in FEE_EFFECT_COUNTS if column in columns[FEE_EFFECT]]
     return _optional(con.execute(
         f"""
         SELECT decision_ref, valid_from, valid_to, before_start, before_end, after_start,
@@ -358,7 +372,8 @@ def _fee_effects(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFrame | No
     ).df())
 
 
-def read_province_data(con: duckdb.DuckDBPyConnection, month: date, code: str, name: str,
+def read_province_data(con: duckdb.DuckDBPyConnection, columns: ReportColumns, month: date,
+                       code: str, name: str,
                        national: dict[tuple[str, str], float | None]) -> ProvinceData:
     """The province's figures beside the nation's `national` values (`read_national`: the
     same for every province of the month, so read once), for the metrics these hold."""
@@ -368,12 +383,13 @@ def read_province_data(con: duckdb.DuckDBPyConnection, month: date, code: str, n
         province_code=code,
         province_name=name,
         standings={
-            (metric, period_type): _standing(con, code, metric, period_type, period_end, value)
+            (metric, period_type): _standing(con, columns, code, metric, period_type,
+                                             period_end, value)
             for (metric, period_type), value in national.items()
         },
-        trend=_province_trend(con, code, period_end),
-        agencies=_agencies_with_targets(con, code, month),
-        compliance_by_month=_compliance_by_month(con, code, month),
-        report_only=_report_only_agencies(con, code, period_end),
-        fee_effects=_fee_effects(con, code),
+        trend=_province_trend(con, columns, code, period_end),
+        agencies=_agencies_with_targets(con, columns, code, month),
+        compliance_by_month=_compliance_by_month(con, columns, code, month),
+        report_only=_report_only_agencies(con, columns, code, period_end),
+        fee_effects=_fee_effects(con, columns, code),
     )

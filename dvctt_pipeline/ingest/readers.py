@@ -34,7 +34,11 @@ import duckdb
 import numpy as np
 
 from dvctt_pipeline.ingest.guards import UnreadableFile
-from dvctt_pipeline.validate.dossier_rules import MAX_LINE_BYTES, judge_records
+from dvctt_pipeline.validate.dossier_rules import (
+    MAX_LINE_BYTES,
+    judge_records,
+    judge_records_again,
+)
 
 # DVCQG sync field -> column of a reader's records. Only these fields are ever read.
 USED_FIELDS: dict[str, str] = {
@@ -241,8 +245,8 @@ def _read_by_json_reader(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
     """Judge the files with JSON_RECORDS into judged_records; the indexes of those it did not
     judge exactly as JSON_LINES would, to be read again line by line: a file not read one
     record per line (a blank line, and positions would not be line numbers), with a line
-    near the length JSON_LINES sets aside, or with a record without any field (a line that
-    is not an object). `measured`: each file's lines and longest line."""
+    near the length JSON_LINES sets aside. A file's records without any field are judged
+    again from their lines. `measured`: each file's lines and longest line."""
     try:
         judge_records(con, JSON_RECORDS, {"paths": paths})
     except duckdb.InvalidInputException:
@@ -250,12 +254,54 @@ def _read_by_json_reader(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
         # Pieces never get here (their long lines are marked): their read is in a transaction
         return list(range(len(paths)))
     judged_lines = dict(con.execute("SELECT file_index, lines FROM judged_files").fetchall())
-    not_objects = {index for (index,) in con.execute(
-        "SELECT DISTINCT file_index FROM judged_records "
-        "WHERE ma_ho_so IS NULL AND ngay_tiep_nhan IS NULL").fetchall()}
-    return [index for index, (lines, longest) in enumerate(measured)
-            if judged_lines.get(index, 0) != lines or longest >= FAST_READ_MAX_LINE_BYTES
-            or index in not_objects]
+    read_again = [index for index, (lines, longest) in enumerate(measured)
+                  if judged_lines.get(index, 0) != lines or longest >= FAST_READ_MAX_LINE_BYTES]
+    _judge_fieldless_records_again(con, paths, read_again)
+    return read_again
+
+
+# The records without any field of the files read one record per line: lines the JSON reader
+# could not read, or that are not objects, or objects without those fields. Their row ids, and
+# their positions (line numbers from 0) in their files.
+FIELDLESS_RECORDS_SQL = """
+SELECT file_index, list(record.rowid ORDER BY record.rowid),
+       list(record.rowid - judged.first_row ORDER BY record.rowid)
+FROM judged_records AS record JOIN judged_files AS judged USING (file_index)
+WHERE record.ma_ho_so IS NULL AND record.ngay_tiep_nhan IS NULL
+  AND NOT list_contains($read_again, file_index)
+GROUP BY file_index
+ORDER BY file_index
+"""
+
+
+def _judge_fieldless_records_again(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
+                                   read_again: list[int]) -> None:
+    """Judge the records without any field again from their lines, as JSON_LINES does (it tells
+    why a line was set aside: `invalid_json`, `not_an_object`), in place. A national day's
+    export with one damaged line was read a second time whole for it."""
+    fieldless = con.execute(FIELDLESS_RECORDS_SQL, {"read_again": read_again}).fetchall()
+    if not fieldless:
+        return
+    with tempfile.TemporaryDirectory(prefix="dvctt-lines-") as folder:
+        # a copy per file, so that a first line keeps its place (a byte order mark)
+        copies = [Path(folder) / f"{file_index}.jsonl" for file_index, _, _ in fieldless]
+        for copy, (file_index, _, positions) in zip(copies, fieldless, strict=True):
+            copy.write_bytes(b"".join(_lines_at(Path(paths[file_index]), positions)))
+        judge_records_again(con, JSON_LINES, {"paths": [str(copy) for copy in copies]},
+                            [row for _, rows, _ in fieldless for row in rows])
+
+
+def _lines_at(path: Path, positions: Sequence[int]) -> Iterator[bytes]:
+    """The lines of a file at these positions (from 0, ascending), each with a line end."""
+    wanted = iter(positions)
+    position = next(wanted)
+    with path.open("rb") as text:
+        for number, line in enumerate(text):
+            if number == position:
+                yield line if line.endswith(b"\n") else line + b"\n"
+                position = next(wanted, None)
+                if position is None:
+                    return
 
 
 def _lines_and_longest(path: Path) -> tuple[int, int]:

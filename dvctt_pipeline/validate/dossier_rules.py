@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import duckdb
 
+from dvctt_pipeline.sqltext import quote_identifier
+
 # A line of a JSON-lines export this long or longer is not read (DuckDB's default line limit):
 # a dossier record is a few kilobytes, so such a line is set aside rather than read.
 MAX_LINE_BYTES = 2 * 1024 * 1024
@@ -198,4 +200,29 @@ def judge_records(
                     f"FROM ({records})")
         con.execute("INSERT INTO judged_records " + JUDGED_SQL.format(records=in_batch),
                     {**params, "file_indexes": list(file_indexes)})
+    con.execute(JUDGED_FILES_SQL)
+
+
+def judge_records_again(
+    con: duckdb.DuckDBPyConnection, records: str, params: dict[str, object],
+    row_ids: Sequence[int]
+) -> None:
+    """Judge some rows of `judged_records` again: the rows `row_ids` get the judged records of
+    `records`, in that order. An update keeps the row ids, so positions stay what they were.
+    Row ids count from the first of a table (inside a transaction they start at 2^55)."""
+    con.execute(TYPE_MACROS)
+    con.execute("CREATE OR REPLACE TEMP TABLE judged_again AS "
+                + JUDGED_SQL.format(records=records), params)
+    columns = [column for column, *_ in
+               con.execute("SELECT * FROM judged_again LIMIT 0").description
+               if column != "file_index"]
+    assignments = ", ".join(f"{quote_identifier(column)} = again.{quote_identifier(column)}"
+                            for column in columns)
+    con.execute(f"""
+        UPDATE judged_records SET {assignments}
+        FROM (SELECT $row_ids[rowid - (SELECT min(rowid) FROM judged_again) + 1] AS row_id, *
+              FROM judged_again) AS again
+        WHERE judged_records.rowid = again.row_id
+        """, {"row_ids": list(row_ids)})
+    con.execute("DROP TABLE judged_again")
     con.execute(JUDGED_FILES_SQL)

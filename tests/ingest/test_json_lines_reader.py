@@ -64,7 +64,8 @@ def pandas_lines() -> bytes:
     return frame.to_json(orient="records", lines=True).rstrip("\n").encode()
 
 
-# name -> (file bytes, whether DuckDB's JSON reader reads it)
+# name -> (file bytes, whether DuckDB's JSON reader reads it: a line it cannot read, or that is
+# not an object, is judged again from the file's line, in place)
 SHAPES: dict[str, tuple[bytes, bool]] = {
     "clean": ("\n".join(CLEAN + BAD_RULES) + "\n", True),
     "pandas": (pandas_lines(), True),
@@ -74,18 +75,18 @@ SHAPES: dict[str, tuple[bytes, bool]] = {
                                                        TrangThaiHoSo=[4]))]) + "\n", True),
     "long_note": ("\n".join(CLEAN + [json.dumps(record(9, GhiChu="x" * 300_000))]), True),
     "blank_lines": ("\n".join(CLEAN[:5] + ["", "   ", "\t"] + CLEAN[5:]) + "\n\n", False),
-    "null_line": ("\n".join(CLEAN[:5] + ["null"] + CLEAN[5:]), False),
-    "empty_object": ("\n".join(CLEAN[:5] + ["{}"] + CLEAN[5:]), False),
+    "null_line": ("\n".join(CLEAN[:5] + ["null"] + CLEAN[5:]), True),
+    "empty_object": ("\n".join(CLEAN[:5] + ["{}"] + CLEAN[5:]), True),
     "not_objects": ("\n".join(CLEAN[:5] + ["[1, 2]", '"G22.99-1"', "42", "true"] + CLEAN[5:]),
-                    False),
-    "truncated": ("\n".join(CLEAN + [CLEAN[0][:70]]), False),
-    "two_on_a_line": ("\n".join(CLEAN[:3] + [CLEAN[3] + CLEAN[4]] + CLEAN[5:]), False),
+                    True),
+    "truncated": ("\n".join(CLEAN + [CLEAN[0][:70]]), True),
+    "two_on_a_line": ("\n".join(CLEAN[:3] + [CLEAN[3] + CLEAN[4]] + CLEAN[5:]), True),
     "duplicate_key": ("\n".join(CLEAN[:3] + ['{"MaHoSo": "A", "MaHoSo": "B"}'] + CLEAN[3:]),
                       True),
     "odd_fee_list": ("\n".join(CLEAN[:3] + [json.dumps(record(5, DanhSachLePhi="50000")),
                                             json.dumps(record(6, DanhSachLePhi=[{"Gia": 1}, 5]))]
                                + CLEAN[3:]), True),
-    "byte_order_mark": ("\ufeff" + "\n".join(CLEAN), False),
+    "byte_order_mark": ("\ufeff" + "\n".join(CLEAN), True),
     "line_near_limit": ("\n".join(CLEAN + [json.dumps(record(10, GhiChu="x" * (MAX_LINE_BYTES
                                                                               - 400)))]), False),
     "line_too_long": ("\n".join(CLEAN + [json.dumps(record(11, GhiChu="x" * MAX_LINE_BYTES))]),
@@ -153,13 +154,15 @@ def test_only_the_odd_files_of_a_batch_are_read_again_line_by_line(
         tmp_path: Path, odd: str) -> None:
     """One file of a batch that DuckDB's JSON reader cannot read as its lines say (a blank
     line; a line too long, read again from a marked copy) is read again alone: the files
-    around it keep the JSON reader's records, and every file its positions."""
+    around it keep the JSON reader's records, those with a line it could not read too (that
+    line judged again), and every file its positions."""
     paths = [write(tmp_path, name, SHAPES[name][0]) for name in ("clean", odd, "pandas")]
     con = duckdb.connect()
     assert judged_as_read(con, paths) == (each_judged_line_by_line(con, paths), [[1]])
-    odd_ones = [write(tmp_path, name, SHAPES[name][0]) for name in ("null_line", "truncated")]
+    # a file whose odd lines are judged again in place, and one read again whole
+    odd_ones = [write(tmp_path, name, SHAPES[name][0]) for name in ("null_line", "blank_lines")]
     batch = [odd_ones[0], *paths[::2], odd_ones[1]]
-    assert judged_as_read(con, batch) == (each_judged_line_by_line(con, batch), [[0, 3]])
+    assert judged_as_read(con, batch) == (each_judged_line_by_line(con, batch), [[3]])
 
 
 def each_judged_line_by_line(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[tuple]:

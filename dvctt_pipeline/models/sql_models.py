@@ -29,7 +29,7 @@ columns that identify a row (`grain:` in its header; period_end too, since the y
 periods of a year share their period_start); every number that moved is written to
 `meta.restatements`, so analysts can see why a published figure changed.
 
-A model whose plan DuckDB gets wrong can name optimizers to switch off while it is computed
+A model whose plan DuckDB gets wrong can name optimizers to switch off while it runs
 (`disabled_optimizers:` in the header, with a comment in the model saying why).
 """
 
@@ -93,7 +93,7 @@ class SqlModel:
     incremental: str | None = None  # key column of an incremental model
     grain: tuple[str, ...] = ()  # the columns that identify a row
     units: dict[str, str] = field(default_factory=dict)  # column -> one of UNITS
-    disabled_optimizers: tuple[str, ...] = ()  # DuckDB optimizers off while it is computed
+    disabled_optimizers: tuple[str, ...] = ()  # DuckDB optimizers off while it runs
 
     @property
     def schema(self) -> str:
@@ -423,18 +423,18 @@ def _replaced_rows(
 def _compute_new_rows(
     con: duckdb.DuckDBPyConnection, model: SqlModel, values: dict[str, object]
 ) -> None:
-    with _optimizers_disabled(con, model.disabled_optimizers):
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE new_rows AS {model.sql}",
-            {name: values[name] for name in model.parameters},
-        )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE new_rows AS {model.sql}",
+        {name: values[name] for name in model.parameters},
+    )
 
 
 @contextmanager
 def _optimizers_disabled(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> Iterator[None]:
     """Switch DuckDB optimizers off for the statements inside, then back to what they were.
     DuckDB sets this option for the whole database, not a connection: the step that runs the
-    models is the only one using the warehouse then."""
+    models is the only one using the warehouse then. Outside the model's transaction: a
+    failed statement aborts it, and the setting could not be given back inside it."""
     if not names:
         yield
         return
@@ -455,9 +455,10 @@ def run_model(
     the Dagster run's id); returns the number of rows written. `full_refresh` rebuilds a
     table whose columns changed. On a DuckLake, a run writing the same table at the same time
     makes the replacement start again from the rows that run committed."""
-    return retry_on_lake_conflict(
-        lambda: _replace_window(con, model, window, settings, run_id, full_refresh)
-    )
+    with _optimizers_disabled(con, model.disabled_optimizers):
+        return retry_on_lake_conflict(
+            lambda: _replace_window(con, model, window, settings, run_id, full_refresh)
+        )
 
 
 def _replace_window(

@@ -20,6 +20,7 @@ import pandas as pd
 
 from dvctt_pipeline.defs.checks import QUALITY_CHECK_SPECS, check_key, evaluate_check
 from dvctt_pipeline.defs.data_versions import recorded_version
+from dvctt_pipeline.defs.gx_worker import GxWorker
 from dvctt_pipeline.defs.keys import checked_window, table_key
 from dvctt_pipeline.defs.landing import LANDING_EXPORTS
 from dvctt_pipeline.defs.model_versions import ModelVersions
@@ -283,11 +284,13 @@ def log_ingest_run(
     pool=WAREHOUSE_POOL,
 )
 def dossier_snapshots(
-    context: dg.AssetExecutionContext, warehouse: Warehouse
+    context: dg.AssetExecutionContext, warehouse: Warehouse, gx_worker: GxWorker
 ) -> Iterator[dg.MaterializeResult]:
     with warehouse.connect() as con:
         outcomes = ingest_dossier_exports(con, warehouse.landing)
         counts = log_ingest_run(context, "Dossier exports", outcomes)
+        # new snapshots change the rows the checks validate: GX is imported meanwhile
+        gx_worker.start_for(counts["rows_loaded"])
         yield dg.MaterializeResult(
             asset_key=table_key("raw.dossier_snapshots"),
             metadata={**table_metadata(con, "raw.dossier_snapshots"), **counts,
@@ -346,7 +349,7 @@ def _checks_on(table: str, selected: set[dg.AssetCheckKey]) -> list[QualityCheck
     **PARTITIONED,
 )
 def sql_models(
-    context: dg.AssetExecutionContext, warehouse: Warehouse
+    context: dg.AssetExecutionContext, warehouse: Warehouse, gx_worker: GxWorker
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """The selected models of dbt_like_sql/ in dependency order, each table's checks right
     after it. A failing blocking check stops the models downstream of its table (the others
@@ -363,7 +366,8 @@ def sql_models(
         written_here = {table_key(model.table) for model in SQL_MODELS} & selected
         for check in QUALITY_CHECKS:
             if check_key(check) in checks and table_key(check.table) not in written_here:
-                yield from _checked(con, check, window, blocked, why, context.instance)
+                yield from _checked(con, check, window, blocked, why, context.instance,
+                                    gx_worker)
         settings = warehouse.model_settings()
         versions = ModelVersions(context.instance, con, SQL_MODELS, settings)
         for model in SQL_MODELS:
@@ -383,7 +387,8 @@ def sql_models(
                 yield _computed(context, con, model, window, settings, versions, inputs,
                                 full_refresh)
             for check in _checks_on(model.table, checks):
-                yield from _checked(con, check, window, blocked, why, context.instance)
+                yield from _checked(con, check, window, blocked, why, context.instance,
+                                    gx_worker)
     if blocked:
         names = ", ".join(key.to_user_string() for key in sorted(blocked))
         raise dg.Failure(f"A blocking check failed ({'; '.join(why)}); not written: {names}; "
@@ -414,10 +419,11 @@ def _computed(
 def _checked(
     con: duckdb.DuckDBPyConnection, check: QualityCheck, window: Window,
     blocked: set[dg.AssetKey], why: list[str], instance: dg.DagsterInstance,
+    gx_worker: GxWorker,
 ) -> Iterator[dg.AssetCheckResult]:
     """Evaluate a check; a failing blocking check blocks its table's downstream models and
     says why in `why`."""
-    result = evaluate_check(con, check, window, instance)
+    result = evaluate_check(con, check, window, instance, gx_worker)
     if check.blocking and not result.passed:
         blocked.add(table_key(check.table))
         why.append(f"{check.name}: {result.description}")

@@ -10,7 +10,8 @@ Dagster UI and is kept in meta.check_results for marts.data_quality.
 
 Great Expectations takes seconds to import and set up, and a check's result depends only on
 the rows its suite validates: a check whose rows (their digest, `rows_version`) and suite
-are those of its last passing evaluation in Dagster's record passes again without GX.
+are those of its last passing evaluation in Dagster's record passes again without GX; a run
+that loads many new snapshots imports GX meanwhile in a worker process (defs/gx_worker.py).
 """
 
 import hashlib
@@ -23,10 +24,11 @@ import numpy as np
 import pandas as pd
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from dvctt_pipeline.defs.gx_worker import GxWorker
 from dvctt_pipeline.defs.keys import table_key
 from dvctt_pipeline.models.sql_models import Window
 from dvctt_pipeline.reference.freshness import code_version
-from dvctt_pipeline.validate.expectations import SuiteOutcome, validate_frame
+from dvctt_pipeline.validate.expectations import SuiteOutcome
 from dvctt_pipeline.validate.quality_checks import (
     QUALITY_CHECKS,
     QualityCheck,
@@ -107,7 +109,7 @@ def passed_before(
 
 def evaluate_check(
     con: duckdb.DuckDBPyConnection, check: QualityCheck, window: Window,
-    instance: dg.DagsterInstance,
+    instance: dg.DagsterInstance, gx_worker: GxWorker,
 ) -> dg.AssetCheckResult:
     """Run a check on the window's months, record its result per month and return it. Its
     description says what fails, or that there was nothing to check."""
@@ -115,7 +117,7 @@ def evaluate_check(
     frame = check_rows(con, check, window.start, window.end)
     version = rows_version(frame)
     reused = passed_before(instance, check, frame, version)
-    outcome = reused or validate_frame(check.name, frame, check.expectations)
+    outcome = reused or gx_worker.validate(check, frame)
     record_results(con, check, window.months(), frame, outcome)
     failures = outcome.failures
     described = describe_failures(failures, name_months=True) if len(failures) else None

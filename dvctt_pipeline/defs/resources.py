@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from dvctt_pipeline.defs.gx_worker import GxWorker
 from dvctt_pipeline.reference.names import name_key
 from dvctt_pipeline.settings import (
     MIN_DOSSIERS_TO_RANK,
@@ -93,4 +94,4 @@ def warehouse_from_env() -> Warehouse:
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources={"warehouse": warehouse_from_env()})
+    return dg.Definitions(resources={"warehouse": warehouse_from_env(), "gx_worker": GxWorker()})

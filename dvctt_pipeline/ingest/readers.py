@@ -17,6 +17,7 @@ import gzip
 import io
 import itertools
 import json
+import mmap
 import re
 import shutil
 import tempfile
@@ -261,16 +262,14 @@ def _read_by_json_reader(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
 
 
 # The records without any field of the files read one record per line: lines the JSON reader
-# could not read, or that are not objects, or objects without those fields. Their row ids, and
-# their positions (line numbers from 0) in their files.
+# could not read, or that are not objects, or objects without those fields. Their files, row
+# ids and positions (line numbers from 0), in the order of the files' lines.
 FIELDLESS_RECORDS_SQL = """
-SELECT file_index, list(record.rowid ORDER BY record.rowid),
-       list(record.rowid - judged.first_row ORDER BY record.rowid)
+SELECT file_index, record.rowid AS row_id, record.rowid - judged.first_row AS position
 FROM judged_records AS record JOIN judged_files AS judged USING (file_index)
 WHERE record.ma_ho_so IS NULL AND record.ngay_tiep_nhan IS NULL
   AND NOT list_contains($read_again, file_index)
-GROUP BY file_index
-ORDER BY file_index
+ORDER BY file_index, row_id
 """
 
 
@@ -279,44 +278,75 @@ def _judge_fieldless_records_again(con: duckdb.DuckDBPyConnection, paths: Sequen
     """Judge the records without any field again from their lines, as JSON_LINES does (it tells
     why a line was set aside: `invalid_json`, `not_an_object`), in place. A national day's
     export with one damaged line was read a second time whole for it."""
-    fieldless = con.execute(FIELDLESS_RECORDS_SQL, {"read_again": read_again}).fetchall()
-    if not fieldless:
+    fieldless = con.execute(FIELDLESS_RECORDS_SQL, {"read_again": read_again}).fetchnumpy()
+    if not fieldless["row_id"].size:
         return
+    file_indexes, firsts = np.unique(fieldless["file_index"], return_index=True)
     with tempfile.TemporaryDirectory(prefix="dvctt-lines-") as folder:
         # a copy per file, so that a first line keeps its place (a byte order mark)
-        copies = [Path(folder) / f"{file_index}.jsonl" for file_index, _, _ in fieldless]
-        for copy, (file_index, _, positions) in zip(copies, fieldless, strict=True):
-            copy.write_bytes(b"".join(_lines_at(Path(paths[file_index]), positions)))
+        copies = [Path(folder) / f"{file_index}.jsonl" for file_index in file_indexes]
+        for copy, file_index, positions in zip(
+                copies, file_indexes, np.split(fieldless["position"], firsts[1:]), strict=True):
+            _copy_lines(Path(paths[file_index]), positions, copy)
         judge_records_again(con, JSON_LINES, {"paths": [str(copy) for copy in copies]},
-                            [row for _, rows, _ in fieldless for row in rows])
+                            fieldless["row_id"])
 
 
-def _lines_at(path: Path, positions: Sequence[int]) -> Iterator[bytes]:
-    """The lines of a file at these positions (from 0, ascending), each with a line end."""
-    wanted = iter(positions)
-    position = next(wanted)
-    with path.open("rb") as text:
-        for number, line in enumerate(text):
-            if number == position:
-                yield line if line.endswith(b"\n") else line + b"\n"
-                position = next(wanted, None)
-                if position is None:
-                    return
+def _copy_lines(path: Path, positions: np.ndarray, copy: Path) -> None:
+    """Write the lines of a file at these positions (from 0, ascending) to `copy`, each with a
+    line end."""
+    starts, ends = _line_spans(path, positions)
+    with (path.open("rb") as source, copy.open("wb") as target,
+          mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as text):
+        target.writelines(text[start:end] + b"\n"
+                          for start, end in zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _line_spans(path: Path, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the lines of a file at these positions (from 0, ascending) start and end, line
+    end excluded, found by the newline scan that measured the file (_lines_and_longest): a
+    file of millions of lines with a few damaged ones is not split into Python lines."""
+    starts = np.zeros(positions.size, dtype=np.int64)
+    ends = np.full(positions.size, path.stat().st_size, dtype=np.int64)  # a last line unended
+    previous = positions - 1  # a line starts after the line end of the line before
+    lines = offset = 0  # lines and bytes before the block
+    for block_ends, block_bytes in _line_ends(path):
+        line_ends = block_ends + offset
+        _take_numbered(ends, positions, line_ends, lines)
+        _take_numbered(starts, previous, line_ends + 1, lines)
+        lines += line_ends.size
+        offset += block_bytes
+        if lines > positions[-1]:
+            break  # the last wanted line has ended
+    return starts, ends
+
+
+def _take_numbered(into: np.ndarray, numbers: np.ndarray, values: np.ndarray, first: int
+                   ) -> None:
+    """into[i] = values[numbers[i] - first] for each of the ascending `numbers` that falls
+    among `values`, numbered from `first`."""
+    low, high = np.searchsorted(numbers, [first, first + values.size])
+    into[low:high] = values[numbers[low:high] - first]
+
+
+def _line_ends(path: Path) -> Iterator[tuple[np.ndarray, int]]:
+    """Per block of a file in turn: where its line ends are in the block, and its bytes."""
+    with path.open("rb", buffering=0) as text:
+        while block := text.read(LINE_COUNT_BLOCK):
+            yield np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == ord("\n")), len(block)
 
 
 def _lines_and_longest(path: Path) -> tuple[int, int]:
     """A file's lines (the last counted whether or not a line end closes it) and the length
     of its longest line, line end excluded."""
     lines = longest = run = 0  # run: bytes since the last line end
-    with path.open("rb", buffering=0) as text:
-        while block := text.read(LINE_COUNT_BLOCK):
-            ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == ord("\n"))
-            if not ends.size:
-                run += len(block)
-                continue
-            longest = max(longest, int((np.diff(ends, prepend=-1 - run) - 1).max()))
-            lines += ends.size
-            run = len(block) - int(ends[-1]) - 1
+    for ends, block_bytes in _line_ends(path):
+        if not ends.size:
+            run += block_bytes
+            continue
+        longest = max(longest, int((np.diff(ends, prepend=-1 - run) - 1).max()))
+        lines += ends.size
+        run = block_bytes - int(ends[-1]) - 1
     return lines + (run > 0), max(longest, run)
 
 

@@ -209,13 +209,15 @@ def test_the_warehouse_gets_the_same_rows_either_way(
 def test_a_file_read_in_pieces_keeps_the_json_reader_where_a_piece_allows_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A national month in one file, read in pieces inside one transaction: the pieces whose
-    lines are all records are read by the JSON reader, the piece with a blank line and a
-    `null` line line by line, and the warehouse gets what a line-by-line read gives."""
+    lines are all records are read by the JSON reader (a `{}` line judged again in place), the
+    piece with a blank line and a `null` line line by line, and the warehouse gets what a
+    line-by-line read gives."""
     landing = tmp_path / "landing"
     day = landing / "dossiers" / "2022-03-31"
     day.mkdir(parents=True)
     odd = CLEAN[:5] + ["", "null"] + CLEAN[5:10]
-    write(day, "month", "\n".join(CLEAN * 4 + odd + BAD_RULES + CLEAN * 4) + "\n")
+    write(day, "month",
+          "\n".join(CLEAN * 2 + ["{}"] + CLEAN * 2 + odd + BAD_RULES + CLEAN * 4) + "\n")
     monkeypatch.setenv(PIECE_BYTES_ENV, "16384")
     left = spy_on_json_reader(monkeypatch)
     in_pieces = stored(landing, tmp_path / "pieces.duckdb")
@@ -224,3 +226,20 @@ def test_a_file_read_in_pieces_keeps_the_json_reader_where_a_piece_allows_it(
     assert in_pieces == stored(landing, tmp_path / "line_by_line.duckdb")
     monkeypatch.delenv(PIECE_BYTES_ENV)
     assert in_pieces == stored(landing, tmp_path / "whole.duckdb")
+
+
+def test_a_file_mostly_of_lines_without_fields_is_judged_alike(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fifty thousand lines without a field (`{}`, `null`, `[1]`, a damaged line; the first
+    line one, and the last, without a line end) among records keep the JSON reader's read,
+    those lines judged again in place as a line-by-line read judges them. Lines are found in
+    blocks smaller than a line, so that lines straddle blocks and some blocks have no line
+    end."""
+    fieldless = ["{}", "null", "[1]", CLEAN[0][:70]]
+    content = "\n".join(CLEAN[number % len(CLEAN)] if number % 5 == 1 else fieldless[number % 4]
+                        for number in range(62_500))
+    paths = [write(tmp_path, "mostly_fieldless", content),
+             write(tmp_path, "null_line", SHAPES["null_line"][0])]
+    monkeypatch.setattr(readers, "LINE_COUNT_BLOCK", 333)
+    con = duckdb.connect()
+    assert judged_as_read(con, paths) == (each_judged_line_by_line(con, paths), [[]])

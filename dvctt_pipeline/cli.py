@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from dvctt_pipeline.launch import RunOutcome
-    from dvctt_pipeline.serve.report.data import ProvinceData
+    from dvctt_pipeline.serve.report.data import ProvinceData, ReportReader
 
 DEMO_FIRST, DEMO_LAST = "2022-01", "2022-04"
 
@@ -147,18 +147,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dvctt_pipeline.serve.monthly_report import read_month, render_monthly_report
+    from dvctt_pipeline.serve.monthly_report import render_monthly_report
     from dvctt_pipeline.serve.province_report import render_province_report
+    from dvctt_pipeline.serve.report.data import ReportReader
 
     month = parse_month(args.month)
     folder = Path(getattr(args, "out", None) or reports_dir(warehouse_location()))
     province = getattr(args, "province", None)
+    # the figures are read before drawing, so the marts are let go while the charts are drawn
     with published_marts(args.month) as (con, source):
+        reader = ReportReader(con)
         if province is None:
-            data = read_month(con, month)
+            data = reader.report_data(month)
         else:
             # GSO codes have two digits: 1 is Hà Nội's 01
-            data = read_province_or_explain(con, month, province.zfill(2))
+            data = read_province_or_explain(reader, month, province.zfill(2))
     if province is None:
         report = render_monthly_report(data, folder, source)
         print(f"Monthly report for {args.month} (HTML and PNG charts): {report.html_path}")
@@ -205,13 +208,11 @@ def published_marts(month_text: str) -> Iterator[tuple[duckdb.DuckDBPyConnection
         yield con, source
 
 
-def read_province_or_explain(
-    con: duckdb.DuckDBPyConnection, month: date, code: str
-) -> ProvinceData:
+def read_province_or_explain(reader: ReportReader, month: date, code: str) -> ProvinceData:
     from dvctt_pipeline.serve.province_report import UnknownProvince, read_province
 
     try:
-        return read_province(con, month, code)
+        return read_province(reader, month, code)
     except UnknownProvince as error:
         raise UsageError(f"--province {code}: {error}") from None
 

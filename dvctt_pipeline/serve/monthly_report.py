@@ -37,10 +37,8 @@ from dvctt_pipeline.serve.report.data import (
     RANKED_METRICS,
     ProvinceData,
     Ranking,
-    ReportColumns,
     ReportData,
-    read_report_data,
-    report_columns,
+    ReportReader,
 )
 from dvctt_pipeline.serve.report.document import (
     Chart,
@@ -177,15 +175,6 @@ def _headline(data: ReportData) -> list[dict[str, str]]:
             for metric in RANKED_METRICS]
 
 
-def read_month(con: duckdb.DuckDBPyConnection, month: date,
-               columns: ReportColumns | None = None) -> ReportData:
-    """The month's figures from `marts`: quick, so the database can be let go before drawing.
-    `columns`: the report tables' (`report_columns`), read here when not given."""
-    if columns is None:
-        columns = report_columns(con)
-    return read_report_data(con, columns, month, RANKED_METRICS)
-
-
 def render_monthly_report(data: ReportData, reports_dir: Path, source: str) -> MonthlyReport:
     """Draw the charts and write the report under reports_dir/YYYY-MM/.
 
@@ -210,10 +199,9 @@ class MonthFigures:
 
 
 def read_month_figures(con: duckdb.DuckDBPyConnection, month: date) -> MonthFigures:
-    columns = report_columns(con)
-    national = read_month(con, month, columns)
-    return MonthFigures(national,
-                        read_target_provinces(con, month, national.national, columns))
+    """The month's figures from `marts`: quick, so the database can be let go before drawing."""
+    reader = ReportReader(con)
+    return MonthFigures(reader.report_data(month), read_target_provinces(reader, month))
 
 
 def render_month(figures: MonthFigures, reports_dir: Path, source: str) -> MonthlyReport:

@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
-from dvctt_pipeline.months import last_day
 from dvctt_pipeline.serve.report.charts import (
     LEVEL_ORDER,
     compliance_by_month_figure,
@@ -30,13 +28,8 @@ from dvctt_pipeline.serve.report.charts import (
 from dvctt_pipeline.serve.report.data import (
     RANKED_METRICS,
     ProvinceData,
-    ReportColumns,
+    ReportReader,
     Standing,
-    province_name,
-    provinces_with_targets,
-    read_national,
-    read_province_data,
-    report_columns,
 )
 from dvctt_pipeline.serve.report.document import (
     Column,
@@ -384,28 +377,17 @@ class UnknownProvince(ValueError):
     """A province code the marts hold no figures of for the month."""
 
 
-def read_province(con: duckdb.DuckDBPyConnection, month: date, code: str,
-                  national: dict[tuple[str, str], float | None] | None = None,
-                  columns: ReportColumns | None = None) -> ProvinceData:
-    """The province's figures for the month; `national`: the month's national values
-    (`read_national`), and `columns`: the report tables' (`report_columns`), read here when
-    not given."""
-    if columns is None:
-        columns = report_columns(con)
-    name = province_name(con, columns, code, last_day(month))
+def read_province(reader: ReportReader, month: date, code: str) -> ProvinceData:
+    """The province's figures for the month; UnknownProvince when the marts do not know it."""
+    name = reader.province_name(code, month)
     if name is None:
         raise UnknownProvince(
             f"no province {code!r} has figures for {month:%Y-%m} in the marts: give the 2-digit "
             "GSO code of a province of that month, e.g. 17 (Hòa Bình before July 2025).")
-    if national is None:
-        national = read_national(con, columns, RANKED_METRICS, last_day(month))
-    return read_province_data(con, columns, month, code, name, national)
+    return reader.province_data(month, code, name)
 
 
-def read_target_provinces(con: duckdb.DuckDBPyConnection, month: date,
-                          national: dict[tuple[str, str], float | None],
-                          columns: ReportColumns) -> list[ProvinceData]:
-    """The figures of every province that set targets for the month's year, beside the
-    month's `national` values; `columns`: the report tables' (`report_columns`)."""
-    return [read_province(con, month, code, national, columns)
-            for code in provinces_with_targets(con, columns, month)]
+def read_target_provinces(reader: ReportReader, month: date) -> list[ProvinceData]:
+    """The figures of every province that set targets for the month's year."""
+    return [read_province(reader, month, code)
+            for code in reader.provinces_with_targets(month)]

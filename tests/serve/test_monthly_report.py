@@ -24,7 +24,6 @@ from dvctt_pipeline.cli import main
 from dvctt_pipeline.months import last_day
 from dvctt_pipeline.serve.monthly_report import (
     MonthlyReport,
-    read_month,
     render_monthly_report,
     ui_markdown,
 )
@@ -35,6 +34,7 @@ from dvctt_pipeline.serve.report.charts import (
     report_style,
     trend_figure,
 )
+from dvctt_pipeline.serve.report.data import ReportReader
 from dvctt_pipeline.settings import TIMEZONE
 
 PROVINCES = {
@@ -117,7 +117,7 @@ def build_marts(path: Path, metrics: tuple[str, ...], with_compliance: bool) -> 
 
 def render_from(serving: Path, month: date, folder: Path) -> MonthlyReport:
     with duckdb.connect(str(serving), read_only=True) as con:
-        data = read_month(con, month)
+        data = ReportReader(con).report_data(month)
     return render_monthly_report(data, folder / "reports", source="test")
 
 

@@ -25,6 +25,7 @@ from dvctt_pipeline.serve.province_report import (
     read_province,
     render_province_report,
 )
+from dvctt_pipeline.serve.report.data import ReportReader
 from dvctt_pipeline.serve.report.vietnamese import level_name, percent, points
 
 APRIL = date(2022, 4, 1)
@@ -192,7 +193,7 @@ def serving_with_fee_cuts(sample_run, tmp_path_factory) -> Path:
 
 def render_province(serving: Path, code: str, folder: Path) -> str:
     with duckdb.connect(str(serving), read_only=True) as con:
-        data = read_province(con, APRIL, code)
+        data = read_province(ReportReader(con), APRIL, code)
     return render_province_report(data, folder, "test").html_path.read_text(encoding="utf-8")
 
 

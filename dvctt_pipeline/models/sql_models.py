@@ -10,9 +10,9 @@ How a run replaces rows (`replace:` in the header):
 - `months of <column>`: rows whose <column> (a month's first day) falls in the window;
 - `periods`: rows whose [period_start, period_end] overlaps the window, so that the
   year-to-date and year figures that include a refreshed month are refreshed too.
-The new rows are computed first, then deleted-and-inserted in one transaction, so a re-run
-of the same window with the same inputs gives the same rows, and a run that dies leaves the
-previous rows in place.
+The window's rows are deleted and the model's rows inserted in one transaction, so a re-run
+of the same window with the same inputs gives the same rows, and a run that dies (or a model
+that gives a row outside its window) leaves the previous rows in place.
 
 Incremental models (`incremental: <key column>` in the header, staging.dossiers) recompute
 only the keys (dossiers) that have a snapshot in a dossier file loaded since the window's
@@ -24,10 +24,11 @@ agencies.csv) or a month has no state, `$after_file_id` is 0 and the whole windo
 recomputed. A daily export then costs the dossiers it touches, not the month's millions.
 
 Restatements: before a marts model replaces rows of a closed month (one before the running
-month, Vietnam time), its old rows are compared with the new ones on the table's grain, the
-columns that identify a row (`grain:` in its header; period_end too, since the year-to-date
-periods of a year share their period_start); every number that moved is written to
-`meta.restatements`, so analysts can see why a published figure changed.
+month, Vietnam time), its new rows are computed first and its old rows compared with them on
+the table's grain, the columns that identify a row (`grain:` in its header; period_end too,
+since the year-to-date periods of a year share their period_start); every number that moved
+is written to `meta.restatements`, so analysts can see why a published figure changed. Other
+models insert their rows straight from their query.
 
 A model whose plan DuckDB gets wrong can name optimizers to switch off while it runs
 (`disabled_optimizers:` in the header, with a comment in the model saying why).
@@ -224,19 +225,26 @@ class Window:
 _STORED_TYPES = {"HUGEINT": "BIGINT"}
 
 
-def _model_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """(name, stored type) of each column the model produced in `new_rows`."""
+def _model_columns(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, values: Mapping[str, object]
+) -> list[tuple[str, str]]:
+    """(name, stored type) of each column the model's query gives (bound, not run)."""
     return [
         (name, _STORED_TYPES.get(data_type, data_type))
-        for name, data_type, *_ in con.execute("DESCRIBE SELECT * FROM new_rows").fetchall()
+        for name, data_type, *_ in con.execute(
+            f"DESCRIBE {model.sql}", {name: values[name] for name in model.parameters}
+        ).fetchall()
     ]
 
 
-def _ensure_table(con: duckdb.DuckDBPyConnection, model: SqlModel, full_refresh: bool) -> bool:
+def _ensure_table(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, values: Mapping[str, object],
+    full_refresh: bool,
+) -> bool:
     """Create the table from the model's columns; whether it was (re)created empty. A table
     whose columns differ from the model's holds rows of another version of the model: it is
     rebuilt only on a full refresh, else the run fails and says so."""
-    expected = _model_columns(con)
+    expected = _model_columns(con, model, values)
     existing = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = $schema AND table_name = $name ORDER BY ordinal_position",
@@ -420,13 +428,23 @@ def _replaced_rows(
     return predicate, values
 
 
-def _compute_new_rows(
-    con: duckdb.DuckDBPyConnection, model: SqlModel, values: dict[str, object]
+def _delete_replaced_rows(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window, after_file_id: int
 ) -> None:
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE new_rows AS {model.sql}",
-        {name: values[name] for name in model.parameters},
-    )
+    if model.window_predicate() is None:
+        con.execute(f"DELETE FROM {model.table}")
+        return
+    replaced, replaced_values = _replaced_rows(model, window, after_file_id)
+    con.execute(f"DELETE FROM {model.table} WHERE {replaced}", replaced_values)
+
+
+def _outside_window(model: SqlModel, count: int | None = None) -> ModelDefinitionError:
+    rows = f"{count} rows" if count is not None else "rows"
+    return ModelDefinitionError(f"{model.path}: {rows} fall outside the window it replaces.")
+
+
+# The error a row outside its model's window raises inside the insert (_insert_directly).
+_OUTSIDE_WINDOW_MARK = "dvctt: a row outside the window"
 
 
 @contextmanager
@@ -461,12 +479,15 @@ def run_model(
         )
 
 
+def _records_restatements(model: SqlModel) -> bool:
+    return model.schema == "marts" and model.closed_predicate() is not None
+
+
 def _replace_window(
     con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window, settings: dict[str, object],
     run_id: str | None, full_refresh: bool,
 ) -> int:
-    window_values = {"window_start": window.start, "window_end": window.end}
-    values = {**window_values, **settings}
+    values = {"window_start": window.start, "window_end": window.end, **settings}
     define_macros(con)
     with transaction(con):
         if model.incremental:
@@ -476,28 +497,60 @@ def _replace_window(
         if unknown:
             names = ", ".join(sorted(unknown))
             raise ModelDefinitionError(f"{model.path}: unknown parameters {names}.")
-        _compute_new_rows(con, model, values)
-        if _ensure_table(con, model, full_refresh) and values.get(AFTER_FILE_ID):
+        if _ensure_table(con, model, values, full_refresh) and values.get(AFTER_FILE_ID):
             # a rebuilt table is empty: an incremental run must fill the whole window
             values[AFTER_FILE_ID] = 0
-            _compute_new_rows(con, model, values)
-        predicate = model.window_predicate()
-        if predicate:
-            outside = con.execute(
-                f"SELECT count(*) FROM new_rows WHERE NOT ({predicate})", window_values
-            ).fetchone()[0]
-            if outside:
-                raise ModelDefinitionError(
-                    f"{model.path}: {outside} rows fall outside the window it replaces."
-                )
-            _record_restatements(con, model, window, run_id)
-            replaced, replaced_values = _replaced_rows(model, window, values.get(AFTER_FILE_ID, 0))
-            con.execute(f"DELETE FROM {model.table} WHERE {replaced}", replaced_values)
+        if _records_restatements(model):
+            written = _replace_through_new_rows(con, model, window, values, run_id)
         else:
-            con.execute(f"DELETE FROM {model.table}")
-        con.execute(f"INSERT INTO {model.table} BY NAME SELECT * FROM new_rows")
+            _delete_replaced_rows(con, model, window, values.get(AFTER_FILE_ID, 0))
+            written = _insert_directly(con, model, values)
         if model.incremental:
             _save_incremental_state(con, model, window, inputs_hash)
-        written = con.execute("SELECT count(*) FROM new_rows").fetchone()[0]
-        con.execute("DROP TABLE new_rows")
+    return written
+
+
+def _insert_directly(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, values: Mapping[str, object]
+) -> int:
+    """Insert the model's rows straight from its query; the number of rows. Copying them to a
+    temporary table first, to check them there, cost a third of `staging.dossiers` at
+    national scale: a row outside the window stops the insert itself (and rolls the run's
+    replacement back) instead."""
+    query = f"SELECT * FROM ({model.sql})"
+    parameters = {name: values[name] for name in model.parameters}
+    if predicate := model.window_predicate():
+        query += (f" WHERE CASE WHEN NOT ({predicate}) "
+                  f"THEN error({quote_literal(_OUTSIDE_WINDOW_MARK)}) ELSE true END")
+        parameters |= {"window_start": values["window_start"],
+                       "window_end": values["window_end"]}
+    try:
+        return con.execute(f"INSERT INTO {model.table} BY NAME {query}", parameters).fetchone()[0]
+    except duckdb.InvalidInputException as error:
+        if _OUTSIDE_WINDOW_MARK not in str(error):
+            raise
+        raise _outside_window(model) from None
+
+
+def _replace_through_new_rows(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window,
+    values: dict[str, object], run_id: str | None,
+) -> int:
+    """Compute the new rows first, so that the figures of closed months they change are
+    recorded (restatements) before the old rows are deleted."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE new_rows AS {model.sql}",
+        {name: values[name] for name in model.parameters},
+    )
+    outside = con.execute(
+        f"SELECT count(*) FROM new_rows WHERE NOT ({model.window_predicate()})",
+        {"window_start": window.start, "window_end": window.end},
+    ).fetchone()[0]
+    if outside:
+        raise _outside_window(model, outside)
+    _record_restatements(con, model, window, run_id)
+    _delete_replaced_rows(con, model, window, values.get(AFTER_FILE_ID, 0))
+    con.execute(f"INSERT INTO {model.table} BY NAME SELECT * FROM new_rows")
+    written = con.execute("SELECT count(*) FROM new_rows").fetchone()[0]
+    con.execute("DROP TABLE new_rows")
     return written

@@ -228,17 +228,69 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> No
 
 
 def _judged_line_by_line(paths: list[Path], judge: Callable[[dict[str, object]], None]) -> None:
-    """`judge` the files' lines (JSON_LINES); a file whose read fails on a line too long is
-    judged from a copy where that line is marked."""
-    try:
-        judge({"paths": [str(path) for path in paths]})
-    except duckdb.Error:
-        if len(paths) > 1:
-            raise  # the registry reads each file of the batch alone
-        with _overlong_lines_marked(paths[0]) as copy:
-            if copy is None:
-                raise
-            judge({"paths": [str(copy)]})
+    """`judge` the files' lines (JSON_LINES), those with mixed line ends from copies with LF
+    ones (_lf_line_ends); a file whose read fails on a line too long is judged from a copy
+    where that line is marked."""
+    with _lf_line_ends(paths) as readable:
+        try:
+            judge({"paths": readable})
+        except duckdb.Error:
+            if len(paths) > 1:
+                raise  # the registry reads each file of the batch alone
+            with _overlong_lines_marked(Path(readable[0])) as copy:
+                if copy is None:
+                    raise
+                judge({"paths": [str(copy)]})
+
+
+# DuckDB's CSV reader, which splits JSON_LINES, takes its line end from a file's first one:
+# after a first LF, each CR ends a line too, so a CRLF line end gives an empty line more and
+# every later line a position one too far (and a CRLF line among the lines of a fieldless
+# copy, _copy_lines, a row more than its row ids). An export edited or appended to by another
+# tool mixes them: its lines are read from a copy with LF line ends. A first CRLF is read
+# right (an LF alone still ends a line), and CR is JSON's blank, so no verdict changes.
+@contextmanager
+def _lf_line_ends(paths: Sequence[Path | str]) -> Iterator[list[str]]:
+    """The files' paths, those of files whose first line end is LF and that have a CR later
+    replaced by copies with their CRLF line ends made LF. Telling costs a scan of the bytes
+    (memchr speed; a gzipped file is decompressed once more), only for files read line by
+    line, and it stops at a first CRLF line end."""
+    with tempfile.TemporaryDirectory(prefix="dvctt-lf-") as folder:
+        readable = []
+        for index, path in enumerate(map(Path, paths)):
+            if _mixed_line_ends(path):
+                path = Path(folder) / f"{index}.jsonl"
+                _copy_with_lf_line_ends(Path(paths[index]), path)
+            readable.append(str(path))
+        yield readable
+
+
+def _mixed_line_ends(path: Path) -> bool:
+    """Whether a file's first line end is LF alone and a CR comes after it."""
+    first_is_lf, last = None, b""
+    with _open_bytes(path) as source:
+        while block := source.read(COPY_BLOCK):
+            if first_is_lf is None and (at := block.find(b"\n")) >= 0:
+                first_is_lf = (block[at - 1:at] if at else last) != b"\r"
+                if not first_is_lf:
+                    return False
+                block = block[at:]
+            if first_is_lf and b"\r" in block:
+                return True
+            last = block[-1:]
+    return False
+
+
+def _copy_with_lf_line_ends(path: Path, copy: Path) -> None:
+    """Copy a file, decompressed if gzipped, with its CRLF line ends made LF, a block at a
+    time (a CR at a block's end waits for the next block)."""
+    with _open_bytes(path) as source, copy.open("wb") as target:
+        cr = b""
+        while block := source.read(COPY_BLOCK):
+            block = cr + block
+            cr = b"\r" if block.endswith(b"\r") else b""
+            target.write(block[:len(block) - len(cr)].replace(b"\r\n", b"\n"))
+        target.write(cr)
 
 
 def _read_by_json_reader(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
@@ -293,12 +345,13 @@ def _judge_fieldless_records_again(con: duckdb.DuckDBPyConnection, paths: Sequen
 
 
 def _copy_lines(path: Path, positions: np.ndarray, copy: Path) -> None:
-    """Write the lines of a file at these positions (from 0, ascending) to `copy`, each with a
-    line end."""
+    """Write the lines of a file at these positions (from 0, ascending) to `copy`, each with an
+    LF line end: the CR of a CRLF one is left out (a CRLF line after an LF one would be read
+    as two lines, _lf_line_ends)."""
     starts, ends = _line_spans(path, positions)
     with (path.open("rb") as source, copy.open("wb") as target,
           mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as text):
-        target.writelines(text[start:end] + b"\n"
+        target.writelines(text[start:end].removesuffix(b"\r") + b"\n"
                           for start, end in zip(starts.tolist(), ends.tolist(), strict=True))
 
 
@@ -362,7 +415,9 @@ def _overlong_lines_marked(path: Path) -> Iterator[Path | None]:
             with _open_bytes(path) as source, copy.open("wb") as target:
                 while line := source.readline(MAX_LINE_BYTES + 1):
                     if len(line.rstrip(b"\r\n")) < MAX_LINE_BYTES:
-                        target.write(line)
+                        # LF line ends, as the mark's: a CRLF one after it would be two lines
+                        target.write(line.removesuffix(b"\r\n") + b"\n"
+                                     if line.endswith(b"\r\n") else line)
                         continue
                     marked += 1
                     while not line.endswith(b"\n") and (line := source.readline(1 << 20)):
@@ -392,8 +447,12 @@ def judged_pieces(
     pieces are read inside the transaction the file is stored in, which a failed read would
     abort, so every check is made before."""
     for piece in reader_for(path).pieces(con, path, piece_bytes):
-        if not piece.measured or _read_by_json_reader(
-                con, piece.params["paths"], [piece.measured]):
+        if piece.records is JSON_LINES:
+            if not piece.measured or _read_by_json_reader(
+                    con, piece.params["paths"], [piece.measured]):
+                with _lf_line_ends(piece.params["paths"]) as readable:
+                    judge_records(con, JSON_LINES, {"paths": readable})
+        else:
             judge_records(con, piece.records, piece.params)
         yield
 

@@ -34,7 +34,7 @@ from typing import IO, NamedTuple, TypeVar
 import duckdb
 import numpy as np
 
-from dvctt_pipeline.ingest.guards import UnreadableFile
+from dvctt_pipeline.ingest.guards import LoadAgainCarefully, UnreadableFile
 from dvctt_pipeline.validate.dossier_rules import (
     MAX_LINE_BYTES,
     judge_records,
@@ -127,7 +127,11 @@ def _json_records(lines: str) -> str:
 
 
 # One row per physical line, blank ones included so that positions are line numbers: NUL
-# never occurs in text, and quoting is off.
+# never occurs in text, and quoting is off. The line end is given: left to itself, DuckDB's
+# CSV reader takes it from a file's first line, and after a first LF it reads a later CRLF as
+# two line ends, so a file that mixes them (an export appended to or edited by another tool)
+# got an empty line more at each CRLF and every later position one too far. Told CRLF, it
+# ends a line at either.
 JSON_LINES = _json_records(f"""
     SELECT file_index,
            CASE WHEN starts_with(line, '{{') THEN false ELSE coalesce(trim(line) = '', true) END
@@ -135,7 +139,7 @@ JSON_LINES = _json_records(f"""
            line
     FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, header = false, delim = '\\0',
                   quote = '', escape = '', auto_detect = false, strict_mode = false,
-                  max_line_size = {MAX_LINE_BYTES})
+                  new_line = '\\r\\n', max_line_size = {MAX_LINE_BYTES})
 """)
 
 # The records of JSON-lines files read by DuckDB's JSON reader itself, one pass over the text
@@ -228,69 +232,17 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> No
 
 
 def _judged_line_by_line(paths: list[Path], judge: Callable[[dict[str, object]], None]) -> None:
-    """`judge` the files' lines (JSON_LINES), those with mixed line ends from copies with LF
-    ones (_lf_line_ends); a file whose read fails on a line too long is judged from a copy
-    where that line is marked."""
-    with _lf_line_ends(paths) as readable:
-        try:
-            judge({"paths": readable})
-        except duckdb.Error:
-            if len(paths) > 1:
-                raise  # the registry reads each file of the batch alone
-            with _overlong_lines_marked(Path(readable[0])) as copy:
-                if copy is None:
-                    raise
-                judge({"paths": [str(copy)]})
-
-
-# DuckDB's CSV reader, which splits JSON_LINES, takes its line end from a file's first one:
-# after a first LF, each CR ends a line too, so a CRLF line end gives an empty line more and
-# every later line a position one too far (and a CRLF line among the lines of a fieldless
-# copy, _copy_lines, a row more than its row ids). An export edited or appended to by another
-# tool mixes them: its lines are read from a copy with LF line ends. A first CRLF is read
-# right (an LF alone still ends a line), and CR is JSON's blank, so no verdict changes.
-@contextmanager
-def _lf_line_ends(paths: Sequence[Path | str]) -> Iterator[list[str]]:
-    """The files' paths, those of files whose first line end is LF and that have a CR later
-    replaced by copies with their CRLF line ends made LF. Telling costs a scan of the bytes
-    (memchr speed; a gzipped file is decompressed once more), only for files read line by
-    line, and it stops at a first CRLF line end."""
-    with tempfile.TemporaryDirectory(prefix="dvctt-lf-") as folder:
-        readable = []
-        for index, path in enumerate(map(Path, paths)):
-            if _mixed_line_ends(path):
-                path = Path(folder) / f"{index}.jsonl"
-                _copy_with_lf_line_ends(Path(paths[index]), path)
-            readable.append(str(path))
-        yield readable
-
-
-def _mixed_line_ends(path: Path) -> bool:
-    """Whether a file's first line end is LF alone and a CR comes after it."""
-    first_is_lf, last = None, b""
-    with _open_bytes(path) as source:
-        while block := source.read(COPY_BLOCK):
-            if first_is_lf is None and (at := block.find(b"\n")) >= 0:
-                first_is_lf = (block[at - 1:at] if at else last) != b"\r"
-                if not first_is_lf:
-                    return False
-                block = block[at:]
-            if first_is_lf and b"\r" in block:
-                return True
-            last = block[-1:]
-    return False
-
-
-def _copy_with_lf_line_ends(path: Path, copy: Path) -> None:
-    """Copy a file, decompressed if gzipped, with its CRLF line ends made LF, a block at a
-    time (a CR at a block's end waits for the next block)."""
-    with _open_bytes(path) as source, copy.open("wb") as target:
-        cr = b""
-        while block := source.read(COPY_BLOCK):
-            block = cr + block
-            cr = b"\r" if block.endswith(b"\r") else b""
-            target.write(block[:len(block) - len(cr)].replace(b"\r\n", b"\n"))
-        target.write(cr)
+    """`judge` the files' lines (JSON_LINES); a file whose read fails on a line too long is
+    judged from a copy where that line is marked."""
+    try:
+        judge({"paths": [str(path) for path in paths]})
+    except duckdb.Error:
+        if len(paths) > 1:
+            raise  # the registry reads each file of the batch alone
+        with _overlong_lines_marked(paths[0]) as copy:
+            if copy is None:
+                raise
+            judge({"paths": [str(copy)]})
 
 
 def _read_by_json_reader(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
@@ -302,9 +254,13 @@ def _read_by_json_reader(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
     again from their lines. `measured`: each file's lines and longest line."""
     try:
         judge_records(con, JSON_RECORDS, {"paths": paths})
-    except duckdb.InvalidInputException:
-        # a line of tens of megabytes, past the reader's buffer: JSON_LINES sets it aside.
-        # Pieces never get here (their long lines are marked): their read is in a transaction
+    except duckdb.InvalidInputException as error:
+        # a line of tens of megabytes, past the reader's buffer, or a record spread over
+        # several lines (pretty-printed, as jq writes by default), which the reader does not
+        # set aside even when told to ignore errors: JSON_LINES sets those lines aside. A
+        # piece is read inside the transaction its file is stored in, which this aborted
+        if _transaction_aborted(con):
+            raise LoadAgainCarefully(str(error)) from None
         return list(range(len(paths)))
     judged_lines = dict(con.execute("SELECT file_index, lines FROM judged_files").fetchall())
     read_again = [index for index, (lines, longest) in enumerate(measured)
@@ -323,6 +279,14 @@ WHERE record.ma_ho_so IS NULL AND record.ngay_tiep_nhan IS NULL
   AND NOT list_contains($read_again, file_index)
 ORDER BY file_index, row_id
 """
+
+
+def _transaction_aborted(con: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        con.execute("SELECT 1")
+    except duckdb.TransactionException:
+        return True
+    return False
 
 
 def _judge_fieldless_records_again(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
@@ -345,13 +309,12 @@ def _judge_fieldless_records_again(con: duckdb.DuckDBPyConnection, paths: Sequen
 
 
 def _copy_lines(path: Path, positions: np.ndarray, copy: Path) -> None:
-    """Write the lines of a file at these positions (from 0, ascending) to `copy`, each with an
-    LF line end: the CR of a CRLF one is left out (a CRLF line after an LF one would be read
-    as two lines, _lf_line_ends)."""
+    """Write the lines of a file at these positions (from 0, ascending) to `copy`, each with a
+    line end."""
     starts, ends = _line_spans(path, positions)
     with (path.open("rb") as source, copy.open("wb") as target,
           mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as text):
-        target.writelines(text[start:end].removesuffix(b"\r") + b"\n"
+        target.writelines(text[start:end] + b"\n"
                           for start, end in zip(starts.tolist(), ends.tolist(), strict=True))
 
 
@@ -415,9 +378,7 @@ def _overlong_lines_marked(path: Path) -> Iterator[Path | None]:
             with _open_bytes(path) as source, copy.open("wb") as target:
                 while line := source.readline(MAX_LINE_BYTES + 1):
                     if len(line.rstrip(b"\r\n")) < MAX_LINE_BYTES:
-                        # LF line ends, as the mark's: a CRLF one after it would be two lines
-                        target.write(line.removesuffix(b"\r\n") + b"\n"
-                                     if line.endswith(b"\r\n") else line)
+                        target.write(line)
                         continue
                     marked += 1
                     while not line.endswith(b"\n") and (line := source.readline(1 << 20)):
@@ -440,19 +401,16 @@ class Piece:
 
 
 def judged_pieces(
-    con: duckdb.DuckDBPyConnection, path: Path, piece_bytes: int
+    con: duckdb.DuckDBPyConnection, path: Path, piece_bytes: int, json_reader: bool = True
 ) -> Iterator[None]:
     """Read an export piece by piece: each step leaves the next piece's records judged in
     `judged_records` (validate.dossier_rules). Nothing here reads a piece that could fail:
     pieces are read inside the transaction the file is stored in, which a failed read would
-    abort, so every check is made before."""
+    abort, so every check is made before; but DuckDB's JSON reader can fail on a piece of JSON
+    lines (LoadAgainCarefully), and the file is then loaded again with `json_reader` False."""
     for piece in reader_for(path).pieces(con, path, piece_bytes):
-        if piece.records is JSON_LINES:
-            if not piece.measured or _read_by_json_reader(
-                    con, piece.params["paths"], [piece.measured]):
-                with _lf_line_ends(piece.params["paths"]) as readable:
-                    judge_records(con, JSON_LINES, {"paths": readable})
-        else:
+        if not (json_reader and piece.measured) or _read_by_json_reader(
+                con, piece.params["paths"], [piece.measured]):
             judge_records(con, piece.records, piece.params)
         yield
 

@@ -34,7 +34,7 @@ from typing import IO, NamedTuple, TypeVar
 import duckdb
 import numpy as np
 
-from dvctt_pipeline.ingest.guards import UnreadableFile
+from dvctt_pipeline.ingest.guards import LoadAgainCarefully, UnreadableFile
 from dvctt_pipeline.validate.dossier_rules import (
     MAX_LINE_BYTES,
     judge_records,
@@ -127,7 +127,11 @@ def _json_records(lines: str) -> str:
 
 
 # One row per physical line, blank ones included so that positions are line numbers: NUL
-# never occurs in text, and quoting is off.
+# never occurs in text, and quoting is off. The line end is given: left to itself, DuckDB's
+# CSV reader takes it from a file's first line, and after a first LF it reads a later CRLF as
+# two line ends, so a file that mixes them (an export appended to or edited by another tool)
+# got an empty line more at each CRLF and every later position one too far. Told CRLF, it
+# ends a line at either.
 JSON_LINES = _json_records(f"""
     SELECT file_index,
            CASE WHEN starts_with(line, '{{') THEN false ELSE coalesce(trim(line) = '', true) END
@@ -135,7 +139,7 @@ JSON_LINES = _json_records(f"""
            line
     FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, header = false, delim = '\\0',
                   quote = '', escape = '', auto_detect = false, strict_mode = false,
-                  max_line_size = {MAX_LINE_BYTES})
+                  new_line = '\\r\\n', max_line_size = {MAX_LINE_BYTES})
 """)
 
 # The records of JSON-lines files read by DuckDB's JSON reader itself, one pass over the text
@@ -250,9 +254,13 @@ def _read_by_json_reader(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
     again from their lines. `measured`: each file's lines and longest line."""
     try:
         judge_records(con, JSON_RECORDS, {"paths": paths})
-    except duckdb.InvalidInputException:
-        # a line of tens of megabytes, past the reader's buffer: JSON_LINES sets it aside.
-        # Pieces never get here (their long lines are marked): their read is in a transaction
+    except duckdb.InvalidInputException as error:
+        # a line of tens of megabytes, past the reader's buffer, or a record spread over
+        # several lines (pretty-printed, as jq writes by default), which the reader does not
+        # set aside even when told to ignore errors: JSON_LINES sets those lines aside. A
+        # piece is read inside the transaction its file is stored in, which this aborted
+        if _transaction_aborted(con):
+            raise LoadAgainCarefully(str(error)) from None
         return list(range(len(paths)))
     judged_lines = dict(con.execute("SELECT file_index, lines FROM judged_files").fetchall())
     read_again = [index for index, (lines, longest) in enumerate(measured)
@@ -271,6 +279,14 @@ WHERE record.ma_ho_so IS NULL AND record.ngay_tiep_nhan IS NULL
   AND NOT list_contains($read_again, file_index)
 ORDER BY file_index, row_id
 """
+
+
+def _transaction_aborted(con: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        con.execute("SELECT 1")
+    except duckdb.TransactionException:
+        return True
+    return False
 
 
 def _judge_fieldless_records_again(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
@@ -385,14 +401,15 @@ class Piece:
 
 
 def judged_pieces(
-    con: duckdb.DuckDBPyConnection, path: Path, piece_bytes: int
+    con: duckdb.DuckDBPyConnection, path: Path, piece_bytes: int, json_reader: bool = True
 ) -> Iterator[None]:
     """Read an export piece by piece: each step leaves the next piece's records judged in
     `judged_records` (validate.dossier_rules). Nothing here reads a piece that could fail:
     pieces are read inside the transaction the file is stored in, which a failed read would
-    abort, so every check is made before."""
+    abort, so every check is made before; but DuckDB's JSON reader can fail on a piece of JSON
+    lines (LoadAgainCarefully), and the file is then loaded again with `json_reader` False."""
     for piece in reader_for(path).pieces(con, path, piece_bytes):
-        if not piece.measured or _read_by_json_reader(
+        if not (json_reader and piece.measured) or _read_by_json_reader(
                 con, piece.params["paths"], [piece.measured]):
             judge_records(con, piece.records, piece.params)
         yield

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dvctt_pipeline.ingest.guards import UnreadableFile, check_landing_file
+from dvctt_pipeline.ingest.guards import LoadAgainCarefully, UnreadableFile, check_landing_file
 from dvctt_pipeline.ingest.landing import (
     LandingFile,
     RegisteredFile,
@@ -68,7 +68,8 @@ class SourceKind:
     tables holding a file's rows by file_id. Files with the same `batch_key` may be read
     together, up to `batch_bytes` of them; a key of None means alone. A file `in_pieces`
     tells too big for one statement is loaded alone by `load_pieces`, which reads and stores
-    it piece by piece under its file_id inside the caller's transaction.
+    it piece by piece under its file_id inside the caller's transaction; it may ask, by
+    raising LoadAgainCarefully, to be called again (`carefully`) in a new transaction.
     """
 
     name: str
@@ -79,7 +80,8 @@ class SourceKind:
     batch_key: Callable[[LandingFile], str | None] = lambda _: None
     batch_bytes: int = 0
     in_pieces: Callable[[LandingFile], bool] = lambda _: False
-    load_pieces: Callable[[duckdb.DuckDBPyConnection, LandingFile, int], RowCounts] | None = None
+    load_pieces: (Callable[[duckdb.DuckDBPyConnection, LandingFile, int, bool], RowCounts]
+                  | None) = None
 
 
 def one_file_at_a_time(
@@ -238,23 +240,32 @@ def _load_in_pieces(
     con: duckdb.DuckDBPyConnection, kind: SourceKind, candidate: Candidate
 ) -> FileOutcome:
     """A file too big for one statement, in one transaction: it loads whole or not at all."""
-    assert kind.load_pieces is not None
     landing_file = candidate.landing_file
     try:
-        with transaction(con):
-            file_id = _replace_registration(con, kind, candidate, "loaded", None,
-                                            RowCounts(0, 0, 0))
-            counts = kind.load_pieces(con, landing_file, file_id)
-            con.execute(
-                "UPDATE meta.source_files SET rows_read = $read, rows_loaded = $loaded, "
-                "rows_quarantined = $quarantined WHERE file_id = $id",
-                {"read": counts.read, "loaded": counts.loaded,
-                 "quarantined": counts.quarantined, "id": file_id},
-            )
+        try:
+            counts = _load_pieces(con, kind, candidate, carefully=False)
+        except LoadAgainCarefully:
+            counts = _load_pieces(con, kind, candidate, carefully=True)
     except (UnreadableFile, duckdb.Error, OSError, EOFError) as error:
         return _record(con, kind, candidate, "failed", failure_message(landing_file, error))
     return FileOutcome(landing_file.relative_path, "loaded", counts.read, counts.loaded,
                        counts.quarantined)
+
+
+def _load_pieces(
+    con: duckdb.DuckDBPyConnection, kind: SourceKind, candidate: Candidate, carefully: bool
+) -> RowCounts:
+    assert kind.load_pieces is not None
+    with transaction(con):
+        file_id = _replace_registration(con, kind, candidate, "loaded", None, RowCounts(0, 0, 0))
+        counts = kind.load_pieces(con, candidate.landing_file, file_id, carefully)
+        con.execute(
+            "UPDATE meta.source_files SET rows_read = $read, rows_loaded = $loaded, "
+            "rows_quarantined = $quarantined WHERE file_id = $id",
+            {"read": counts.read, "loaded": counts.loaded,
+             "quarantined": counts.quarantined, "id": file_id},
+        )
+    return counts
 
 
 def _one_at_a_time(

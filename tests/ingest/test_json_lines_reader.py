@@ -7,7 +7,10 @@ checked to be read by it, so a change that made it never apply would fail here t
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
+import random
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +20,7 @@ import pytest
 
 from dvctt_pipeline.ingest import readers
 from dvctt_pipeline.ingest.dossiers import PIECE_BYTES_ENV, ingest_dossier_exports
+from dvctt_pipeline.ingest.readers import USED_FIELDS
 from dvctt_pipeline.validate.dossier_rules import MAX_LINE_BYTES
 from dvctt_pipeline.warehouse import connect, ensure_base_tables
 
@@ -87,11 +91,29 @@ SHAPES: dict[str, tuple[bytes, bool]] = {
                                             json.dumps(record(6, DanhSachLePhi=[{"Gia": 1}, 5]))]
                                + CLEAN[3:]), True),
     "byte_order_mark": ("\ufeff" + "\n".join(CLEAN), True),
+    # LF line ends, then a CRLF one (a file appended to by another tool): DuckDB's CSV reader,
+    # which splits the lines, took a CR after a first LF for a line end too, an empty line more
+    "mixed_line_ends": ("\n".join(CLEAN[:3]) + "\r\n" + "\n".join(CLEAN[3:5]), True),
+    # ... so that every later line was one too far even when all are read line by line
+    "mixed_line_ends_blank_line": ("\n".join(CLEAN[:3]) + "\r\n\n" + CLEAN[3], False),
+    # ... and lines judged again from their lines took the verdict of the line before: `42`
+    # counted as a blank line, set aside nowhere
+    "fieldless_mixed_line_ends": (CLEAN[0] + "\nnull\n{}\r\n42\n" + CLEAN[1], True),
+    # a record over several lines (json.dumps with indent): DuckDB's JSON reader fails on it,
+    # ignore_errors or not, so the file is read line by line, each of its lines set aside
+    "pretty_printed_record": ("\n".join(CLEAN[:3] + [json.dumps(record(12), indent=2)]
+                                        + CLEAN[3:6]), False),
     "line_near_limit": ("\n".join(CLEAN + [json.dumps(record(10, GhiChu="x" * (MAX_LINE_BYTES
                                                                               - 400)))]), False),
     "line_too_long": ("\n".join(CLEAN + [json.dumps(record(11, GhiChu="x" * MAX_LINE_BYTES))]),
                       False),
 }
+
+
+def physical_lines(content: str | bytes) -> int:
+    """A file's lines: its LF line ends, and a last line without one."""
+    newline = "\n" if isinstance(content, str) else b"\n"
+    return content.count(newline) + bool(content and not content.endswith(newline))
 
 
 def write(folder: Path, name: str, content: str | bytes) -> Path:
@@ -146,6 +168,7 @@ def test_each_shape_is_judged_alike_both_ways(tmp_path: Path, shape: str) -> Non
     con = duckdb.connect()
     line_by_line = judged_line_by_line(con, [path])
     assert line_by_line, "every shape has records"
+    assert [row[-1] for row in line_by_line] == list(range(1, physical_lines(content) + 1))
     assert judged_as_read(con, [path]) == (line_by_line, [[] if read_directly else [0]])
 
 
@@ -243,3 +266,150 @@ def test_a_file_mostly_of_lines_without_fields_is_judged_alike(
     monkeypatch.setattr(readers, "LINE_COUNT_BLOCK", 333)
     con = duckdb.connect()
     assert judged_as_read(con, paths) == (each_judged_line_by_line(con, paths), [[]])
+
+
+# Files mixed at random from the line kinds of SHAPES and more that another tool or a damaged
+# transfer writes, a few hundred lines each: every seed gives the same files.
+SEEDS = range(30)
+BLANKS = ["", "   "]
+FIELDLESS_LINES = ["null", "{}", "[1, 2]", '"G22.99-1"', "42", "true", CLEAN[0][:70],
+                   CLEAN[1] + CLEAN[2], '{"MaHoSo": "A", "MaHoSo": "B"}', "{", "}", "{} x",
+                   '{"GhiChu": "không có trường nào"}']
+# DonViXuLy composed (NFC) or decomposed (NFD); a record in five is written with \u escapes
+UNIT_NAMES = ["Sở Tư pháp tỉnh Hòa Bình", unicodedata.normalize("NFD", "Sở Tư pháp tỉnh Hòa Bình"),
+              "UBND xã Đồng Phú", unicodedata.normalize("NFD", "Ủy ban nhân dân phường Đống Đa")]
+
+
+def mixed_record(rng: random.Random, number: int) -> str:
+    """A record line as some tool writes it: keys in any order, numbers as numbers or text,
+    null or missing fields, names composed or not, Vietnamese escaped or not, spaces around."""
+    item = record(number, DonViXuLy=rng.choice(UNIT_NAMES))
+    for field in ("KenhThucHien", "TrangThaiHoSo", "DuocThanhToanTrucTuyen"):
+        item[field] = rng.choice([item[field], str(item[field]), float(item[field])])
+    for field in rng.sample(sorted(USED_FIELDS), rng.choice([0, 0, 0, 1, 2])):
+        if rng.random() < 0.5:
+            item[field] = None
+        else:
+            item.pop(field, None)
+    if rng.random() < 0.1:
+        item[rng.choice(["KenhThucHien", "NgayTiepNhan", "TrangThaiHoSo"])] = rng.choice(
+            ["9", "20220230080000", "4.5", "", " ", 20220301080000, True, [4], {"Ma": 1}])
+    if rng.random() < 0.1:
+        item["DanhSachLePhi"] = rng.choice(["50000", [{"Gia": "1.5"}, 5], [{"Gia": None}], {}])
+    if rng.random() < 0.2:
+        keys = list(item)
+        rng.shuffle(keys)
+        item = {key: item[key] for key in keys}
+    line = json.dumps(item, ensure_ascii=rng.random() < 0.2,
+                      separators=rng.choice([(", ", ": "), (",", ":")]))
+    if rng.random() < 0.1:
+        line = rng.choice([" ", "\t", "  \t"]) + line
+    if rng.random() < 0.1:
+        line += rng.choice([" ", "\t", " \t "])
+    return line
+
+
+def mixed_file(rng: random.Random) -> bytes:
+    """A few hundred lines: records and, at a rate of its own, lines without fields, blank
+    lines, CRLF line ends; perhaps a byte order mark, perhaps no line end after the last."""
+    shape = rng.random()
+    if shape < 0.05:
+        return rng.choice([b"", b"\n", b"\r\n", b"\n  \n\n"])  # no records
+    fieldless, blank, crlf = (rng.choice([0, 0, 0.01, 0.05, 0.3]),
+                              rng.choice([0, 0, 0.02, 0.1]), rng.choice([0, 0, 0.1, 0.5, 1]))
+    chosen = []
+    for number in range(rng.randint(1, 300)):
+        kind = rng.random()
+        chosen.append(rng.choice(BLANKS) if kind < blank else
+                      rng.choice(FIELDLESS_LINES) if kind < blank + fieldless else
+                      mixed_record(rng, number))
+    text = "".join(line + ("\r\n" if rng.random() < crlf else "\n") for line in chosen)
+    if rng.random() < 0.3:
+        text = text.rstrip("\r\n")
+    return (("\ufeff" if rng.random() < 0.1 else "") + text).encode()
+
+
+def mixed_files(seed: int, count: int = 4) -> list[bytes]:
+    rng = random.Random(seed)
+    return [mixed_file(rng) for _ in range(count)]
+
+
+def blank_lines(content: bytes) -> int:
+    """Lines of spaces or nothing, a CR of the line end and a byte order mark apart."""
+    return sum(line.rstrip(b"\r").strip(b" \xef\xbb\xbf") == b""
+               for line in content.split(b"\n")[:physical_lines(content)])
+
+
+def read_directly(content: bytes) -> bool:
+    """Whether DuckDB's JSON reader reads a mixed file one record per line: no blank line, and
+    no line `{` before a line `}` (one record to the reader, which goes on to the next line for
+    the rest of an object: the file is read again line by line)."""
+    lines = content.replace(b"\r", b"").split(b"\n")
+    return not blank_lines(content) and (b"{", b"}") not in itertools.pairwise(lines)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_files_of_mixed_lines_are_judged_alike_both_ways(tmp_path: Path, seed: int) -> None:
+    """Each file alone and the files as one batch: the same judged rows as line by line, one
+    per line of the file; the JSON reader's kept for the files without a blank line."""
+    contents = mixed_files(seed)
+    paths = [write(tmp_path, f"mixed_{seed}_{index}", content)
+             for index, content in enumerate(contents)]
+    con = duckdb.connect()
+    for path, content in zip(paths, contents, strict=True):
+        line_by_line = judged_line_by_line(con, [path])
+        assert [row[-1] for row in line_by_line] == list(range(1, physical_lines(content) + 1))
+        assert judged_as_read(con, [path]) == (
+            line_by_line, [[] if read_directly(content) else [0]]), path.name
+    assert judged_as_read(con, paths)[0] == each_judged_line_by_line(con, paths)
+
+
+# (the files of seed 15 have a record over several lines: a line `{` then `}`)
+@pytest.mark.parametrize("seed", SEEDS[::5])
+def test_mixed_files_give_the_warehouse_every_record_once(tmp_path: Path, seed: int) -> None:
+    """Mixed files landed as a day's exports: per file, every line that is not blank is a row
+    read, and rows read = rows loaded (in raw) + rows quarantined, the same rows whether read
+    whole or in pieces; a file without records is set aside whole."""
+    day = tmp_path / "landing" / "dossiers" / "2022-03-02"
+    day.mkdir(parents=True)
+    contents = dict.fromkeys(mixed_files(seed))  # a copy would be a duplicate
+    for index, content in enumerate(contents):
+        write(day, f"mixed_{index}", content)
+    direct = stored(tmp_path / "landing", tmp_path / "direct.duckdb")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PIECE_BYTES_ENV, "8192")  # a file's pieces start at any of its lines
+        assert direct == stored(tmp_path / "landing", tmp_path / "pieces.duckdb")
+    with duckdb.connect(str(tmp_path / "direct.duckdb"), read_only=True) as con:
+        files = con.execute("""
+            SELECT relative_path, status, rows_read, rows_loaded, rows_quarantined,
+                   (SELECT count(*) FROM raw.dossier_snapshots AS raw
+                    WHERE raw.file_id = file.file_id),
+                   (SELECT count(*) FROM quarantine.dossier_snapshots AS quarantine
+                    WHERE quarantine.file_id = file.file_id)
+            FROM meta.source_files AS file ORDER BY relative_path""").fetchall()
+    expected = []
+    for content in contents:
+        records = physical_lines(content) - blank_lines(content)
+        expected.append(("loaded", records) if records else ("failed", 0))
+    assert len(files) == len(expected)
+    for (name, status, read, loaded, quarantined, in_raw, set_aside), file_expected in zip(
+            files, expected, strict=True):
+        assert (status, read or 0) == file_expected, name
+        assert (read or 0) == (loaded or 0) + (quarantined or 0), name
+        assert (loaded or 0, quarantined or 0) == (in_raw, set_aside), name
+
+
+def test_a_record_over_several_lines_in_a_file_read_in_pieces(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A month in one file with a pretty-printed record: read in pieces, the warehouse gets what
+    reading it whole gives, that record's lines set aside. DuckDB's JSON reader fails on such a
+    record even when told to ignore errors, and a piece is read inside the transaction its
+    file is stored in, which the failure aborts: the file is loaded again, line by line."""
+    landing = tmp_path / "landing"
+    day = landing / "dossiers" / "2022-03-31"
+    day.mkdir(parents=True)
+    write(day, "month", "\n".join(CLEAN * 4) + "\n" + SHAPES["pretty_printed_record"][0])
+    whole = stored(landing, tmp_path / "whole.duckdb")
+    assert len(whole[0]) == len(CLEAN) * 4 + 6
+    monkeypatch.setenv(PIECE_BYTES_ENV, "16384")
+    assert stored(landing, tmp_path / "pieces.duckdb") == whole

@@ -340,8 +340,6 @@ def _record_restatements(
     con: duckdb.DuckDBPyConnection, model: SqlModel, window: Window, run_id: str | None
 ) -> None:
     """Write to meta.restatements every published figure of a closed month the run changes."""
-    if model.schema != "marts" or model.closed_predicate() is None:
-        return
     key = list(model.grain)
     figures = [column for column in _numeric_columns(con) if column not in key]
     if not figures:
@@ -480,6 +478,8 @@ def run_model(
 
 
 def _records_restatements(model: SqlModel) -> bool:
+    """Whether the model publishes figures of months that can close (a marts table replacing
+    months or periods), whose changes are recorded."""
     return model.schema == "marts" and model.closed_predicate() is not None
 
 

@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS meta.source_files (
     kind VARCHAR NOT NULL,
     size_bytes BIGINT,
     mtime_ns BIGINT,
-    content_sha256 VARCHAR,
+    content_hash VARCHAR,             -- algorithm:hex digest of the file's bytes
     export_date DATE,
     status VARCHAR NOT NULL,          -- loaded | failed | duplicate | skipped | superseded
     message VARCHAR,
@@ -451,6 +451,7 @@ def ensure_base_tables(con: duckdb.DuckDBPyConnection) -> None:
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         _reload_reports_matched_at_load(con)
+        _name_content_hashes(con)
         con.execute(BASE_TABLES_DDL)
     con.execute(f"CREATE OR REPLACE TEMP MACRO next_source_file_id() AS {_NEXT_FILE_ID[lake]}")
 
@@ -463,11 +464,31 @@ def _ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT schema_name, table_name FROM duckdb_tables() "
         "WHERE database_name = current_database()").fetchall()}
     if existing >= set(_BASE_TABLES):
+        _name_content_hashes(con)
         return
     with transaction(con):
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         con.execute(_for_ducklake(BASE_TABLES_DDL))
+
+
+def _name_content_hashes(con: duckdb.DuckDBPyConnection) -> None:
+    """A registry made when content hashes were bare SHA-256 digests (column content_sha256):
+    the column becomes content_hash and its digests say their algorithm ("sha256:..."). No
+    digest made since (ingest.landing.HASH_ALGORITHM) equals them, so a file registered then
+    is read again if its modification time changes, and a copy of it is not recognised as
+    one."""
+    (bare,) = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'meta' AND table_name = 'source_files' "
+        "AND column_name = 'content_sha256'"
+    ).fetchone()
+    if not bare:
+        return
+    with transaction(con):
+        con.execute("ALTER TABLE meta.source_files RENAME COLUMN content_sha256 TO content_hash")
+        con.execute("UPDATE meta.source_files SET content_hash = 'sha256:' || content_hash "
+                    "WHERE content_hash IS NOT NULL")
 
 
 def _reload_reports_matched_at_load(con: duckdb.DuckDBPyConnection) -> None:

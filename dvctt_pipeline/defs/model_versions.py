@@ -32,7 +32,7 @@ CHECK_RESULTS = "meta.check_results"
 # the metadata entry naming the run that last computed the model's rows
 COMPUTED_IN_RUN = "computed_in_run"
 # the ingest's record of the dossier files: it changes whenever the snapshots do
-SOURCE_FILES_SQL = ("SELECT count(*), coalesce(sum(hash(file_id, content_sha256, status, "
+SOURCE_FILES_SQL = ("SELECT count(*), coalesce(sum(hash(file_id, content_hash, status, "
                     "loaded_at)), 0)::VARCHAR FROM meta.source_files")
 
 

@@ -109,7 +109,7 @@ class Candidate:
     """A file to load: new, or changed since its registered version."""
 
     landing_file: LandingFile
-    sha256: str | None
+    content_hash: str | None
     registered: RegisteredFile | None
 
 
@@ -127,8 +127,9 @@ class Batch:
         return (key is not None and key == self.kind.batch_key(self.candidates[0].landing_file)
                 and size + candidate.landing_file.text_bytes <= self.kind.batch_bytes)
 
-    def holds_content(self, sha256: str | None) -> bool:
-        return sha256 is not None and any(c.sha256 == sha256 for c in self.candidates)
+    def holds_content(self, content_hash: str | None) -> bool:
+        return content_hash is not None and any(
+            candidate.content_hash == content_hash for candidate in self.candidates)
 
 
 def ingest_files(
@@ -157,9 +158,9 @@ def ingest_files(
     # hashlib releases the GIL: the next files are hashed while DuckDB reads a batch
     with ThreadPoolExecutor(max_workers=1) as hasher:
         hashes = hasher.map(_content_hash, [landing_file for landing_file, _ in changed])
-        for (landing_file, registered), sha256 in zip(changed, hashes, strict=True):
-            candidate = Candidate(landing_file, sha256, registered)
-            if batch.holds_content(sha256):
+        for (landing_file, registered), content_hash in zip(changed, hashes, strict=True):
+            candidate = Candidate(landing_file, content_hash, registered)
+            if batch.holds_content(content_hash):
                 load_batch()  # so that the copy is recognised as one
             if outcome := _not_to_load(con, kind, candidate):
                 outcomes[landing_file.relative_path] = outcome
@@ -179,20 +180,20 @@ def _content_hash(landing_file: LandingFile) -> str | None:
     # a link leaving the landing folder, a named pipe... are refused unread, so have no hash
     if landing_file.outside_landing or landing_file.not_read:
         return None
-    return landing_file.sha256()
+    return landing_file.content_hash()
 
 
 def _not_to_load(
     con: duckdb.DuckDBPyConnection, kind: SourceKind, candidate: Candidate
 ) -> FileOutcome | None:
     """The outcome of a file that is not to be read: unchanged, a copy, or refused."""
-    landing_file, sha256 = candidate.landing_file, candidate.sha256
+    landing_file, content_hash = candidate.landing_file, candidate.content_hash
     if landing_file.not_read:
         return _record(con, kind, candidate, landing_file.not_read.status,
                        f"{landing_file.name}: {landing_file.not_read.message}.")
-    if candidate.registered and sha256 and candidate.registered.content_sha256 == sha256:
+    if candidate.registered and content_hash and candidate.registered.content_hash == content_hash:
         return FileOutcome(landing_file.relative_path, "unchanged")
-    if sha256 and (twin := loaded_elsewhere(con, sha256, landing_file.relative_path)):
+    if content_hash and (twin := loaded_elsewhere(con, content_hash, landing_file.relative_path)):
         message = f"same content as {twin}, which is already loaded"
         return _record(con, kind, candidate, "duplicate", message)
     try:
@@ -324,7 +325,7 @@ def _replace_registration(
     one; its file_id."""
     if candidate.registered:
         _supersede(con, kind, candidate.registered.file_id)
-    return _register(con, kind, candidate.landing_file, candidate.sha256, status, message,
+    return _register(con, kind, candidate.landing_file, candidate.content_hash, status, message,
                      counts)
 
 
@@ -338,21 +339,21 @@ def _supersede(con: duckdb.DuckDBPyConnection, kind: SourceKind, file_id: int) -
 
 def _register(
     con: duckdb.DuckDBPyConnection, kind: SourceKind, landing_file: LandingFile,
-    sha256: str | None, status: str, message: str | None, counts: RowCounts,
+    content_hash: str | None, status: str, message: str | None, counts: RowCounts,
 ) -> int:
     # the id first, then the row: a DuckLake table takes no INSERT ... RETURNING
     (file_id,) = con.execute("SELECT next_source_file_id()").fetchone()
     con.execute(
         """
         INSERT INTO meta.source_files (file_id, relative_path, kind, size_bytes, mtime_ns,
-            content_sha256, export_date, status, message, rows_read, rows_loaded,
+            content_hash, export_date, status, message, rows_read, rows_loaded,
             rows_quarantined)
-        VALUES ($file_id, $path, $kind, $size, $mtime, $sha, $export_date,
+        VALUES ($file_id, $path, $kind, $size, $mtime, $hash, $export_date,
             $status, $message, $read, $loaded, $quarantined)
         """,
         {
             "file_id": file_id, "path": landing_file.relative_path, "kind": kind.name,
-            "size": landing_file.size_bytes, "mtime": landing_file.mtime_ns, "sha": sha256,
+            "size": landing_file.size_bytes, "mtime": landing_file.mtime_ns, "hash": content_hash,
             "export_date": landing_file.export_date, "status": status, "message": message,
             "read": counts.read, "loaded": counts.loaded, "quarantined": counts.quarantined,
         },

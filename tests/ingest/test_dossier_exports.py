@@ -4,6 +4,7 @@ files loaded once, nothing personal kept."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -214,3 +215,31 @@ def test_the_line_limit_is_exact(tmp_path, con):
     assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (2, 1, 1)
     assert con.execute("SELECT line_no, reason FROM quarantine.dossier_snapshots").fetchall() == [
         (2, "line_too_long")]
+
+
+def test_a_registry_of_bare_sha256_digests_names_them_and_loads_on(tmp_path, con):
+    """A warehouse registered before content hashes said their algorithm: its digests are
+    kept, named, and a file registered then still counts as loaded, its copy too once the
+    file is read again."""
+    path = write_export(tmp_path, "2022-01-05", "dvcqg.jsonl", [record("A-1"), record("A-2")])
+    ingest_dossier_exports(con, tmp_path)
+    old_digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    con.execute("ALTER TABLE meta.source_files RENAME COLUMN content_hash TO content_sha256")
+    con.execute("UPDATE meta.source_files SET content_sha256 = $digest", {"digest": old_digest})
+    con.close()
+
+    with connect(tmp_path / "warehouse.duckdb") as reopened:
+        assert reopened.execute("SELECT content_hash FROM meta.source_files").fetchall() == [
+            (f"sha256:{old_digest}",)]
+        assert [o.status for o in ingest_dossier_exports(reopened, tmp_path)] == ["unchanged"]
+        os.utime(path)  # touched: its digest is made again, with today's algorithm
+        write_export(tmp_path, "2022-01-06", "copy.jsonl", [record("A-1"), record("A-2")])
+        assert [o.status for o in ingest_dossier_exports(reopened, tmp_path)] == [
+            "loaded", "duplicate"]
+        assert reopened.execute(
+            "SELECT count(*) FROM raw.dossier_snapshots").fetchone()[0] == 2
+        (digest,) = reopened.execute(
+            "SELECT content_hash FROM meta.source_files "
+            "WHERE relative_path = $path AND status = 'loaded'",
+            {"path": "dossiers/2022-01-05/dvcqg.jsonl"}).fetchone()
+        assert digest.startswith("blake3:")

@@ -259,4 +259,4 @@ def test_no_personal_data_in_any_table(warehouse):
 
 def test_the_symlinked_file_is_never_read(warehouse):
     row = registry_row(warehouse, CASES["symlink_outside_landing"])
-    assert row["content_sha256"] is None
+    assert row["content_hash"] is None

@@ -61,3 +61,20 @@ def test_the_base_tables_are_created_once_without_what_ducklake_lacks(postgres, 
     assert con.execute("SELECT next_source_file_id()").fetchone() == (1,)
     assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = "
                        "'restatements'").fetchone()[0].startswith("Số liệu")
+
+
+def test_a_lake_registry_of_bare_sha256_digests_is_named_once(postgres, tmp_path):
+    lake = Lake(f"postgres:{postgres.create_database('catalog_digests')}", str(tmp_path))
+    con = duckdb.connect()
+    attach_lake(con, lake)
+    ensure_base_tables(con)
+    # as a lake made before content hashes said their algorithm holds them
+    con.execute("ALTER TABLE meta.source_files RENAME COLUMN content_hash TO content_sha256")
+    con.execute("INSERT INTO meta.source_files (file_id, relative_path, kind, content_sha256, "
+                "status) VALUES (1, 'dossiers/2022-01-05/a.jsonl', 'dossiers', 'ab12', 'loaded')")
+
+    ensure_base_tables(con)
+    ensure_base_tables(con)  # named once
+
+    assert con.execute("SELECT content_hash FROM meta.source_files").fetchall() == [
+        ("sha256:ab12",)]

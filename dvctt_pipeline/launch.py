@@ -56,7 +56,7 @@ from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 from dvctt_pipeline.defs.jobs import REFRESH_JOB_NAME
 from dvctt_pipeline.defs.partitions import WAREHOUSE_POOL
-from dvctt_pipeline.run_launcher import is_locked
+from dvctt_pipeline.run_launcher import initialize_pools, is_locked
 
 WORKSPACE = Path(__file__).resolve().parent.parent / "workspace.yaml"
 CODE_LOCATION = "dvctt_pipeline"  # the location_name in workspace.yaml
@@ -305,6 +305,7 @@ def run_in_this_process(
     for message in fail_dead_runs(instance):
         print(f"dvctt: {message}", flush=True)
     job, origin = refresh_job()
+    initialize_pools(instance)
     run = create_run(instance, job, origin, tags, run_config)
     print(f"dvctt: run {run.run_id} of {REFRESH_JOB_NAME} ({describe_range(tags)}) of code "
           f"location {CODE_LOCATION}, executed in this process; it is listed in the Dagster UI "

@@ -7,6 +7,9 @@ its pid when it starts (the engine event "Started process for run (pid: …)"), 
 instance's storage on this machine (SQLite under DAGSTER_HOME) a dead worker is one whose
 process is gone. Run monitoring (the daemon) and `dvctt materialize` both ask this check.
 
+Before a run is launched, the definitions' pools get their rows (initialize_pools): on
+PostgreSQL, Dagster fails a run that claims a new pool at the same moment as another.
+
 A run's events are in a SQLite file of their own, which its worker locks while it writes one.
 A worker frozen in that moment (stopped, or waiting on a stalled disk) keeps the lock, and
 Dagster's reads of the file wait out SQLite's busy timeout (30 s, ten times over when the
@@ -23,9 +26,17 @@ from dataclasses import dataclass
 
 import dagster as dg
 import psutil
+import sqlalchemy.exc
 from dagster._core.events import DagsterEventType
-from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, WorkerStatus
+from dagster._core.launcher import (
+    CheckRunHealthResult,
+    DefaultRunLauncher,
+    LaunchRunContext,
+    WorkerStatus,
+)
 from dagster._core.storage.event_log import SqliteEventLogStorage
+
+from dvctt_pipeline.defs.partitions import MONTHS_POOL, WAREHOUSE_POOL
 
 # the worker reports its pid after it started: a process created later is another one
 PID_REUSE_SLACK_SECONDS = 2.0
@@ -79,8 +90,28 @@ def is_locked(error: Exception) -> bool:
     return "database is locked" in str(error)
 
 
+def initialize_pools(instance: dg.DagsterInstance) -> None:
+    """Give the definitions' pools their rows (Dagster's default limit) before a run claims
+    them. Two runs starting together on a new PostgreSQL instance both insert a pool's row
+    when their first step claims it: Dagster catches the second one's unique violation, then
+    updates the row in the transaction that error aborted, and that run fails ("the run
+    itself"). Made here, a race lost to another launch leaves the row there, which is all
+    that is needed."""
+    storage = instance.event_log_storage
+    for pool in sorted({WAREHOUSE_POOL, MONTHS_POOL} - storage.get_concurrency_keys()):
+        try:
+            storage.initialize_concurrency_limit_to_default(pool)
+        except sqlalchemy.exc.DBAPIError:
+            if pool not in storage.get_concurrency_keys():
+                raise
+
+
 class WatchedRunLauncher(DefaultRunLauncher):
     """DefaultRunLauncher whose runs run monitoring can check: alive while the worker is."""
+
+    def launch_run(self, context: LaunchRunContext) -> None:
+        initialize_pools(self._instance)
+        super().launch_run(context)
 
     @property
     def supports_check_run_worker_health(self) -> bool:

@@ -16,10 +16,13 @@ from pathlib import Path
 import dagster as dg
 import psycopg2
 import pytest
+import sqlalchemy.exc
 from lake.lake_runs import lake_environment, start_materialize
 from operations import browser, servers
 from postgres_server import PORT, PostgresServer
 
+from dvctt_pipeline.defs.partitions import WAREHOUSE_POOL
+from dvctt_pipeline.run_launcher import initialize_pools
 from dvctt_pipeline.sample.generator import generate_landing
 from dvctt_pipeline.settings import Lake
 from dvctt_pipeline.warehouse import NoPublication, connect_to_publication
@@ -144,3 +147,28 @@ def test_the_dagster_ui_lists_the_runs_from_postgresql(two_runs: TwoRuns):
         assert row["run"][:8] in row["text"] and "Success" in row["text"], row
         assert "refresh_months" in row["text"], row
     assert {f"/runs/{run_id}" for run_id in in_postgres} <= {row["href"] for row in seen["rows"]}
+
+
+def test_a_pool_another_launch_makes_meanwhile_does_not_fail_this_one(
+        postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two launches on a new PostgreSQL instance: the other one gives the warehouse pool its
+    row between this one's look and its insert. Dagster's own insert then fails (it updates
+    the row in the transaction its unique violation aborted: a run starting with it failed
+    as "the run itself"); the launch goes on, and the pool has its one slot."""
+    home, url, _ = postgres_instance(postgres, tmp_path)
+    monkeypatch.setenv("DAGSTER_PG_URL", url)
+    with (dg.DagsterInstance.from_config(str(home)) as this,
+          dg.DagsterInstance.from_config(str(home)) as other):
+        storage = this.event_log_storage
+        looks = [storage.get_concurrency_keys()]  # this launch looks first: no pool yet
+        other.event_log_storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
+        with pytest.raises(sqlalchemy.exc.DBAPIError):
+            storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
+        keys = storage.get_concurrency_keys
+        monkeypatch.setattr(storage, "get_concurrency_keys",
+                            lambda: looks.pop() if looks else keys())
+
+        initialize_pools(this)
+
+        assert not looks
+        assert storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == 1

@@ -65,14 +65,15 @@ def published_periods(lake: Lake) -> list[set[tuple]] | None:
         ]
 
 
-def postgres_instance(postgres: PostgresServer, root: Path) -> tuple[Path, str, str]:
+def postgres_instance(postgres: PostgresServer, root: Path, database: str = "dagster_runs"
+                      ) -> tuple[Path, str, str]:
     """A DAGSTER_HOME with the committed dagster_home_postgres/dagster.yaml on a new database,
     its schema created once before two runs race to: (home, SQLAlchemy URL, libpq string)."""
-    runs_db = postgres.create_database("dagster_runs")
+    runs_db = postgres.create_database(database)
     home = root / "dagster_home"
     home.mkdir()
     shutil.copy(servers.REPO / "dagster_home_postgres" / "dagster.yaml", home)
-    url = (f"postgresql+psycopg2://postgres@/dagster_runs?host={postgres.socket_dir}"
+    url = (f"postgresql+psycopg2://postgres@/{database}?host={postgres.socket_dir}"
            f"&port={PORT}")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DAGSTER_PG_URL", url)
@@ -155,7 +156,7 @@ def test_a_pool_another_launch_makes_meanwhile_does_not_fail_this_one(
     row between this one's look and its insert. Dagster's own insert then fails (it updates
     the row in the transaction its unique violation aborted: a run starting with it failed
     as "the run itself"); the launch goes on, and the pool has its one slot."""
-    home, url, _ = postgres_instance(postgres, tmp_path)
+    home, url, _ = postgres_instance(postgres, tmp_path, "dagster_pools")
     monkeypatch.setenv("DAGSTER_PG_URL", url)
     with (dg.DagsterInstance.from_config(str(home)) as this,
           dg.DagsterInstance.from_config(str(home)) as other):

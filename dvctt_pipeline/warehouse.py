@@ -478,12 +478,7 @@ def _name_content_hashes(con: duckdb.DuckDBPyConnection) -> None:
     digest made since (ingest.landing.HASH_ALGORITHM) equals them, so a file registered then
     is read again if its modification time changes, and a copy of it is not recognised as
     one."""
-    (bare,) = con.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
-        "AND schema_name = 'meta' AND table_name = 'source_files' "
-        "AND column_name = 'content_sha256'"
-    ).fetchone()
-    if not bare:
+    if not _has_column(con, "meta.source_files", "content_sha256"):
         return
     with transaction(con):
         con.execute("ALTER TABLE meta.source_files RENAME COLUMN content_sha256 TO content_hash")
@@ -495,16 +490,23 @@ def _reload_reports_matched_at_load(con: duckdb.DuckDBPyConnection) -> None:
     """Report rows of a warehouse made before they were matched to agencies at each run (they
     carried the agency_code found at load, and unmatched rows were set aside): their tables
     are rebuilt and the reports forgotten by the registry, so the next run loads them again."""
-    (matched_at_load,) = con.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'raw' "
-        "AND table_name = 'report_rows' AND column_name = 'agency_code'"
-    ).fetchone()
-    if not matched_at_load:
+    if not _has_column(con, "raw.report_rows", "agency_code"):
         return
     with transaction(con):
         for table in ("raw.report_rows", "raw.report_totals", "quarantine.report_rows"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("DELETE FROM meta.source_files WHERE kind = 'reports'")
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    """Whether `table` of the connection's default database exists and has `column`. Asked of
+    the table itself: duckdb_columns() lists every attached database's columns, 1.5–8 ms at
+    each connect where this takes 0.4."""
+    try:
+        columns = con.execute(f"SELECT * FROM {table} LIMIT 0").description
+    except duckdb.CatalogException:
+        return False
+    return any(name == column for name, *_ in columns)
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:

@@ -107,10 +107,11 @@ def store_dossier_records(
         FROM judged_records AS record
         JOIN judged_files AS judged USING (file_index)
         JOIN batch_files AS batch USING (file_index)
-        -- names come NFC or NFD; one form is stored (matching by name uses name_key anyway),
-        -- normalised once per distinct name: an export repeats a few thousand names
+        -- names come NFC or NFD, padded or not; one form is stored (matching by name uses
+        -- name_key anyway), trimmed and normalised once per distinct name: an export repeats a
+        -- few thousand names
         LEFT JOIN (
-            SELECT name, nfc_normalize(name) AS nfc_name
+            SELECT name, nullif(trim(nfc_normalize(name)), '') AS nfc_name
             FROM (SELECT DISTINCT don_vi_xu_ly AS name FROM judged_records)
         ) AS names ON names.name = record.don_vi_xu_ly
         WHERE NOT record.blank AND record.reason IS NULL

@@ -109,7 +109,8 @@ FROM (
         read_error,
         ma_ho_so,
         ma_don_vi_xu_ly,
-        -- as written: names are NFC-normalised when stored, once per distinct name
+        -- as written: names are trimmed and NFC-normalised when stored, once per distinct
+        -- name (no rule reads them; trimming every row's name was a quarter of the trims)
         don_vi_xu_ly,
         ma_tthc,
         ma_linh_vuc,
@@ -147,7 +148,7 @@ FROM (
                 read_error,
                 blank_to_null(ma_ho_so) AS ma_ho_so,
                 blank_to_null(ma_don_vi_xu_ly) AS ma_don_vi_xu_ly,
-                blank_to_null(don_vi_xu_ly) AS don_vi_xu_ly,
+                don_vi_xu_ly,
                 blank_to_null(ma_tthc) AS ma_tthc,
                 blank_to_null(ma_linh_vuc) AS ma_linh_vuc,
                 blank_to_null(kenh_thuc_hien) AS kenh_thuc_hien,

@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import json
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,28 @@ def test_fees_are_summed_and_dates_typed(tmp_path, con):
     ).fetchone()
     assert fee == 50000
     assert finished.isoformat() == "2022-01-07T09:30:00"
+
+
+def test_fields_padded_with_spaces_are_stored_trimmed(tmp_path, con):
+    """Spreadsheets and web pages pad values with spaces, no-break spaces among them
+    (U+00A0, U+3000); codes and names are stored without them, a name of spaces alone as
+    none, and a decomposed name composed."""
+    nbsp, wide = "\u00a0", "\u3000"
+    write_export(tmp_path, "2022-01-05", "dvcqg.jsonl", [
+        record(f" A-1{nbsp}", DonViXuLy=f"{wide}Sở Tư pháp tỉnh Hòa Bình ", MaTTHC=f"1.001{nbsp}",
+               NgayTiepNhan=" 20220105080000"),
+        record("A-2", DonViXuLy=f" {nbsp} ", MaDonViXuLy=" "),
+        record("A-3", DonViXuLy=unicodedata.normalize("NFD", "Sở Tư pháp tỉnh Hòa Bình")),
+    ])
+    ingest_dossier_exports(con, tmp_path)
+    assert con.execute(
+        "SELECT ma_ho_so, ma_don_vi_xu_ly, don_vi_xu_ly, ma_tthc, ngay_tiep_nhan::VARCHAR "
+        "FROM raw.dossier_snapshots ORDER BY line_no"
+    ).fetchall() == [
+        ("A-1", "000.00.01.H17", "Sở Tư pháp tỉnh Hòa Bình", "1.001", "2022-01-05 08:00:00"),
+        ("A-2", None, None, "1.001", "2022-01-05 08:00:00"),
+        ("A-3", "000.00.01.H17", "Sở Tư pháp tỉnh Hòa Bình", "1.001", "2022-01-05 08:00:00"),
+    ]
 
 
 def test_a_file_is_loaded_once_and_a_copy_is_recognised(tmp_path, con):

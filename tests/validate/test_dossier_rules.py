@@ -1,0 +1,45 @@
+"""The row rules' helpers give what their plain definitions give, on text of every shape."""
+
+from __future__ import annotations
+
+import random
+
+import duckdb
+
+from dvctt_pipeline.validate.dossier_rules import TYPE_MACROS
+
+# Characters exports carry at a value's ends: ASCII spaces and controls, the no-break and
+# other Unicode space separators (which trim removes), and characters that are not spaces
+# (a zero-width space, a byte order mark, letters with diacritics).
+EDGES = [" ", "  ", "\t", "\n", "\r", "\u00a0", "\u1680", "\u2000", "\u2007", "\u200a",
+         "\u202f", "\u205f", "\u3000", "\u200b", "\ufeff", "đ", "Ả", "x", "0"]
+CORES = ["", "20220301080000", "000.00.12.H17-220301-0001", "1.001", "2", "2.0",
+         "Sở Tư pháp", "G22.99", "a b", "\u00a0", " "]
+
+
+def padded_values(count: int) -> list[str | None]:
+    rng = random.Random(13)
+    values: list[str | None] = [None, "", " ", "\u3000", "\u00a0x\u00a0"]
+    for _ in range(count):
+        values.append("".join(rng.choices(EDGES, k=rng.choice([0, 0, 1, 2])))
+                      + rng.choice(CORES)
+                      + "".join(rng.choices(EDGES, k=rng.choice([0, 0, 1, 2]))))
+    return values
+
+
+def test_blank_to_null_is_trim_then_empty_to_null_on_any_text() -> None:
+    """blank_to_null skips trim() for values in ASCII with no space at either end; on every
+    value it must still give nullif(trim(value), '')."""
+    con = duckdb.connect()
+    con.execute(TYPE_MACROS)
+    con.execute("CREATE TABLE value_list AS SELECT unnest($values::VARCHAR[]) AS value",
+                {"values": padded_values(20_000)})
+    differing = con.execute(
+        "SELECT value, blank_to_null(value) FROM value_list "
+        "WHERE blank_to_null(value) IS DISTINCT FROM nullif(trim(value), '')"
+    ).fetchall()
+    assert differing == []
+    # and the values that were trimmed or emptied were many
+    assert con.execute(
+        "SELECT count(*) FROM value_list WHERE blank_to_null(value) IS DISTINCT FROM value"
+    ).fetchone()[0] > 5_000

@@ -108,7 +108,8 @@ CREATE TABLE IF NOT EXISTS raw.dossier_snapshots (
     ngay_tra TIMESTAMP,
     trang_thai TINYINT,
     thanh_toan_truc_tuyen TINYINT,
-    fee_total DECIMAL(18, 2)
+    fee_total DECIMAL(18, 2),
+    dossier_key UHUGEINT NOT NULL         -- dossier_key(ma_ho_so), see DOSSIER_KEY
 );
 
 CREATE TABLE IF NOT EXISTS quarantine.dossier_snapshots (
@@ -330,6 +331,12 @@ _NEXT_FILE_ID = {
     True: "(SELECT coalesce(max(file_id), 0) + 1 FROM meta.source_files)",
 }
 
+# A dossier's key: its MaHoSo as a 128-bit number (MD5), so that the staging groups and joins
+# a month's snapshots on integers, not on text (a third less time to rank them). The chance
+# that two of a billion MaHoSo share a key is below 10^-20; MD5, not DuckDB's hash(), as the
+# key is stored and must not change with the DuckDB version.
+DOSSIER_KEY = "md5_number(ma_ho_so)"
+
 
 def attach_lake(
     con: duckdb.DuckDBPyConnection, lake: Lake, read_only: bool = False,
@@ -452,8 +459,10 @@ def ensure_base_tables(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         _reload_reports_matched_at_load(con)
         _name_content_hashes(con)
+        _key_dossier_snapshots(con)
         con.execute(BASE_TABLES_DDL)
     con.execute(f"CREATE OR REPLACE TEMP MACRO next_source_file_id() AS {_NEXT_FILE_ID[lake]}")
+    con.execute(f"CREATE OR REPLACE TEMP MACRO dossier_key(ma_ho_so) AS {DOSSIER_KEY}")
 
 
 def _ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -465,6 +474,7 @@ def _ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
         "WHERE database_name = current_database()").fetchall()}
     if existing >= set(_BASE_TABLES):
         _name_content_hashes(con)
+        _key_dossier_snapshots(con)
         return
     with transaction(con):
         for schema in SCHEMAS:
@@ -484,6 +494,18 @@ def _name_content_hashes(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ALTER TABLE meta.source_files RENAME COLUMN content_sha256 TO content_hash")
         con.execute("UPDATE meta.source_files SET content_hash = 'sha256:' || content_hash "
                     "WHERE content_hash IS NOT NULL")
+
+
+def _key_dossier_snapshots(con: duckdb.DuckDBPyConnection) -> None:
+    """Snapshots loaded before they carried their dossier's key get it, once. The column stays
+    without its NOT NULL (the ingest always fills it): a DuckDB file refuses the constraint in
+    the transaction that filled the column, a DuckLake outside it."""
+    if not table_exists(con, "raw", "dossier_snapshots") or _has_column(
+            con, "raw.dossier_snapshots", "dossier_key"):
+        return
+    with transaction(con):
+        con.execute("ALTER TABLE raw.dossier_snapshots ADD COLUMN dossier_key UHUGEINT")
+        con.execute(f"UPDATE raw.dossier_snapshots SET dossier_key = {DOSSIER_KEY}")
 
 
 def _reload_reports_matched_at_load(con: duckdb.DuckDBPyConnection) -> None:

@@ -54,6 +54,7 @@ from dvctt_pipeline.serve.publish import (
     read_content,
     served_tables,
 )
+from dvctt_pipeline.sqltext import quote_identifier
 from dvctt_pipeline.validate.quality_checks import QUALITY_CHECKS, QualityCheck
 
 PARTITIONED = {
@@ -81,6 +82,17 @@ def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
+# Types pandas has no column for (the 128-bit dossier keys): shown as their digits.
+_TYPES_PREVIEWED_AS_TEXT = ("HUGEINT", "UHUGEINT")
+
+
+def _previewed_columns(schema: dg.TableSchema) -> str:
+    return ", ".join(
+        f"{quote_identifier(column.name)}::VARCHAR AS {quote_identifier(column.name)}"
+        if column.type in _TYPES_PREVIEWED_AS_TEXT else quote_identifier(column.name)
+        for column in schema.columns)
+
+
 def table_metadata(
     con: duckdb.DuckDBPyConnection, table: str, window: Window | None = None,
     window_rows: str | None = None,
@@ -100,10 +112,13 @@ def table_metadata(
         count_name, where = "table_rows", ""
     params = {"window_start": window.start, "window_end": window.end} if where else {}
     rows = con.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()[0]
-    preview = con.execute(f"SELECT * FROM {table} {where} LIMIT {PREVIEW_ROWS}", params).df()
+    schema = column_schema(con, table)
+    preview = con.execute(
+        f"SELECT {_previewed_columns(schema)} FROM {table} {where} LIMIT {PREVIEW_ROWS}", params
+    ).df()
     return {
         count_name: rows,
-        "dagster/column_schema": column_schema(con, table),
+        "dagster/column_schema": schema,
         "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
     }
 

@@ -103,7 +103,8 @@ def store_dossier_records(
                record.ma_don_vi_xu_ly, names.nfc_name, record.ma_tthc, record.ma_linh_vuc,
                record.kenh_thuc_hien, record.kenh_was_empty, record.ngay_tiep_nhan,
                record.ngay_hen_tra, record.ngay_ket_thuc_xu_ly, record.ngay_tra,
-               record.trang_thai, record.thanh_toan_truc_tuyen, record.fee_total
+               record.trang_thai, record.thanh_toan_truc_tuyen, record.fee_total,
+               dossier_key(record.ma_ho_so)
         FROM judged_records AS record
         JOIN judged_files AS judged USING (file_index)
         JOIN batch_files AS batch USING (file_index)

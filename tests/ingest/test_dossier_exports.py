@@ -266,3 +266,21 @@ def test_a_registry_of_bare_sha256_digests_names_them_and_loads_on(tmp_path, con
             "WHERE relative_path = $path AND status = 'loaded'",
             {"path": "dossiers/2022-01-05/dvcqg.jsonl"}).fetchone()
         assert digest.startswith("blake3:")
+
+
+def test_snapshots_loaded_before_dossier_keys_get_theirs_when_the_warehouse_opens(tmp_path, con):
+    """A warehouse loaded before snapshots carried their dossier's key (the staging ranks on
+    it): the key is added and filled when it is opened, and new snapshots get theirs."""
+    write_export(tmp_path, "2022-01-05", "dvcqg.jsonl", [record("A-1"), record("A-2")])
+    ingest_dossier_exports(con, tmp_path)
+    con.execute("ALTER TABLE raw.dossier_snapshots DROP COLUMN dossier_key")
+    con.close()
+
+    with connect(tmp_path / "warehouse.duckdb") as reopened:
+        write_export(tmp_path, "2022-01-06", "dvcqg.jsonl", [record("A-1"), record("A-3")])
+        ingest_dossier_exports(reopened, tmp_path)
+        assert reopened.execute(
+            "SELECT ma_ho_so, count(*), count(DISTINCT dossier_key), "
+            "bool_and(dossier_key = md5_number(ma_ho_so)) FROM raw.dossier_snapshots "
+            "GROUP BY ma_ho_so ORDER BY ma_ho_so").fetchall() == [
+            ("A-1", 2, 1, True), ("A-2", 1, 1, True), ("A-3", 1, 1, True)]

@@ -78,3 +78,23 @@ def test_a_lake_registry_of_bare_sha256_digests_is_named_once(postgres, tmp_path
 
     assert con.execute("SELECT content_hash FROM meta.source_files").fetchall() == [
         ("sha256:ab12",)]
+
+
+def test_lake_snapshots_loaded_before_dossier_keys_get_theirs_once(postgres, tmp_path):
+    lake = Lake(f"postgres:{postgres.create_database('catalog_keys')}", str(tmp_path))
+    con = duckdb.connect()
+    attach_lake(con, lake)
+    ensure_base_tables(con)
+    # as a lake loaded before snapshots carried their dossier's key holds them
+    con.execute("ALTER TABLE raw.dossier_snapshots DROP COLUMN dossier_key")
+    con.execute("INSERT INTO raw.dossier_snapshots (file_id, export_date, file_name, line_no, "
+                "ma_ho_so, kenh_was_empty, ngay_tiep_nhan) VALUES (1, DATE '2022-01-05', "
+                "'a.jsonl', 1, 'H17-1', false, TIMESTAMP '2022-01-05 08:00')")
+
+    ensure_base_tables(con)
+    (keyed,) = con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone()
+    ensure_base_tables(con)  # keyed once
+
+    assert con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone() == (keyed,)
+    assert con.execute("SELECT dossier_key = md5_number('H17-1') FROM raw.dossier_snapshots"
+                       ).fetchall() == [(True,)]

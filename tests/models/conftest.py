@@ -67,9 +67,10 @@ class HandMadeWarehouse:
             """INSERT INTO raw.dossier_snapshots (line_no, export_date, ma_ho_so, ma_don_vi_xu_ly,
                    ma_tthc, kenh_thuc_hien, ngay_tiep_nhan, ngay_hen_tra, ngay_ket_thuc_xu_ly,
                    trang_thai, thanh_toan_truc_tuyen, fee_total, file_id, file_name,
-                   kenh_was_empty)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'hand.jsonl', false)""",
-            rows,
+                   kenh_was_empty, dossier_key)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'hand.jsonl', false,
+                       dossier_key(?))""",
+            [(*row, row[2]) for row in rows],
         )
 
     def catalogue(self, effective: str, province: str, level: str,

@@ -63,11 +63,16 @@ def test_the_base_tables_are_created_once_without_what_ducklake_lacks(postgres, 
                        "'restatements'").fetchone()[0].startswith("Số liệu")
 
 
-def test_a_lake_registry_of_bare_sha256_digests_is_named_once(postgres, tmp_path):
-    lake = Lake(f"postgres:{postgres.create_database('catalog_digests')}", str(tmp_path))
+def new_lake(postgres, tmp_path, database: str) -> duckdb.DuckDBPyConnection:
+    """A connection to a new lake with its base tables, catalog in a database of its own."""
     con = duckdb.connect()
-    attach_lake(con, lake)
+    attach_lake(con, Lake(f"postgres:{postgres.create_database(database)}", str(tmp_path)))
     ensure_base_tables(con)
+    return con
+
+
+def test_a_lake_registry_of_bare_sha256_digests_is_named_once(postgres, tmp_path):
+    con = new_lake(postgres, tmp_path, "catalog_digests")
     # as a lake made before content hashes said their algorithm holds them
     con.execute("ALTER TABLE meta.source_files RENAME COLUMN content_hash TO content_sha256")
     con.execute("INSERT INTO meta.source_files (file_id, relative_path, kind, content_sha256, "
@@ -81,10 +86,7 @@ def test_a_lake_registry_of_bare_sha256_digests_is_named_once(postgres, tmp_path
 
 
 def test_lake_snapshots_loaded_before_dossier_keys_get_theirs_once(postgres, tmp_path):
-    lake = Lake(f"postgres:{postgres.create_database('catalog_keys')}", str(tmp_path))
-    con = duckdb.connect()
-    attach_lake(con, lake)
-    ensure_base_tables(con)
+    con = new_lake(postgres, tmp_path, "catalog_keys")
     # as a lake loaded before snapshots carried their dossier's key holds them
     con.execute("ALTER TABLE raw.dossier_snapshots DROP COLUMN dossier_key")
     con.execute("INSERT INTO raw.dossier_snapshots (file_id, export_date, file_name, line_no, "

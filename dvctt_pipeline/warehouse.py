@@ -83,6 +83,8 @@ CREATE TABLE IF NOT EXISTS meta.incremental_state (
 );
 COMMENT ON TABLE meta.incremental_state IS 'Trạng thái tính tăng dần của bảng theo tháng / '
     'What the rows of an incremental table''s month were computed from';
+COMMENT ON COLUMN meta.incremental_state.table_name IS 'Bảng tính tăng dần / The incremental table';
+COMMENT ON COLUMN meta.incremental_state.month IS 'Tháng (ngày đầu tháng) / Month (first day)';
 COMMENT ON COLUMN meta.incremental_state.last_file_id IS
     'Tệp hồ sơ cuối cùng đã tính / The last dossier file loaded when the month was computed';
 COMMENT ON COLUMN meta.incremental_state.files_loaded IS

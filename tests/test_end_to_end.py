@@ -239,7 +239,7 @@ def test_the_report_only_commune_counts_from_its_reports(pipeline: PipelineFolde
         "FROM marts.report_reconciliation")[0][1] == 0
 
 
-def test_a_month_records_its_own_rows_not_the_whole_tables(pipeline: PipelineFolders):
+def test_a_month_records_its_own_rows_and_describes_every_column(pipeline: PipelineFolders):
     with pytest.MonkeyPatch.context() as env:
         pipeline.point_environment(env)
         result = materialize_or_fail("2022-04", "2022-04")
@@ -262,6 +262,13 @@ def test_a_month_records_its_own_rows_not_the_whole_tables(pipeline: PipelineFol
     assert "dagster/row_count" not in periods
     (every_period,) = pipeline.query("SELECT count(*) FROM core.reporting_periods")[0]
     assert periods["table_rows"].value == every_period
+    # the UI describes every column of every table materialized, loaded ones too
+    undescribed = [f"{key}.{column.name}" for key, data in metadata.items()
+                   if "dagster/column_schema" in data
+                   for column in data["dagster/column_schema"].value.columns
+                   if not column.description]
+    assert undescribed == []
+    assert "raw/dossier_snapshots" in metadata
 
 
 def fee_bearing_dossiers(landing: Path, records: list[dict]) -> pd.DataFrame:

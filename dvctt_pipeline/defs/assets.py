@@ -40,6 +40,7 @@ from dvctt_pipeline.models.sql_models import (
     Window,
     load_models,
     run_model,
+    source_columns,
 )
 from dvctt_pipeline.reference.agencies import ReferenceFileError, load_agencies
 from dvctt_pipeline.reference.catalog import load_catalog
@@ -66,14 +67,18 @@ PREVIEW_ROWS = 10
 
 
 def column_schema(con: duckdb.DuckDBPyConnection, table: str) -> dg.TableSchema:
+    """The table's columns and types, described by their comment (a model's header) or, for a
+    table the pipeline loads, by dbt_like_sql/sources.yml."""
     schema, name = table.split(".")
+    documented = source_columns().get(table, {})
     rows = con.execute(
         "SELECT column_name, data_type, comment FROM duckdb_columns() "
         "WHERE schema_name = $schema AND table_name = $name ORDER BY column_index",
         {"schema": schema, "name": name},
     ).fetchall()
     return dg.TableSchema(
-        columns=[dg.TableColumn(column, data_type, description=comment)
+        columns=[dg.TableColumn(column, data_type,
+                                description=comment or documented.get(column))
                  for column, data_type, comment in rows]
     )
 

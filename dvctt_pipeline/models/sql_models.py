@@ -57,6 +57,9 @@ from dvctt_pipeline.warehouse import retry_on_lake_conflict, transaction
 SQL_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql"
 # Definitions shared by models (DuckDB macros), created on the connection before a model runs.
 MACROS_DIR = SQL_DIR / "macros"
+# The columns of the tables models read but do not build (raw, reference, quarantine, meta),
+# documented as the models' headers document theirs.
+SOURCES_FILE = SQL_DIR / "sources.yml"
 _HEADER = re.compile(r"^\s*/\*(?P<header>.*?)\*/(?P<body>.*)$", re.DOTALL)
 _MONTH_WINDOW = re.compile(r"^months of (?P<column>\w+)$")
 # Figures are compared as DOUBLE; a rate recomputed from the same counts is equal to well
@@ -201,6 +204,13 @@ def load_models(sql_dir: Path = SQL_DIR) -> tuple[SqlModel, ...]:
         for table, model in models.items()
     }
     return tuple(models[table] for table in TopologicalSorter(graph).static_order())
+
+
+@cache
+def source_columns(path: Path = SOURCES_FILE) -> dict[str, dict[str, str]]:
+    """table -> column -> description, for the tables the pipeline loads."""
+    return {table: {column: " ".join(str(text).split()) for column, text in columns.items()}
+            for table, columns in yaml.safe_load(path.read_text(encoding="utf-8")).items()}
 
 
 def define_macros(con: duckdb.DuckDBPyConnection, macros_dir: Path = MACROS_DIR) -> None:

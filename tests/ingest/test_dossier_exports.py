@@ -96,13 +96,14 @@ def test_fees_are_summed_and_dates_typed(tmp_path, con):
 def test_fields_padded_with_spaces_are_stored_trimmed(tmp_path, con):
     """Spreadsheets and web pages pad values with spaces, no-break spaces among them
     (U+00A0, U+3000); codes and names are stored without them, a name of spaces alone as
-    none, and a decomposed name composed."""
+    none, a decomposed name composed, and the names in neither case as they are."""
     nbsp, wide = "\u00a0", "\u3000"
     write_export(tmp_path, "2022-01-05", "dvcqg.jsonl", [
         record(f" A-1{nbsp}", DonViXuLy=f"{wide}Sở Tư pháp tỉnh Hòa Bình ", MaTTHC=f"1.001{nbsp}",
                NgayTiepNhan=" 20220105080000"),
         record("A-2", DonViXuLy=f" {nbsp} ", MaDonViXuLy=" "),
         record("A-3", DonViXuLy=unicodedata.normalize("NFD", "Sở Tư pháp tỉnh Hòa Bình")),
+        record("A-4", DonViXuLy="UBND xã Đồng Phú"),
     ])
     ingest_dossier_exports(con, tmp_path)
     assert con.execute(
@@ -112,6 +113,7 @@ def test_fields_padded_with_spaces_are_stored_trimmed(tmp_path, con):
         ("A-1", "000.00.01.H17", "Sở Tư pháp tỉnh Hòa Bình", "1.001", "2022-01-05 08:00:00"),
         ("A-2", None, None, "1.001", "2022-01-05 08:00:00"),
         ("A-3", "000.00.01.H17", "Sở Tư pháp tỉnh Hòa Bình", "1.001", "2022-01-05 08:00:00"),
+        ("A-4", "000.00.01.H17", "UBND xã Đồng Phú", "1.001", "2022-01-05 08:00:00"),
     ]
 
 

@@ -262,11 +262,12 @@ def test_a_month_records_its_own_rows_and_describes_every_column(pipeline: Pipel
     assert "dagster/row_count" not in periods
     (every_period,) = pipeline.query("SELECT count(*) FROM core.reporting_periods")[0]
     assert periods["table_rows"].value == every_period
-    # the UI describes every column of every table materialized, loaded ones too
+    # the UI describes every column of every table materialized, loaded ones too, in text it
+    # shows as written (it takes `<YYYY-MM>` for an HTML tag and drops it)
     undescribed = [f"{key}.{column.name}" for key, data in metadata.items()
                    if "dagster/column_schema" in data
                    for column in data["dagster/column_schema"].value.columns
-                   if not column.description]
+                   if not column.description or re.search(r"<[A-Za-z]", column.description)]
     assert undescribed == []
     assert "raw/dossier_snapshots" in metadata
 

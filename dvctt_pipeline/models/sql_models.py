@@ -166,9 +166,9 @@ def _parse_model(path: Path) -> SqlModel:
         path=path,
         table=header["table"],
         group=header.get("group", header["table"].split(".")[0]),
-        description=" ".join(str(header["description"]).split()),
+        description=_one_line(header["description"]),
         replace=replace,
-        columns={name: " ".join(str(text).split()) for name, text in header["columns"].items()},
+        columns=_column_docs(header["columns"]),
         sql=body,
         depends_on=depends_on,
         parameters=parameters,
@@ -209,8 +209,17 @@ def load_models(sql_dir: Path = SQL_DIR) -> tuple[SqlModel, ...]:
 @cache
 def source_columns(path: Path = SOURCES_FILE) -> dict[str, dict[str, str]]:
     """table -> column -> description, for the tables the pipeline loads."""
-    return {table: {column: " ".join(str(text).split()) for column, text in columns.items()}
+    return {table: _column_docs(columns)
             for table, columns in yaml.safe_load(path.read_text(encoding="utf-8")).items()}
+
+
+def _column_docs(columns: Mapping[str, object]) -> dict[str, str]:
+    """column -> description, each description on one line (YAML folds or keeps line ends)."""
+    return {column: _one_line(text) for column, text in columns.items()}
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
 
 
 def define_macros(con: duckdb.DuckDBPyConnection, macros_dir: Path = MACROS_DIR) -> None:

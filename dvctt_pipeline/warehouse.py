@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS meta.source_files (
     mtime_ns BIGINT,
     content_hash VARCHAR,             -- algorithm:hex digest of the file's bytes
     export_date DATE,
-    status VARCHAR NOT NULL,          -- loaded | failed | duplicate | skipped | superseded
+    status VARCHAR NOT NULL,  -- loading | loaded | failed | duplicate | skipped | superseded
     message VARCHAR,
     rows_read BIGINT,
     rows_loaded BIGINT,

@@ -13,7 +13,7 @@ columns:
   relative_path: "Đường dẫn tệp trong thư mục landing / File path in the landing folder"
   kind: "Loại tệp: dossiers | reports | agencies | service_catalog | targets | fee_policies / Kind of file: dossier export, Biểu 06 report or reference file"
   export_date: "Ngày xuất dữ liệu (thư mục) / Export date (folder)"
-  status: "Trạng thái: loaded | failed | duplicate | skipped | superseded / Status"
+  status: "Trạng thái: loading | loaded | failed | duplicate | skipped | superseded / Status"
   message: "Thông báo: cần sửa gì, vì sao không đọc / What to fix, for a failed file; why a skipped entry is not read"
   rows_read: "Số dòng đọc được / Rows read"
   rows_loaded: "Số dòng đã nạp / Rows loaded"

@@ -46,16 +46,16 @@ WITH dossiers_to_rank AS (
        OR ($after_file_id > 0 AND file_id > $after_file_id)
 ),
 
--- the load order of the files: export folder date, then file name (DESIGN §3.2); a file's
--- date and name are the same on each of its rows, so one group per file id (an integer key)
--- rather than a DISTINCT over three columns, a text among them, of every snapshot
+-- the load order of the loaded files: export folder date, then file name (DESIGN §3.2),
+-- from the registry rather than from every snapshot; a file still `loading` (stored piece by
+-- piece, ingest/registry.py) has no rank, so none of its snapshots is ranked
 file_order AS (
-    SELECT file_id, row_number() OVER (ORDER BY export_date, file_name) AS file_rank
-    FROM (
-        SELECT file_id, any_value(export_date) AS export_date, any_value(file_name) AS file_name
-        FROM raw.dossier_snapshots
-        GROUP BY file_id
-    )
+    SELECT file_id,
+           row_number() OVER (
+               ORDER BY export_date, parse_filename(relative_path, false, 'forward_slash')
+           ) AS file_rank
+    FROM meta.source_files
+    WHERE kind = 'dossiers' AND status = 'loaded'
 ),
 
 -- the latest snapshot wins: its place in the load order (the file, then the line within the

@@ -62,14 +62,13 @@ def read_in_pieces(landing_file: LandingFile) -> bool:
 
 
 def load_dossier_pieces(
-    con: duckdb.DuckDBPyConnection, landing_file: LandingFile, file_id: int, carefully: bool
+    con: duckdb.DuckDBPyConnection, landing_file: LandingFile, file_id: int
 ) -> RowCounts:
-    """Read, judge and store a big export one piece after the other, inside the caller's
-    transaction: memory and temporary files hold one piece's records at a time. Positions
-    (lines, array elements, CSV records) count on from piece to piece. `carefully`: JSON lines
-    line by line only, after DuckDB's JSON reader failed on a piece (LoadAgainCarefully)."""
+    """Read, judge and store a big export one piece after the other, each piece committed
+    on its own: memory and temporary files hold one piece's records at a time. Positions
+    (lines, array elements, CSV records) count on from piece to piece."""
     records = quarantined = lines = 0
-    for _ in judged_pieces(con, landing_file.path, piece_bytes(), json_reader=not carefully):
+    for _ in judged_pieces(con, landing_file.path, piece_bytes()):
         row = con.execute("SELECT lines, records, quarantined FROM judged_files").fetchone()
         store_dossier_records(con, [StoredFile(0, landing_file, file_id)], lines_before=lines)
         piece_lines, piece_records, piece_quarantined = row or (0, 0, 0)

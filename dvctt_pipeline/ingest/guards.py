@@ -25,11 +25,6 @@ class UnreadableFile(ValueError):
     """The whole file cannot be read; the message says what to fix."""
 
 
-class LoadAgainCarefully(Exception):
-    """A faster way of reading failed on a file loaded inside a transaction, and the failure
-    aborted the transaction: the file is to be loaded again from its start without it."""
-
-
 def max_uncompressed_bytes() -> int:
     text = os.environ.get(MAX_UNCOMPRESSED_ENV, "")
     if not text:

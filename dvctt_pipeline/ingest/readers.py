@@ -34,7 +34,7 @@ from typing import IO, NamedTuple, TypeVar
 import duckdb
 import numpy as np
 
-from dvctt_pipeline.ingest.guards import LoadAgainCarefully, UnreadableFile
+from dvctt_pipeline.ingest.guards import UnreadableFile
 from dvctt_pipeline.validate.dossier_rules import (
     MAX_LINE_BYTES,
     judge_records,
@@ -145,7 +145,7 @@ JSON_LINES = _json_records(f"""
 # The records of JSON-lines files read by DuckDB's JSON reader itself, one pass over the text
 # where JSON_LINES splits the lines and then parses each (half the CPU on a national month).
 # It skips blank lines and gives a record of NULLs for a line it cannot read (ignore_errors:
-# so that it never aborts the transaction a piece is stored in), so it can neither number
+# so that one bad line does not fail the whole read), so it can neither number
 # lines nor say why one is set aside: its result is kept only for files it read one record
 # per line (_read_by_json_reader), else JSON_LINES reads them. A file with a line near
 # MAX_LINE_BYTES is left to JSON_LINES, which alone marks it too long.
@@ -254,13 +254,10 @@ def _read_by_json_reader(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
     again from their lines. `measured`: each file's lines and longest line."""
     try:
         judge_records(con, JSON_RECORDS, {"paths": paths})
-    except duckdb.InvalidInputException as error:
+    except duckdb.InvalidInputException:
         # a line of tens of megabytes, past the reader's buffer, or a record spread over
         # several lines (pretty-printed, as jq writes by default), which the reader does not
-        # set aside even when told to ignore errors: JSON_LINES sets those lines aside. A
-        # piece is read inside the transaction its file is stored in, which this aborted
-        if _transaction_aborted(con):
-            raise LoadAgainCarefully(str(error)) from None
+        # set aside even when told to ignore errors: JSON_LINES sets those lines aside
         return list(range(len(paths)))
     judged_lines = dict(con.execute("SELECT file_index, lines FROM judged_files").fetchall())
     read_again = [index for index, (lines, longest) in enumerate(measured)
@@ -279,14 +276,6 @@ WHERE record.ma_ho_so IS NULL AND record.ngay_tiep_nhan IS NULL
   AND NOT list_contains($read_again, file_index)
 ORDER BY file_index, row_id
 """
-
-
-def _transaction_aborted(con: duckdb.DuckDBPyConnection) -> bool:
-    try:
-        con.execute("SELECT 1")
-    except duckdb.TransactionException:
-        return True
-    return False
 
 
 def _judge_fieldless_records_again(con: duckdb.DuckDBPyConnection, paths: Sequence[str],
@@ -401,15 +390,13 @@ class Piece:
 
 
 def judged_pieces(
-    con: duckdb.DuckDBPyConnection, path: Path, piece_bytes: int, json_reader: bool = True
+    con: duckdb.DuckDBPyConnection, path: Path, piece_bytes: int
 ) -> Iterator[None]:
     """Read an export piece by piece: each step leaves the next piece's records judged in
-    `judged_records` (validate.dossier_rules). Nothing here reads a piece that could fail:
-    pieces are read inside the transaction the file is stored in, which a failed read would
-    abort, so every check is made before; but DuckDB's JSON reader can fail on a piece of JSON
-    lines (LoadAgainCarefully), and the file is then loaded again with `json_reader` False."""
+    `judged_records` (validate.dossier_rules). A piece of JSON lines is read by DuckDB's JSON
+    reader where that reads it exactly, else line by line (_read_by_json_reader)."""
     for piece in reader_for(path).pieces(con, path, piece_bytes):
-        if not (json_reader and piece.measured) or _read_by_json_reader(
+        if not piece.measured or _read_by_json_reader(
                 con, piece.params["paths"], [piece.measured]):
             judge_records(con, piece.records, piece.params)
         yield
@@ -527,7 +514,7 @@ def json_array_pieces(
     """The elements of a JSON array, one a line, in pieces of JSON lines of about
     `piece_bytes`: the n-th line is the n-th element, so positions are those of the array.
     A malformed array fails when the piece holding the fault is copied, before that piece is
-    read: the file's transaction is rolled back, and it fails alone. One difference with a
+    read: what its earlier pieces stored is discarded, and it fails alone. One difference with a
     whole read: an element of MAX_LINE_BYTES or more is set aside as `line_too_long`, as in
     JSON lines, where a whole read takes elements up to MAX_ELEMENT_CHARS."""
     with _open_text(path, "utf-8-sig") as text:
@@ -752,8 +739,7 @@ def csv_pieces(
 ) -> Iterator[Piece]:
     """A CSV export in pieces of about `piece_bytes` of UTF-8 text cut at record ends, each
     starting with the header again, with the results of read_csv_export on the whole file.
-    Its fallbacks work by catching a failed read, which would abort the transaction the
-    pieces are stored in, so they are decided before: the text's encoding over the whole
+    Its fallbacks are decided before a piece is read: the text's encoding over the whole
     file before the first piece, and for each piece, a trial read on a connection of its
     own (while the previous piece is stored) tells whether DuckDB reads it or a checked copy
     is read instead (a ragged row, a line past DuckDB's limit)."""

@@ -9,10 +9,17 @@ stays, marked superseded. Per file, rows read = rows loaded + rows quarantined. 
 the landing folder that is not read (a badly named folder or file, a named pipe, a link that
 leads nowhere, a file of another kind) is recorded too, failed or skipped with why, and never
 opened.
+
+A file too big for one statement is stored piece by piece, each piece committed on its own
+while the file's entry says `loading`; one last transaction makes it `loaded` (superseding
+its earlier version). Models read only the rows of loaded files, so a file is still seen whole
+or not at all, and an ingest that finds a `loading` entry (its load was killed) deletes what
+that load stored and loads the file again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +27,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dvctt_pipeline.ingest.guards import LoadAgainCarefully, UnreadableFile, check_landing_file
+from dvctt_pipeline.ingest.guards import UnreadableFile, check_landing_file
 from dvctt_pipeline.ingest.landing import (
     LandingFile,
     RegisteredFile,
@@ -68,8 +75,7 @@ class SourceKind:
     tables holding a file's rows by file_id. Files with the same `batch_key` may be read
     together, up to `batch_bytes` of them; a key of None means alone. A file `in_pieces`
     tells too big for one statement is loaded alone by `load_pieces`, which reads and stores
-    it piece by piece under its file_id inside the caller's transaction; it may ask, by
-    raising LoadAgainCarefully, to be called again (`carefully`) in a new transaction.
+    it piece by piece under its file_id, each piece in a transaction of its own.
     """
 
     name: str
@@ -80,8 +86,7 @@ class SourceKind:
     batch_key: Callable[[LandingFile], str | None] = lambda _: None
     batch_bytes: int = 0
     in_pieces: Callable[[LandingFile], bool] = lambda _: False
-    load_pieces: (Callable[[duckdb.DuckDBPyConnection, LandingFile, int, bool], RowCounts]
-                  | None) = None
+    load_pieces: Callable[[duckdb.DuckDBPyConnection, LandingFile, int], RowCounts] | None = None
 
 
 def one_file_at_a_time(
@@ -137,6 +142,7 @@ def ingest_files(
 ) -> list[FileOutcome]:
     """Load the new and changed files, in batches; one outcome per file, in file order."""
     files = list(files)
+    _discard_interrupted_loads(con, kind)
     outcomes: dict[str, FileOutcome] = {}
     changed: list[tuple[LandingFile, RegisteredFile | None]] = []
     for landing_file in files:
@@ -237,16 +243,30 @@ def _load_batch(
     ]
 
 
+def _discard_interrupted_loads(con: duckdb.DuckDBPyConnection, kind: SourceKind) -> None:
+    """Forget the loads in pieces that never finished (the process was killed): their rows
+    go with their entries, and the files, unregistered again, load as new or changed."""
+    interrupted = con.execute(
+        "SELECT file_id FROM meta.source_files WHERE kind = $kind AND status = 'loading'",
+        {"kind": kind.name},
+    ).fetchall()
+    for (file_id,) in interrupted:
+        with transaction(con):
+            _discard(con, kind, file_id)
+
+
+def _discard(con: duckdb.DuckDBPyConnection, kind: SourceKind, file_id: int) -> None:
+    _delete_rows(con, kind, file_id)
+    con.execute("DELETE FROM meta.source_files WHERE file_id = $id", {"id": file_id})
+
+
 def _load_in_pieces(
     con: duckdb.DuckDBPyConnection, kind: SourceKind, candidate: Candidate
 ) -> FileOutcome:
-    """A file too big for one statement, in one transaction: it loads whole or not at all."""
+    """A file too big for one statement: it loads whole or not at all."""
     landing_file = candidate.landing_file
     try:
-        try:
-            counts = _load_pieces(con, kind, candidate, carefully=False)
-        except LoadAgainCarefully:
-            counts = _load_pieces(con, kind, candidate, carefully=True)
+        counts = _load_pieces(con, kind, candidate)
     except (UnreadableFile, duckdb.Error, OSError, EOFError) as error:
         return _record(con, kind, candidate, "failed", failure_message(landing_file, error))
     return FileOutcome(landing_file.relative_path, "loaded", counts.read, counts.loaded,
@@ -254,15 +274,28 @@ def _load_in_pieces(
 
 
 def _load_pieces(
-    con: duckdb.DuckDBPyConnection, kind: SourceKind, candidate: Candidate, carefully: bool
+    con: duckdb.DuckDBPyConnection, kind: SourceKind, candidate: Candidate
 ) -> RowCounts:
+    """Each piece is committed on its own, not in one transaction around the file: DuckDB
+    scans a table written inside an open transaction (each piece's judged records) on one
+    thread, and storing a national month in one file took twice as long (benchmarks/RESULTS.md)."""
     assert kind.load_pieces is not None
     with transaction(con):
-        file_id = _replace_registration(con, kind, candidate, "loaded", None, RowCounts(0, 0, 0))
-        counts = kind.load_pieces(con, candidate.landing_file, file_id, carefully)
+        file_id = _register(con, kind, candidate.landing_file, candidate.content_hash,
+                            "loading", None, RowCounts(0, 0, 0))
+    try:
+        counts = kind.load_pieces(con, candidate.landing_file, file_id)
+    except BaseException:
+        # when even this fails, the next ingest discards the load (_discard_interrupted_loads)
+        with contextlib.suppress(duckdb.Error), transaction(con):
+            _discard(con, kind, file_id)
+        raise
+    with transaction(con):
+        if candidate.registered:
+            _supersede(con, kind, candidate.registered.file_id)
         con.execute(
-            "UPDATE meta.source_files SET rows_read = $read, rows_loaded = $loaded, "
-            "rows_quarantined = $quarantined WHERE file_id = $id",
+            "UPDATE meta.source_files SET status = 'loaded', rows_read = $read, "
+            "rows_loaded = $loaded, rows_quarantined = $quarantined WHERE file_id = $id",
             {"read": counts.read, "loaded": counts.loaded,
              "quarantined": counts.quarantined, "id": file_id},
         )
@@ -330,11 +363,15 @@ def _replace_registration(
 
 
 def _supersede(con: duckdb.DuckDBPyConnection, kind: SourceKind, file_id: int) -> None:
-    for table in kind.row_tables:
-        con.execute(f"DELETE FROM {table} WHERE file_id = $id", {"id": file_id})
+    _delete_rows(con, kind, file_id)
     con.execute(
         "UPDATE meta.source_files SET status = 'superseded' WHERE file_id = $id", {"id": file_id}
     )
+
+
+def _delete_rows(con: duckdb.DuckDBPyConnection, kind: SourceKind, file_id: int) -> None:
+    for table in kind.row_tables:
+        con.execute(f"DELETE FROM {table} WHERE file_id = $id", {"id": file_id})
 
 
 def _register(

@@ -68,6 +68,9 @@ _TOLERANCE = 1e-9
 # The parameter of incremental models: the last dossier file their previous run had seen.
 AFTER_FILE_ID = "after_file_id"
 DOSSIER_TABLE = "raw.dossier_snapshots"
+# The registry of the files the snapshots come from: like the snapshots, followed by file id
+# (meta.incremental_state), not by a fingerprint of its rows, which every ingest changes.
+SOURCE_FILES_TABLE = "meta.source_files"
 # The run tag that lets a model whose columns changed drop and rebuild its table.
 FULL_REFRESH_TAG = "dvctt/full_refresh"
 # What a number means (`units:` in a header, for the data dictionary); other columns' types
@@ -380,8 +383,9 @@ def _record_restatements(
 
 
 def _inputs_hash(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
-    """A fingerprint of every table the model reads besides the dossier snapshots."""
-    others = sorted(model.depends_on - {DOSSIER_TABLE})
+    """A fingerprint of every table the model reads besides the dossier snapshots and their
+    files."""
+    others = sorted(model.depends_on - {DOSSIER_TABLE, SOURCE_FILES_TABLE})
     return sum(
         con.execute(f"SELECT coalesce(sum(hash(t)), 0)::HUGEINT FROM {table} AS t").fetchone()[0]
         for table in others

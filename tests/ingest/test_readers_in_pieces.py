@@ -203,7 +203,13 @@ def test_a_malformed_json_array_in_pieces_fails_alone(tmp_path, monkeypatch, pie
     assert statuses["cut.json"].status == "failed"
     assert "is not one complete JSON array" in (statuses["cut.json"].message or "")
     assert statuses["export.csv"].status == "loaded"
+    # the pieces before the fault were stored and committed: they are gone with the file
+    assert {row[0] for row in raw} == {"export.csv"}
     assert {row[0] for row in quarantined} == {f"dossiers/{DAY}/export.csv"}
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        assert sorted(con.execute("SELECT relative_path, status FROM meta.source_files").fetchall()
+                      ) == [(f"dossiers/{DAY}/cut.json", "failed"),
+                            (f"dossiers/{DAY}/export.csv", "loaded")]
 
 
 RECORD = ('{"MaHoSo": "000.00.12.H17-J-%d", "KenhThucHien": 2, "NgayTiepNhan": '

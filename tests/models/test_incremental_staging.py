@@ -4,12 +4,15 @@ full recomputation would."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
+from dvctt_pipeline.ingest import dossiers
+from dvctt_pipeline.ingest.dossiers import PIECE_BYTES_ENV, ingest_dossier_exports
+from dvctt_pipeline.ingest.readers import judged_pieces
 from dvctt_pipeline.models.sql_models import ModelSchemaChanged, Window, load_models, run_model
 from dvctt_pipeline.reference.names import name_key
 from dvctt_pipeline.warehouse import connect
@@ -72,6 +75,35 @@ def test_a_new_export_restages_only_its_dossiers_with_the_full_result(tmp_path, 
     ]
     assert after_file_ids(con) == {2}
     assert restaged_from_scratch(con) == incremental
+
+
+def test_a_file_stored_piece_by_piece_is_staged_only_once_loaded(tmp_path, con, monkeypatch):
+    land(tmp_path, "2022-01-05", [snapshot("X"), snapshot("W")])
+    before = stage_january(con, tmp_path)
+    # a national dump: X finished, twenty new dossiers; its pieces are committed one by one
+    land(tmp_path, "2022-01-06", [snapshot("X", status=9)]
+         + [snapshot(f"N{number:02}") for number in range(20)])
+    monkeypatch.setenv(PIECE_BYTES_ENV, "600")
+    mid_load = []
+
+    def staging_between_pieces(*args: object) -> Iterator[None]:
+        for number, step in enumerate(judged_pieces(*args)):
+            if number == 2:  # two pieces stored: staged now, as another run might
+                run_model(con, STAGING, JANUARY, {})
+                mid_load.append((
+                    con.execute(f"SELECT {COLUMNS} FROM staging.dossiers ORDER BY 1").fetchall(),
+                    con.execute("SELECT f.status, count(*) FROM raw.dossier_snapshots "
+                                "JOIN meta.source_files AS f USING (file_id) "
+                                "WHERE file_id = 2 GROUP BY ALL").fetchall()))
+            yield step
+
+    monkeypatch.setattr(dossiers, "judged_pieces", staging_between_pieces)
+    after = stage_january(con, tmp_path)
+    (staged, stored), = mid_load
+    assert stored and stored[0][0] == "loading" and 0 < stored[0][1] < 21
+    assert staged == before
+    assert len(after) == 22 and after[-1] == ("X", "A1", 9, date(2022, 1, 1), 2, 2)
+    assert restaged_from_scratch(con) == after
 
 
 def test_a_superseded_export_makes_the_month_recomputed(tmp_path, con):

@@ -329,3 +329,43 @@ def test_killed_and_stopped_runs_free_the_warehouse_and_the_next_run_gets_it_rig
             {"key": FEBRUARY},
         ).fetchall()
     assert restated == [(published, published + len(late))]
+
+
+def one_national_dump(landing: Path) -> tuple[str, int]:
+    """The landing's dossier exports as the national portal's dump of them: one file, dated
+    the last day, its lines in the order the daily files gave them. Its path and lines."""
+    daily = sorted((landing / "dossiers").glob("*/*.jsonl"))
+    lines = b"".join(path.read_bytes() for path in daily)
+    shutil.rmtree(landing / "dossiers")
+    dump = landing / "dossiers" / LAST_EXPORT_DAY / "dvcqg_national.jsonl"
+    dump.parent.mkdir(parents=True)
+    dump.write_bytes(lines)
+    return dump.relative_to(landing).as_posix(), lines.count(b"\n")
+
+
+@pytest.mark.slow
+def test_a_run_killed_half_way_through_a_file_in_pieces_loads_it_whole_next_time(home):
+    dump, lines = one_national_dump(home.landing)
+    # hundreds of pieces of a few lines, each committed on its own while the file is
+    # `loading`: the kill comes while the warehouse's log grows, some way into the file
+    home.env["DVCTT_INGEST_PIECE_BYTES"] = "8192"
+
+    loading = home.start("loading.log")
+    loading.wait_for(wal_is_growing(home.warehouse), "storing the dump's first pieces")
+    loading.kill_all()
+    (file_id, stored), = home.query(
+        "SELECT file_id, count(snapshot.file_id) FROM meta.source_files "
+        "LEFT JOIN raw.dossier_snapshots AS snapshot USING (file_id) "
+        "WHERE status = 'loading' AND relative_path = $path GROUP BY ALL", {"path": dump})
+    assert 0 < stored < lines  # killed half-way: some pieces stored, not the file
+
+    home.materialize("again.log")
+    (registered,) = home.query(
+        "SELECT relative_path, status, rows_read, rows_loaded + rows_quarantined, rows_loaded "
+        "FROM meta.source_files WHERE kind = 'dossiers'")
+    assert registered[:4] == (dump, "loaded", lines, lines)
+    # each line once: the half-way load's rows are gone, not doubled
+    loaded = registered[4]
+    assert home.query("SELECT count(*), count(DISTINCT line_no), min(file_id) > $killed "
+                      "FROM raw.dossier_snapshots", {"killed": file_id}) == [(loaded, loaded, True)]
+    assert national_february(home.serving) > 0

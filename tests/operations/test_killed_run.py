@@ -29,6 +29,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+import sqlalchemy
 from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 
 from dvctt_pipeline.cli import materialize_months
@@ -226,6 +227,21 @@ def pool_slot_holders(instance: dg.DagsterInstance) -> set[str]:
     return {slot.run_id for slot in info.claimed_slots}
 
 
+def freeze_between_instance_commits(instance: dg.DagsterInstance, pid: int) -> None:
+    """SIGSTOP the run worker, at a moment it is not committing to the instance's database:
+    frozen in the middle of a commit it would lock every reader of that SQLite database out, a
+    state apart from the one this test sets up (its event log frozen mid-write, below)."""
+    for _ in range(20):
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            pool_slot_holders(instance)
+            return
+        except sqlalchemy.exc.OperationalError:  # "database is locked": let the commit end
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.05)
+    pytest.fail("the run worker was committing to the instance's database each time it stopped")
+
+
 def event_log(instance: dg.DagsterInstance, run_id: str) -> Path:
     return Path(instance.event_log_storage.path_for_shard(run_id))
 
@@ -266,8 +282,7 @@ def test_killed_and_stopped_runs_free_the_warehouse_and_the_next_run_gets_it_rig
         ingesting = home.start("ingesting.log")
         ingesting.wait_for(wal_is_growing(home.warehouse), "writing the warehouse")
         ingesting_run = ingesting.run_id()
-        worker = run_worker(instance, ingesting_run)
-        os.kill(worker.pid, signal.SIGSTOP)
+        freeze_between_instance_commits(instance, run_worker(instance, ingesting_run).pid)
         assert pool_slot_holders(instance) == {ingesting_run}
         # frozen in the middle of writing an event, as it may be: its event log stays locked
         frozen_mid_write = home.lock(event_log(instance, ingesting_run))

@@ -285,20 +285,20 @@ def _load_pieces(
                             "loading", None, RowCounts(0, 0, 0))
     try:
         counts = kind.load_pieces(con, candidate.landing_file, file_id)
+        with transaction(con):
+            if candidate.registered:
+                _supersede(con, kind, candidate.registered.file_id)
+            con.execute(
+                "UPDATE meta.source_files SET status = 'loaded', rows_read = $read, "
+                "rows_loaded = $loaded, rows_quarantined = $quarantined WHERE file_id = $id",
+                {"read": counts.read, "loaded": counts.loaded,
+                 "quarantined": counts.quarantined, "id": file_id},
+            )
     except BaseException:
         # when even this fails, the next ingest discards the load (_discard_interrupted_loads)
         with contextlib.suppress(duckdb.Error), transaction(con):
             _discard(con, kind, file_id)
         raise
-    with transaction(con):
-        if candidate.registered:
-            _supersede(con, kind, candidate.registered.file_id)
-        con.execute(
-            "UPDATE meta.source_files SET status = 'loaded', rows_read = $read, "
-            "rows_loaded = $loaded, rows_quarantined = $quarantined WHERE file_id = $id",
-            {"read": counts.read, "loaded": counts.loaded,
-             "quarantined": counts.quarantined, "id": file_id},
-        )
     return counts
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from office_files import windows_1258
 
-from dvctt_pipeline.ingest import readers
+from dvctt_pipeline.ingest import readers, registry
 from dvctt_pipeline.ingest.changes import landing_changes
 from dvctt_pipeline.ingest.dossiers import PIECE_BYTES_ENV, ingest_dossier_exports
 from dvctt_pipeline.ingest.registry import FileOutcome
@@ -210,6 +210,34 @@ def test_a_malformed_json_array_in_pieces_fails_alone(tmp_path, monkeypatch, pie
         assert sorted(con.execute("SELECT relative_path, status FROM meta.source_files").fetchall()
                       ) == [(f"dossiers/{DAY}/cut.json", "failed"),
                             (f"dossiers/{DAY}/export.csv", "loaded")]
+
+
+def test_a_load_in_pieces_whose_last_commit_fails_leaves_none_of_its_rows(tmp_path, monkeypatch,
+                                                                          pieces_read):
+    landing = tmp_path / "landing"
+    path = export_path(landing, "export.csv")
+    frame(60).to_csv(path, index=False)
+    monkeypatch.setenv(PIECE_BYTES_ENV, str(PIECE_BYTES))
+    ingest(landing, tmp_path / "warehouse.duckdb")
+    frame(120).to_csv(path, index=False)  # delivered again; the disk fills as it is loaded
+    supersede = registry._supersede
+    calls: list[object] = []
+
+    def failing_once(*args: object) -> None:
+        calls.append(args)
+        if len(calls) == 1:  # the commit that would make the new version `loaded`
+            raise duckdb.IOException("No space left on device")
+        supersede(*args)
+
+    monkeypatch.setattr(registry, "_supersede", failing_once)
+    (outcome,), raw, quarantined = ingest(landing, tmp_path / "warehouse.duckdb")
+    assert outcome.status == "failed" and pieces_read[-1] > 1
+    assert "disk ran out of space" in (outcome.message or "")
+    # the file's pieces were stored and committed: they went with the failed load
+    assert raw == quarantined == []
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        assert con.execute("SELECT status FROM meta.source_files ORDER BY file_id").fetchall() == [
+            ("superseded",), ("failed",)]
 
 
 RECORD = ('{"MaHoSo": "000.00.12.H17-J-%d", "KenhThucHien": 2, "NgayTiepNhan": '

@@ -35,6 +35,7 @@ from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 from dvctt_pipeline.cli import materialize_months
 from dvctt_pipeline.defs.partitions import WAREHOUSE_POOL
 from dvctt_pipeline.ingest.changes import fingerprint, landing_changes
+from dvctt_pipeline.ingest.dossiers import PIECE_BYTES_ENV
 from dvctt_pipeline.ingest.landing import dossier_exports
 from dvctt_pipeline.run_launcher import run_worker
 
@@ -363,7 +364,7 @@ def test_a_run_killed_half_way_through_a_file_in_pieces_loads_it_whole_next_time
     dump, lines = one_national_dump(home.landing)
     # hundreds of pieces of a few lines, each committed on its own while the file is
     # `loading`: the kill comes while the warehouse's log grows, some way into the file
-    home.env["DVCTT_INGEST_PIECE_BYTES"] = "8192"
+    home.env[PIECE_BYTES_ENV] = "8192"
 
     loading = home.start("loading.log")
     loading.wait_for(wal_is_growing(home.warehouse), "storing the dump's first pieces")

@@ -14,15 +14,23 @@ const [base, slug, user, password, out, executablePath, flags, charts] = process
   await page.keyboard.press('Enter');
   await page.waitForURL((url) => !url.pathname.startsWith('/login'), { timeout: 60000 });
   await page.goto(`${base}/superset/dashboard/${slug}/?standalone=1`);
-  // every chart has drawn: an ECharts canvas/SVG or the table's rows, and no spinner left
+  // A chart has drawn when its slice holds an ECharts canvas or the table's rows (the loading
+  // indicator is an SVG, so an SVG proves nothing). No spinner is no sign either: between the
+  // spinner and the drawing the slice stays empty while its plugin's code loads, seconds on a
+  // busy machine. So wait until every chart has drawn or shows an error, then count.
+  const count = (selector) => page.evaluate((sel) => Array.from(document.querySelectorAll('.dashboard-chart'))
+    .filter((chart) => chart.querySelector(sel)).length, selector);
+  const drawnSelector = '.slice_container canvas, .slice_container table tbody tr';
+  const errorSelector = '.ant-alert-error, .alert-danger';
   await page.waitForSelector('.dashboard-chart', { timeout: 120000 });
-  await page.waitForFunction(() => document.querySelectorAll('.loading, .ant-spin-spinning').length === 0,
-    null, { timeout: 120000 });
-  await page.waitForTimeout(3000);
+  await page.waitForFunction(([expected, settledSelector]) => Array.from(document.querySelectorAll('.dashboard-chart'))
+    .filter((chart) => chart.querySelector(settledSelector)).length >= expected,
+  [Number(charts), `${drawnSelector}, ${errorSelector}`], { timeout: 180000 })
+    .catch(() => {}); // a chart that never draws is reported below, with the screenshot
+  await page.waitForTimeout(1000);
   await page.screenshot({ path: out, fullPage: true });
-  const drawn = await page.evaluate(() => Array.from(document.querySelectorAll('.dashboard-chart'))
-    .filter((chart) => chart.querySelector('canvas, svg, table tbody tr')).length);
-  const errors = await page.locator('.dashboard-chart .ant-alert-error, .dashboard-chart .alert-danger').count();
+  const drawn = await count(drawnSelector);
+  const errors = await count(errorSelector);
   if (drawn !== Number(charts) || errors > 0) {
     throw new Error(`${drawn} of ${charts} charts drawn, ${errors} showing an error (see ${out})`);
   }

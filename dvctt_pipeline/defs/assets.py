@@ -307,10 +307,10 @@ def dossier_snapshots(
     context: dg.AssetExecutionContext, warehouse: Warehouse, gx_worker: GxWorker
 ) -> Iterator[dg.MaterializeResult]:
     with warehouse.connect() as con:
-        outcomes = ingest_dossier_exports(con, warehouse.landing)
+        # new snapshots change the rows the checks validate: GX is imported while they load
+        outcomes = ingest_dossier_exports(con, warehouse.landing,
+                                          before_reading=gx_worker.start_for)
         counts = log_ingest_run(context, "Dossier exports", outcomes)
-        # new snapshots change the rows the checks validate: GX is imported meanwhile
-        gx_worker.start_for(counts["rows_loaded"])
         yield dg.MaterializeResult(
             asset_key=table_key("raw.dossier_snapshots"),
             metadata={**table_metadata(con, "raw.dossier_snapshots"), **counts,

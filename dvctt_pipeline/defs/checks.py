@@ -11,7 +11,7 @@ Dagster UI and is kept in meta.check_results for marts.data_quality.
 Great Expectations takes seconds to import and set up, and a check's result depends only on
 the rows its suite validates: a check whose rows (their digest, `rows_version`) and suite
 are those of its last passing evaluation in Dagster's record passes again without GX; a run
-that loads many new snapshots imports GX meanwhile in a worker process (defs/gx_worker.py).
+about to load large new exports imports GX meanwhile in a worker process (defs/gx_worker.py).
 """
 
 import hashlib

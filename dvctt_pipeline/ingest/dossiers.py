@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -168,6 +168,10 @@ DOSSIERS = SourceKind(
 )
 
 
-def ingest_dossier_exports(con: duckdb.DuckDBPyConnection, landing: Path) -> list[FileOutcome]:
-    """Bring `raw` up to date with every dossier export of the landing folder."""
-    return ingest_files(con, DOSSIERS, dossier_exports(landing))
+def ingest_dossier_exports(
+    con: duckdb.DuckDBPyConnection, landing: Path,
+    before_reading: Callable[[Sequence[LandingFile]], None] | None = None,
+) -> list[FileOutcome]:
+    """Bring `raw` up to date with every dossier export of the landing folder;
+    `before_reading` is told which exports are new or changed before any is read."""
+    return ingest_files(con, DOSSIERS, dossier_exports(landing), before_reading)

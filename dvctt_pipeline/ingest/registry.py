@@ -138,9 +138,11 @@ class Batch:
 
 
 def ingest_files(
-    con: duckdb.DuckDBPyConnection, kind: SourceKind, files: Iterable[LandingFile]
+    con: duckdb.DuckDBPyConnection, kind: SourceKind, files: Iterable[LandingFile],
+    before_reading: Callable[[Sequence[LandingFile]], None] | None = None,
 ) -> list[FileOutcome]:
-    """Load the new and changed files, in batches; one outcome per file, in file order."""
+    """Load the new and changed files, in batches; one outcome per file, in file order.
+    `before_reading` is told which files are new or changed before any is read."""
     files = list(files)
     _discard_interrupted_loads(con, kind)
     outcomes: dict[str, FileOutcome] = {}
@@ -154,6 +156,8 @@ def ingest_files(
                                                                "unchanged")
         else:
             changed.append((landing_file, registered))
+    if before_reading:
+        before_reading([landing_file for landing_file, _ in changed])
     batch = Batch(kind)
 
     def load_batch() -> None:

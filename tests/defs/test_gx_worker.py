@@ -1,6 +1,6 @@
-"""The GX worker: a run that loads many new snapshots validates its checks in a worker process
+"""The GX worker: a run about to load large new exports validates its checks in a worker process
 that imported Great Expectations meanwhile, with the outcomes this process would give; a run
-with nothing new starts none; no worker outlives its run, failed or not."""
+with nothing new, or too little, starts none; no worker outlives its run, failed or not."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -18,6 +19,7 @@ import pytest
 from dvctt_pipeline.cli import materialize_months
 from dvctt_pipeline.defs import gx_worker
 from dvctt_pipeline.defs.gx_worker import GxWorker
+from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
 from dvctt_pipeline.validate.expectations import validate_frame
 from dvctt_pipeline.validate.quality_checks import QUALITY_CHECKS, QualityCheck
 
@@ -45,18 +47,28 @@ class SpyPool(ProcessPoolExecutor):
 
 @pytest.fixture
 def pools(monkeypatch: pytest.MonkeyPatch) -> list[SpyPool]:
-    """The pools the GX worker starts, from a load of a single snapshot on."""
+    """The pools the GX worker starts, from new exports of a single byte on."""
     monkeypatch.setattr(SpyPool, "started", [])
     monkeypatch.setattr(gx_worker, "ProcessPoolExecutor", SpyPool)
-    monkeypatch.setattr(gx_worker, "MIN_SNAPSHOTS_FOR_WORKER", 1)
+    monkeypatch.setattr(gx_worker, "MIN_TEXT_BYTES_FOR_WORKER", 1)
     return SpyPool.started
+
+
+@pytest.fixture
+def exports(tmp_path: Path) -> list[LandingFile]:
+    """One small dossier export, as the ingest lists it."""
+    export = tmp_path / "dossiers" / "2022-03-02" / "dvcqg.jsonl"
+    export.parent.mkdir(parents=True)
+    export.write_text('{"MaHoSo": "000.00.12.H17-1"}\n', encoding="utf-8")
+    return list(dossier_exports(tmp_path))
 
 
 def check(name: str) -> QualityCheck:
     return next(check for check in QUALITY_CHECKS if check.name == name)
 
 
-def test_the_worker_gives_the_outcome_of_this_process(pools: list[SpyPool]):
+def test_the_worker_gives_the_outcome_of_this_process(pools: list[SpyPool],
+                                                     exports: list[LandingFile]):
     """Failing rows, a NULL bound (no previous load), a row breaking two expectations of a
     suite of three."""
     frames = {
@@ -70,7 +82,7 @@ def test_the_worker_gives_the_outcome_of_this_process(pools: list[SpyPool]):
             "finished_parts": [4, 3], "in_progress": [6, 3], "in_progress_parts": [6, 3]}),
     }
     worker = GxWorker()
-    worker.start_for(1)
+    worker.start_for(exports)
     try:
         (pool,) = pools
         assert len(multiprocessing.active_children()) == 1
@@ -87,10 +99,22 @@ def test_the_worker_gives_the_outcome_of_this_process(pools: list[SpyPool]):
     assert multiprocessing.active_children() == []
 
 
-def test_a_run_that_fails_stops_its_worker(pools: list[SpyPool]):
+def test_exports_too_small_to_hide_the_import_behind_start_no_worker(
+    monkeypatch: pytest.MonkeyPatch, exports: list[LandingFile]
+):
+    monkeypatch.setattr(SpyPool, "started", [])
+    monkeypatch.setattr(gx_worker, "ProcessPoolExecutor", SpyPool)
+    worker = GxWorker()
+
+    worker.start_for(exports)
+
+    assert SpyPool.started == [] and multiprocessing.active_children() == []
+
+
+def test_a_run_that_fails_stops_its_worker(pools: list[SpyPool], exports: list[LandingFile]):
     @dg.asset
     def loads_and_fails(gx_worker: GxWorker) -> None:
-        gx_worker.start_for(1)
+        gx_worker.start_for(exports)
         raise RuntimeError("the load failed")
 
     result = dg.materialize([loads_and_fails], resources={"gx_worker": GxWorker()},

@@ -164,6 +164,26 @@ def test_a_changed_file_supersedes_its_earlier_version(tmp_path, con):
         ("superseded",), ("loaded",)]
 
 
+def test_the_files_about_to_be_read_are_told_before_any_is_read(tmp_path, con):
+    """What the run starts its Great Expectations worker by (defs/gx_worker.py): the new and
+    changed exports, none of the unchanged ones, before a row is stored."""
+    write_export(tmp_path, "2022-01-05", "kept.jsonl", [record("A-1")])
+    write_export(tmp_path, "2022-01-05", "changed.jsonl", [record("A-2")])
+    ingest_dossier_exports(con, tmp_path)
+    write_export(tmp_path, "2022-01-05", "changed.jsonl", [record("A-2"), record("A-3")])
+    write_export(tmp_path, "2022-01-06", "new.jsonl", [record("A-4")])
+    told = []
+
+    def before_reading(files):
+        stored = con.execute("SELECT count(*) FROM raw.dossier_snapshots").fetchone()[0]
+        told.append(([file.relative_path for file in files], stored))
+
+    ingest_dossier_exports(con, tmp_path, before_reading=before_reading)
+
+    assert told == [(["dossiers/2022-01-05/changed.jsonl", "dossiers/2022-01-06/new.jsonl"], 2)]
+    assert con.execute("SELECT count(*) FROM raw.dossier_snapshots").fetchone()[0] == 4
+
+
 def test_an_unreadable_file_fails_alone_without_quoting_its_content(tmp_path, con):
     bad = tmp_path / "dossiers" / "2022-01-05" / "broken.jsonl.gz"
     bad.parent.mkdir(parents=True)

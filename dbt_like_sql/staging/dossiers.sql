@@ -29,21 +29,38 @@ columns:
   snapshots: "Số bản ghi của hồ sơ đã nhận / Snapshots received for this dossier"
   quarantine_reason: "Lý do cách ly (NULL: hợp lệ) / Why the dossier is set aside (NULL: valid)"
 */
--- the dossiers to rank: on a full run those received in the window; on an incremental run
--- ($after_file_id > 0, models/sql_models.py) only those with a snapshot in a file loaded since
--- the window was last computed, whatever month their snapshots say: the winner's month is
--- checked after the ranking (latest_snapshots_in_window), and a file filter skips the older
--- files' blocks where a filter on the month and then on those ids scanned the month twice.
--- Each branch is empty on the other kind of run: DuckDB does not fold `$after_file_id = 0 OR
--- ...` and would otherwise match every snapshot against all of them. Dossiers are told apart
--- by dossier_key, their MaHoSo as a number (warehouse.DOSSIER_KEY): grouping and joining
--- millions of snapshots on text took a third longer
-WITH dossiers_to_rank AS (
-    SELECT DISTINCT dossier_key
+-- the snapshots that put a dossier in this run: on a full run those received in the window; on
+-- an incremental run ($after_file_id > 0, models/sql_models.py) those of the files loaded
+-- since the window was last computed, whatever month they say: the winner's month is checked
+-- after the ranking (latest_snapshots_in_window), and a file filter skips the older files'
+-- blocks where a filter on the month and then on those ids scanned the month twice. Each
+-- branch is empty on the other kind of run: DuckDB does not fold `$after_file_id = 0 OR ...`
+-- and would otherwise match every snapshot against all of them. Dossiers are told apart by
+-- dossier_key, their MaHoSo as a number (warehouse.DOSSIER_KEY): grouping and joining millions
+-- of snapshots on text took a third longer. These narrow columns are read again where used
+-- rather than kept (NOT MATERIALIZED): DuckDB would otherwise keep every snapshot of the
+-- warehouse, or of the month, in memory
+WITH snapshots AS NOT MATERIALIZED (
+    SELECT
+        dossier_key, file_id, line_no, rowid AS row_id,
+        ($after_file_id = 0
+         AND ngay_tiep_nhan >= $window_start AND ngay_tiep_nhan < $window_end)
+        OR ($after_file_id > 0 AND file_id > $after_file_id) AS brought_by_this_run
     FROM raw.dossier_snapshots
-    WHERE ($after_file_id = 0
-           AND ngay_tiep_nhan >= $window_start AND ngay_tiep_nhan < $window_end)
-       OR ($after_file_id > 0 AND file_id > $after_file_id)
+),
+
+snapshots_of_this_run AS NOT MATERIALIZED (
+    SELECT * FROM snapshots WHERE brought_by_this_run
+),
+
+-- the other snapshots of the same dossiers, whatever their month or file: a dossier is ranked
+-- on all of its snapshots. Taking them apart from this run's own spares a distinct list of
+-- the run's dossiers and a match of every snapshot against it (on a national month, the
+-- window's 10 M snapshots are all there is)
+their_other_snapshots AS (
+    SELECT * FROM snapshots
+    WHERE brought_by_this_run IS NOT TRUE
+      AND dossier_key IN (SELECT dossier_key FROM snapshots_of_this_run)
 ),
 
 -- the load order of the loaded files: export folder date, then file name (DESIGN §3.2),
@@ -67,10 +84,13 @@ latest_rows AS (
     SELECT
         snapshot.dossier_key,
         count(*) AS snapshots,
-        max_by(snapshot.rowid, file_order.file_rank * 4294967296 + snapshot.line_no)
+        max_by(snapshot.row_id, file_order.file_rank * 4294967296 + snapshot.line_no)
             AS latest_row
-    FROM raw.dossier_snapshots AS snapshot
-    SEMI JOIN dossiers_to_rank USING (dossier_key)
+    FROM (
+        SELECT * FROM snapshots_of_this_run
+        UNION ALL
+        SELECT * FROM their_other_snapshots
+    ) AS snapshot
     JOIN file_order USING (file_id)
     GROUP BY snapshot.dossier_key
 ),
@@ -128,7 +148,8 @@ unique_names_in_force AS (
     HAVING count(DISTINCT agency.agency_code) = 1
 ),
 
--- DESIGN §3.2: MaDonViXuLy first, then the MaHoSo prefix, then the agency's name
+-- DESIGN §3.2: MaDonViXuLy first, then the MaHoSo prefix, then the agency's name; the prefix
+-- is cut only from the MaHoSo of dossiers the code did not resolve (most have a valid code)
 resolved AS (
     SELECT
         snapshot.*,
@@ -139,7 +160,8 @@ resolved AS (
     LEFT JOIN core.agencies AS by_code
         ON by_code.agency_code = snapshot.ma_don_vi_xu_ly
     LEFT JOIN core.agencies AS by_prefix
-        ON by_prefix.agency_code = split_part(snapshot.ma_ho_so, '-', 1)
+        ON by_prefix.agency_code = CASE WHEN by_code.agency_code IS NULL
+                                        THEN split_part(snapshot.ma_ho_so, '-', 1) END
     LEFT JOIN unique_names_in_force AS by_name
         ON by_name.name_key = CASE WHEN by_code.agency_code IS NULL
                                     AND by_prefix.agency_code IS NULL

@@ -77,6 +77,24 @@ def test_a_new_export_restages_only_its_dossiers_with_the_full_result(tmp_path, 
     assert restaged_from_scratch(con) == incremental
 
 
+def test_a_dossier_corrected_into_the_month_is_ranked_on_its_snapshots_of_other_months(
+    tmp_path, con
+):
+    """V was first received in February, then its reception date was corrected into January:
+    January stages it from its latest snapshot, counting the February one too, whether the
+    month is computed from the new file only or whole."""
+    land(tmp_path, "2022-01-05", [snapshot("W")])
+    land(tmp_path, "2022-02-03", [snapshot("V", "20220203080000")])
+    stage_january(con, tmp_path)
+    land(tmp_path, "2022-02-04", [snapshot("V", "20220131080000", status=9)])
+    incremental = stage_january(con, tmp_path)
+    assert incremental == [
+        ("V", "A1", 9, date(2022, 1, 1), 3, 2),
+        ("W", "A1", 4, date(2022, 1, 1), 1, 1),
+    ]
+    assert restaged_from_scratch(con) == incremental
+
+
 def test_a_file_stored_piece_by_piece_is_staged_only_once_loaded(tmp_path, con, monkeypatch):
     land(tmp_path, "2022-01-05", [snapshot("X"), snapshot("W")])
     before = stage_january(con, tmp_path)

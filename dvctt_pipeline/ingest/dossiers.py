@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -13,6 +13,7 @@ from dvctt_pipeline.ingest.guards import UnreadableFile
 from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
 from dvctt_pipeline.ingest.readers import READERS, export_format, judged_pieces, reader_for
 from dvctt_pipeline.ingest.registry import (
+    BeforeReading,
     FileOutcome,
     RowCounts,
     SourceKind,
@@ -170,8 +171,7 @@ DOSSIERS = SourceKind(
 
 def ingest_dossier_exports(
     con: duckdb.DuckDBPyConnection, landing: Path,
-    before_reading: Callable[[Sequence[LandingFile]], None] | None = None,
+    before_reading: BeforeReading | None = None,
 ) -> list[FileOutcome]:
-    """Bring `raw` up to date with every dossier export of the landing folder;
-    `before_reading` is told which exports are new or changed before any is read."""
+    """Bring `raw` up to date with every dossier export of the landing folder."""
     return ingest_files(con, DOSSIERS, dossier_exports(landing), before_reading)

@@ -37,6 +37,10 @@ from dvctt_pipeline.ingest.landing import (
 from dvctt_pipeline.settings import MEMORY_LIMIT_ENV, memory_limit_from_env
 from dvctt_pipeline.warehouse import transaction
 
+# Told which files are new or changed before any of them is read (the run's GX worker starts
+# by their size, defs/gx_worker.py).
+BeforeReading = Callable[[Sequence[LandingFile]], None]
+
 
 @dataclass(frozen=True)
 class RowCounts:
@@ -139,10 +143,9 @@ class Batch:
 
 def ingest_files(
     con: duckdb.DuckDBPyConnection, kind: SourceKind, files: Iterable[LandingFile],
-    before_reading: Callable[[Sequence[LandingFile]], None] | None = None,
+    before_reading: BeforeReading | None = None,
 ) -> list[FileOutcome]:
-    """Load the new and changed files, in batches; one outcome per file, in file order.
-    `before_reading` is told which files are new or changed before any is read."""
+    """Load the new and changed files, in batches; one outcome per file, in file order."""
     files = list(files)
     _discard_interrupted_loads(con, kind)
     outcomes: dict[str, FileOutcome] = {}

@@ -46,12 +46,18 @@ class SpyPool(ProcessPoolExecutor):
 
 
 @pytest.fixture
-def pools(monkeypatch: pytest.MonkeyPatch) -> list[SpyPool]:
-    """The pools the GX worker starts, from new exports of a single byte on."""
+def spied_pools(monkeypatch: pytest.MonkeyPatch) -> list[SpyPool]:
+    """The pools the GX worker starts."""
     monkeypatch.setattr(SpyPool, "started", [])
     monkeypatch.setattr(gx_worker, "ProcessPoolExecutor", SpyPool)
-    monkeypatch.setattr(gx_worker, "MIN_TEXT_BYTES_FOR_WORKER", 1)
     return SpyPool.started
+
+
+@pytest.fixture
+def pools(monkeypatch: pytest.MonkeyPatch, spied_pools: list[SpyPool]) -> list[SpyPool]:
+    """The pools the GX worker starts, from new exports of a single byte on."""
+    monkeypatch.setattr(gx_worker, "MIN_TEXT_BYTES_FOR_WORKER", 1)
+    return spied_pools
 
 
 @pytest.fixture
@@ -100,15 +106,13 @@ def test_the_worker_gives_the_outcome_of_this_process(pools: list[SpyPool],
 
 
 def test_exports_too_small_to_hide_the_import_behind_start_no_worker(
-    monkeypatch: pytest.MonkeyPatch, exports: list[LandingFile]
+    spied_pools: list[SpyPool], exports: list[LandingFile]
 ):
-    monkeypatch.setattr(SpyPool, "started", [])
-    monkeypatch.setattr(gx_worker, "ProcessPoolExecutor", SpyPool)
     worker = GxWorker()
 
     worker.start_for(exports)
 
-    assert SpyPool.started == [] and multiprocessing.active_children() == []
+    assert spied_pools == [] and multiprocessing.active_children() == []
 
 
 def test_a_run_that_fails_stops_its_worker(pools: list[SpyPool], exports: list[LandingFile]):

@@ -409,6 +409,8 @@ def sql_models(
             for check in _checks_on(model.table, checks):
                 yield from _checked(con, check, window, blocked, why, context.instance,
                                     gx_worker)
+    # the run's checks are done: the worker exits while the run publishes
+    gx_worker.let_go()
     if blocked:
         names = ", ".join(key.to_user_string() for key in sorted(blocked))
         raise dg.Failure(f"A blocking check failed ({'; '.join(why)}); not written: {names}; "

@@ -10,6 +10,7 @@ too small to hide the import behind, starts none and validates in this process.
 """
 
 import multiprocessing
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -47,10 +48,11 @@ def validate_check(name: str, frame: pd.DataFrame) -> SuiteOutcome:
 class GxWorker(dg.ConfigurableResource):
     """Where the run's checks validate: its GX worker, once started, else this process. The
     in-process executor builds the resource once per run, so the worker the ingest step starts
-    serves the SQL models' step, and Dagster's teardown at the end of the run, failed or not,
-    stops it."""
+    serves the SQL models' step, which lets it go when its checks are done; Dagster's teardown
+    at the end of the run, failed or not, waits until it has stopped."""
 
     _pool: ProcessPoolExecutor | None = PrivateAttr(default=None)
+    _stopping: threading.Thread | None = PrivateAttr(default=None)
 
     def start_for(self, exports: Sequence[LandingFile]) -> None:
         """Start the worker if the exports about to be read are large enough to hide the
@@ -69,8 +71,22 @@ class GxWorker(dg.ConfigurableResource):
             return validate_frame(check.name, frame, check.expectations)
         return self._pool.submit(validate_check, check.name, frame).result()
 
-    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+    def let_go(self) -> None:
+        """Stop the worker without waiting for it: no check validates after this. A process
+        that imported GX takes about a second to exit, which the run's last steps hide; a
+        later validation would run in this process."""
         if self._pool is not None:
-            # waits for the task under way (at worst the import): no process outlives the run
-            self._pool.shutdown(cancel_futures=True)
+            # the pool's own shutdown, in a thread: it waits for the task under way (at worst
+            # the import) and for the process to exit
+            self._stopping = threading.Thread(
+                target=self._pool.shutdown, kwargs={"cancel_futures": True},
+                name="gx-worker-stop")
+            self._stopping.start()
             self._pool = None
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self.let_go()
+        if self._stopping is not None:
+            # no process outlives the run
+            self._stopping.join()
+            self._stopping = None

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from dvctt_pipeline.cli import materialize_months
-from dvctt_pipeline.defs import gx_worker
+from dvctt_pipeline.defs import assets, gx_worker
 from dvctt_pipeline.defs.gx_worker import GxWorker
 from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
 from dvctt_pipeline.validate.expectations import validate_frame
@@ -31,7 +31,7 @@ AGENCIES = (
 
 
 class SpyPool(ProcessPoolExecutor):
-    """A process pool that records itself and the tasks it is given."""
+    """A process pool that records itself, the tasks it is given and when it is stopped."""
 
     started: list[SpyPool] = []
 
@@ -43,6 +43,10 @@ class SpyPool(ProcessPoolExecutor):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         self.tasks.append(fn.__name__)
         return super().submit(fn, *args, **kwargs)
+
+    def shutdown(self, *args: Any, **kwargs: Any) -> None:
+        self.tasks.append("shutdown")
+        super().shutdown(*args, **kwargs)
 
 
 @pytest.fixture
@@ -100,6 +104,11 @@ def test_the_worker_gives_the_outcome_of_this_process(pools: list[SpyPool],
             assert not there.success and there.expectations == here.expectations
             assert len(there.failures) == 1
             pd.testing.assert_frame_equal(there.failures, here.failures)
+        worker.let_go()
+        # a check after the worker was let go validates in this process
+        after = worker.validate(check(name), frame)
+        assert after.expectations == here.expectations
+        assert pool.tasks[-1] == "shutdown"
     finally:
         worker.teardown_after_execution(dg.build_init_resource_context())
     assert multiprocessing.active_children() == []
@@ -138,10 +147,21 @@ def land_export(folders, day: str, dossiers: int) -> None:
         for n in range(dossiers)), encoding="utf-8")
 
 
-def test_new_snapshots_are_checked_in_a_worker_and_nothing_new_starts_none(folders, pools):
+def test_new_snapshots_are_checked_in_a_worker_and_nothing_new_starts_none(
+    folders, pools: list[SpyPool], monkeypatch: pytest.MonkeyPatch
+):
     (folders.landing / "reference").mkdir(parents=True)
     (folders.landing / "reference" / "agencies.csv").write_text(AGENCIES, encoding="utf-8")
     land_export(folders, "2022-03-02", dossiers=3)
+    publish = assets.publish_serving_file
+
+    def publish_after_the_worker_was_let_go(*args: Any, **kwargs: Any) -> dict[str, int]:
+        (pool,) = pools
+        assert pool.tasks[-1] == "shutdown", "the serving file was published before the " \
+            "worker was let go"
+        return publish(*args, **kwargs)
+
+    monkeypatch.setattr(assets, "publish_serving_file", publish_after_the_worker_was_let_go)
 
     loaded = materialize_months("2022-03", "2022-03")
 
@@ -152,6 +172,7 @@ def test_new_snapshots_are_checked_in_a_worker_and_nothing_new_starts_none(folde
     validated = {e.check_name for e in loaded.get_asset_check_evaluations()
                  if e.metadata["validated_again"].value}
     assert pool.tasks.count("validate_check") == len(validated)
+    assert loaded.asset_materializations_for_node("serving_file")
 
     nothing_new = materialize_months("2022-03", "2022-03")
 

@@ -57,7 +57,7 @@ class Warehouse(DuckDBResource):
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection with the schemas in place and the SQL models' helper functions."""
         if not self.lake_catalog:
-            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+            self._make_folder()
         with self.get_connection() as con:
             try:
                 # a run's output goes to its log and the command's console: no progress bars
@@ -69,6 +69,16 @@ class Warehouse(DuckDBResource):
                 yield con
             finally:
                 con.close()
+
+    def _make_folder(self) -> None:
+        folder = Path(self.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise dg.Failure(
+                f"The warehouse {self.database} cannot be opened: {folder}, or a folder above "
+                "it, is a file. Move that file away, or set DVCTT_WAREHOUSE to a path in a "
+                "folder.") from None
 
     def model_settings(self) -> dict[str, object]:
         """Values the SQL models may take as parameters besides the window."""

@@ -1,11 +1,13 @@
 """The landing sensor run by the real Dagster daemon, as an operator runs `make ui`.
 
 On a fresh DAGSTER_HOME the sensor's first tick asks for the months the sample exports hold.
-That run fails (another process holds the warehouse), and with Dagster's own run retries
-off, only the sensor can ask again: it must, at its next tick, and that run must succeed;
-the ticks after it, with nothing new, must ask for nothing. The checks' status the UI shows
-(GraphQL) must be each check's result, not "Skipped". Then a reference file changes: the
-next run must reload that reference table, and only it, and refresh every month with data.
+That run fails (a file stands where the warehouse's folder should be; another process holding
+the warehouse would fail it too, but only after each step had waited 100 s for the lock), and
+with Dagster's own run retries off, only the sensor can ask again: it must, at its next tick,
+and that run must succeed; the ticks after it, with nothing new, must ask for nothing. The
+checks' status the UI shows (GraphQL) must be each check's result, not "Skipped". Then a
+reference file changes: the next run must reload that reference table, and only it, and
+refresh every month with data.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from operations.servers import Instance, dagster_home, webserver_and_daemon
 
@@ -87,6 +88,14 @@ def reloaded_in(home: Path, run_id: str) -> dict[str, bool]:
             for event in events if "reloaded" in event.metadata}
 
 
+def step_failures(home: Path, run_id: str) -> list[str]:
+    """What the run's failed steps say, as the run's page shows it."""
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        return [event.dagster_event.step_failure_data.user_failure_data.description
+                for event in instance.all_logs(run_id)
+                if event.dagster_event and event.dagster_event.is_step_failure]
+
+
 def check_evaluations(home: Path, run_id: str) -> dict[str, bool]:
     with dg.DagsterInstance.from_config(str(home)) as instance:
         return {event.dagster_event.event_specific_data.check_name:
@@ -101,18 +110,21 @@ def test_the_sensor_asks_again_for_a_failed_runs_months_and_then_for_nothing(
     tmp_path: Path, sample_landing: Path
 ):
     home = dagster_home(tmp_path, without_run_retries())
-    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    landing, warehouse = tmp_path / "landing", tmp_path / "data" / "warehouse.duckdb"
     shutil.copytree(sample_landing, landing)
     env = {"DVCTT_LANDING_DIR": str(landing), "DVCTT_WAREHOUSE": str(warehouse),
            "DVCTT_REPORTS_DIR": str(tmp_path / "reports"),
            "DVCTT_LANDING_POLL_SECONDS": str(TICK_SECONDS)}
     serving = tmp_path / "serving" / "dvctt.duckdb"
-    lock = duckdb.connect(str(warehouse))  # another writer: the first run cannot open it
+    warehouse.parent.write_text("")  # not a folder: the first run cannot open the warehouse
     with webserver_and_daemon(home, serving, env, tmp_path) as instance:
         failed = wait_for("a failed sensor run", lambda: finished(
             sensor_runs(home), dg.DagsterRunStatus.FAILURE), instance)
         assert months_of(failed[0]) == SAMPLE_MONTHS
-        lock.close()
+        said = step_failures(home, failed[0].run_id)
+        assert said and all(f"{warehouse.parent}, or a folder above it, is a file" in text
+                            for text in said), said
+        warehouse.parent.unlink()
 
         succeeded = wait_for("a successful sensor run", lambda: finished(
             sensor_runs(home), dg.DagsterRunStatus.SUCCESS), instance)

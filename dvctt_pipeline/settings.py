@@ -23,6 +23,20 @@ def memory_limit_from_env() -> str:
     return os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
 
 
+# How long a run's step waits for the warehouse while another process holds it (DuckDB lets
+# one process write a file): long enough for a query someone runs on it by hand to end.
+DEFAULT_LOCK_WAIT_SECONDS = 100.0
+LOCK_WAIT_ENV = "DVCTT_WAREHOUSE_WAIT_SECONDS"
+
+
+def lock_wait_seconds_from_env() -> float:
+    text = os.environ.get(LOCK_WAIT_ENV, "")
+    try:
+        return float(text) if text else DEFAULT_LOCK_WAIT_SECONDS
+    except ValueError:
+        raise ValueError(f"{LOCK_WAIT_ENV}={text!r} must be a number of seconds.") from None
+
+
 @dataclass(frozen=True)
 class Paths:
     landing: Path

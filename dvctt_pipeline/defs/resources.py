@@ -2,6 +2,7 @@
 DuckDB file or a DuckLake (DVCTT_WAREHOUSE=ducklake:postgres:...)."""
 
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,19 +10,26 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from dvctt_pipeline.defs.gx_worker import GxWorker
 from dvctt_pipeline.reference.names import name_key
 from dvctt_pipeline.settings import (
+    DEFAULT_LOCK_WAIT_SECONDS,
+    LOCK_WAIT_ENV,
     MIN_DOSSIERS_TO_RANK,
     Lake,
     lake_from_env,
+    lock_wait_seconds_from_env,
     memory_limit_from_env,
     paths_from_env,
 )
 from dvctt_pipeline.warehouse import attach_lake, ensure_base_tables
 
 IN_MEMORY = ":memory:"
+# DuckDB's refusal when another process holds the file; the program and PID follow
+_LOCK_CONFLICT = "Conflicting lock is held in "
+_LONGEST_PAUSE_SECONDS = 5.0
 
 
 class Warehouse(DuckDBResource):
@@ -34,6 +42,9 @@ class Warehouse(DuckDBResource):
     min_dossiers: int = MIN_DOSSIERS_TO_RANK
     lake_catalog: str = ""
     lake_data_path: str = ""
+    lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS
+    # the in-process executor builds the resource once per run: what its first step found
+    _held_elsewhere: str | None = PrivateAttr(default=None)
 
     @property
     def lake(self) -> Lake | None:
@@ -58,17 +69,47 @@ class Warehouse(DuckDBResource):
         """A connection with the schemas in place and the SQL models' helper functions."""
         if not self.lake_catalog:
             self._make_folder()
-        with self.get_connection() as con:
+        con = self._open()
+        try:
+            # a run's output goes to its log and the command's console: no progress bars
+            con.execute("SET enable_progress_bar = false")
+            if self.lake:
+                attach_lake(con, self.lake)
+            ensure_base_tables(con)
+            con.create_function("name_key", name_key, [str], str)
+            yield con
+        finally:
+            con.close()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        """The warehouse, waiting up to `lock_wait_seconds` while another process holds it; a
+        later step of a run whose earlier step found it held tries once, and says so."""
+        waited = 0.0
+        wait = 0.0 if self._held_elsewhere else self.lock_wait_seconds
+        pause = 0.1
+        while True:
             try:
-                # a run's output goes to its log and the command's console: no progress bars
-                con.execute("SET enable_progress_bar = false")
-                if self.lake:
-                    attach_lake(con, self.lake)
-                ensure_base_tables(con)
-                con.create_function("name_key", name_key, [str], str)
-                yield con
-            finally:
-                con.close()
+                return duckdb.connect(self.database, config=self.connection_config)
+            except duckdb.IOException as error:
+                if _LOCK_CONFLICT not in str(error):
+                    raise
+                if waited >= wait:
+                    raise dg.Failure(self._held_message(str(error), waited)) from None
+            pause = min(pause * 2, _LONGEST_PAUSE_SECONDS, wait - waited)
+            time.sleep(pause)
+            waited += pause
+
+    def _held_message(self, error: str, waited: float) -> str:
+        holder = error.split(_LOCK_CONFLICT, 1)[1].split(". See also", 1)[0].rstrip(".")
+        if self._held_elsewhere is None:
+            self._held_elsewhere = f"{waited:.0f} s"
+            how_long = f"waited {self._held_elsewhere}"
+        else:
+            how_long = f"an earlier step of this run waited {self._held_elsewhere} for it"
+        return (f"The warehouse {self.database} is open in another process, {holder}, which "
+                f"holds DuckDB's one writer's lock ({how_long}). Close the warehouse there "
+                "(BI tools read the serving file, not the warehouse), then run again; "
+                f"{LOCK_WAIT_ENV} sets how long a step waits.")
 
     def _make_folder(self) -> None:
         folder = Path(self.database).parent
@@ -95,6 +136,7 @@ def warehouse_from_env() -> Warehouse:
     return Warehouse(
         database=IN_MEMORY if lake else str(paths.warehouse),
         connection_config=config,
+        lock_wait_seconds=lock_wait_seconds_from_env(),
         landing_dir=str(paths.landing),
         serving_path=str(paths.serving),
         lake_catalog=lake.catalog if lake else "",

@@ -2,8 +2,8 @@
 
 On a fresh DAGSTER_HOME the sensor's first tick asks for the months the sample exports hold.
 That run fails (a file stands where the warehouse's folder should be; another process holding
-the warehouse would fail it too, but only after each step had waited 100 s for the lock), and
-with Dagster's own run retries off, only the sensor can ask again: it must, at its next tick,
+the warehouse would fail it too, after 100 s of waiting: tests/operations/test_warehouse_held.py),
+and with Dagster's own run retries off, only the sensor can ask again: it must, at its next tick,
 and that run must succeed; the ticks after it, with nothing new, must ask for nothing. The
 checks' status the UI shows (GraphQL) must be each check's result, not "Skipped". Then a
 reference file changes: the next run must reload that reference table, and only it, and

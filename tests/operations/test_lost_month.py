@@ -10,16 +10,13 @@ blocked by the same check: tests/validate/test_quality_checks.py.)"""
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from operations.commands import dvctt_materialize
 
-REPO = Path(__file__).parents[2]
 DUMP = Path("dossiers") / "2022-02-28" / "dvcqg_2022-02.jsonl.gz"
 NATIONAL_FIGURES = """
 SELECT period_type, period_start, received, received_online
@@ -49,22 +46,6 @@ def deliver(landing: Path, content: bytes) -> None:
     path.write_bytes(content)
 
 
-def dvctt_materialize(root: Path, landing: Path) -> subprocess.CompletedProcess[str]:
-    """`dvctt materialize` for January–February in a new process, on the same DAGSTER_HOME,
-    warehouse and serving file each time."""
-    home = root / "dagster_home"
-    if not home.exists():
-        home.mkdir(parents=True)
-        shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    env = {**os.environ, "DAGSTER_HOME": str(home), "DVCTT_LANDING_DIR": str(landing),
-           "DVCTT_WAREHOUSE": str(root / "warehouse.duckdb"),
-           "DVCTT_SERVING": str(root / "serving" / "dvctt.duckdb")}
-    env.pop("DVCTT_REPORTS_DIR", None)
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "dvctt"), "materialize", "--from", "2022-01",
-         "--to", "2022-02"], env=env, cwd=root, capture_output=True, text=True, timeout=1200)
-
-
 def national_figures(serving: Path) -> list[tuple]:
     with duckdb.connect(str(serving), read_only=True) as con:
         return con.execute(NATIONAL_FIGURES).fetchall()
@@ -75,7 +56,7 @@ def test_a_month_that_loses_its_export_keeps_its_published_figures(tmp_path, sam
     landing, serving = tmp_path / "landing", tmp_path / "serving" / "dvctt.duckdb"
     dump = january_and_february_dump(sample_landing, landing)
     deliver(landing, dump)
-    run = dvctt_materialize(tmp_path, landing)
+    run = dvctt_materialize(tmp_path, landing, "2022-01", "2022-02")
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     published = national_figures(serving)
     assert [row[0] for row in published] == ["month"] and published[0][2] > 0
@@ -83,7 +64,7 @@ def test_a_month_that_loses_its_export_keeps_its_published_figures(tmp_path, sam
     # the re-delivery cannot be read: its previous version's rows go, February is lost, the
     # run says so and the serving file keeps February's figures
     deliver(landing, dump[: len(dump) // 2])
-    run = dvctt_materialize(tmp_path, landing)
+    run = dvctt_materialize(tmp_path, landing, "2022-01", "2022-02")
     assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-2000:]
     assert "month_has_a_readable_export: 2022-02: " in run.stderr, run.stderr[-2000:]
     assert f"every dossier export dated in the month failed ({DUMP.as_posix()})" in run.stderr

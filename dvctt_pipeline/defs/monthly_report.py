@@ -120,10 +120,16 @@ def draw(
     folder = reports_dir(warehouse.location)
     # the run an analyst finds in the UI, not the warehouse's place on this machine
     reports = render_monthly_reports(figures, folder, f"lần chạy {context.run_id[:8]}")
-    for partition, report in zip(partitions, reports, strict=True):
+    for partition, report, month in zip(partitions, reports, figures, strict=True):
         # within the reports folder: the machine's own folders stay out of the UI
         relative = report.html_path.relative_to(folder).as_posix()
         context.log.info(f"Report for {report.month:%Y-%m}: {relative} in the reports folder")
+        for code in month.without_figures:
+            context.log.warning(
+                f"Report for {report.month:%Y-%m}: province {code} set targets for "
+                f"{report.month.year} but no dossier of the month is its own (its exports are "
+                "missing, or failed: see marts.data_quality); its province report is not "
+                "written until they land.")
         for removed in report.removed_provinces:
             context.log.info(f"Report for {report.month:%Y-%m}: removed the report in "
                              f"{removed.relative_to(folder).as_posix()}, a province the month "

@@ -192,16 +192,18 @@ def render_monthly_report(data: ReportData, reports_dir: Path, source: str) -> M
 
 @dataclass(frozen=True)
 class MonthFigures:
-    """What a month's reports show: the nation's, and each province with targets."""
+    """What a month's reports show: the nation's, and each province with targets; and the
+    provinces with targets that have no figures in the month, by code."""
 
     national: ReportData
     provinces: list[ProvinceData]
+    without_figures: list[str]
 
 
 def read_month_figures(con: duckdb.DuckDBPyConnection, month: date) -> MonthFigures:
     """The month's figures from `marts`: quick, so the database can be let go before drawing."""
     reader = ReportReader(con)
-    return MonthFigures(reader.report_data(month), read_target_provinces(reader, month))
+    return MonthFigures(reader.report_data(month), *read_target_provinces(reader, month))
 
 
 def render_month(figures: MonthFigures, reports_dir: Path, source: str) -> MonthlyReport:

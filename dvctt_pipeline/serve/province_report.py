@@ -387,7 +387,16 @@ def read_province(reader: ReportReader, month: date, code: str) -> ProvinceData:
     return reader.province_data(month, code, name)
 
 
-def read_target_provinces(reader: ReportReader, month: date) -> list[ProvinceData]:
-    """The figures of every province that set targets for the month's year."""
-    return [read_province(reader, month, code)
-            for code in reader.provinces_with_targets(month)]
+def read_target_provinces(reader: ReportReader, month: date
+                          ) -> tuple[list[ProvinceData], list[str]]:
+    """The figures of every province that set targets for the month's year and has figures
+    in the month; and the codes of those that have none (no dossier of the month is theirs:
+    their exports are missing or failed), whose reports are not written rather than failing
+    every other report of the month."""
+    with_figures, without = [], []
+    for code in reader.provinces_with_targets(month):
+        if (name := reader.province_name(code, month)) is None:
+            without.append(code)
+        else:
+            with_figures.append(reader.province_data(month, code, name))
+    return with_figures, without

@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dvctt_pipeline.cli import main
+from dvctt_pipeline.cli import main, materialize_months
 from dvctt_pipeline.definitions import defs
 from dvctt_pipeline.defs.jobs import REFRESH_JOB_NAME
 from dvctt_pipeline.serve.province_report import (
@@ -250,3 +250,38 @@ def test_a_month_drawn_again_removes_the_reports_of_provinces_it_no_longer_has(
     assert [path.name for path in annotated.iterdir()] == ["ghi_chu.txt"]
     # the run's log says what went
     assert "removed the report in 2022-04/tinh_01" in capsys.readouterr().err
+
+
+def test_a_province_with_targets_but_no_dossier_of_the_month_leaves_the_other_reports(
+    folders, capfd: pytest.CaptureFixture[str]
+):
+    """Thái Nguyên set its targets, and its exports of the month are missing: the month's
+    report and Hòa Bình's are written, and the run says why Thái Nguyên's is not."""
+    (folders.landing / "reference").mkdir(parents=True)
+    (folders.landing / "reference" / "agencies.csv").write_text(
+        "agency_code,agency_name,admin_level,province_code,district_code,commune_code,"
+        "valid_from,valid_to,aliases\n"
+        "000.00.12.H17,Sở Tư pháp tỉnh Hòa Bình,province,17,,,,,\n"
+        "000.00.12.H19,Sở Tư pháp tỉnh Thái Nguyên,province,19,,,,,\n", encoding="utf-8")
+    (folders.landing / "targets").mkdir()
+    (folders.landing / "targets" / "targets_2022.csv").write_text(
+        "year,province_code,admin_level,agency_code,metric,target_min,target_stretch,"
+        "decision_ref\n"
+        "2022,17,province,,online_share_all,0.5,,QĐ 1\n"
+        "2022,19,province,,online_share_all,0.5,,QĐ 2\n", encoding="utf-8")
+    export = folders.landing / "dossiers" / "2022-04-02" / "dvcqg.jsonl"
+    export.parent.mkdir(parents=True)
+    export.write_text("".join(
+        f'{{"MaHoSo": "000.00.12.H17-{n}", "MaDonViXuLy": "000.00.12.H17", "KenhThucHien": 2, '
+        f'"NgayTiepNhan": "20220402080000", "TrangThaiHoSo": 4}}\n' for n in range(5)),
+        encoding="utf-8")
+
+    result = materialize_months("2022-04", "2022-04")
+
+    assert result.success, [event.message for event in result.get_step_failure_events()]
+    month = folders.reports / "2022-04"
+    assert (month / "bao_cao_dvctt_2022-04.html").exists()
+    assert sorted(path.name for path in month.iterdir() if path.is_dir()) == ["tinh_17"]
+    # the run's log, as the command's console shows it
+    assert "province 19 set targets for 2022 but no dossier of the month is its own" in \
+        capfd.readouterr().err

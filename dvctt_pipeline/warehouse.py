@@ -326,11 +326,13 @@ _LAKE_CONFLICT = "Transaction conflict"
 # The name a DuckLake warehouse is attached under.
 LAKE_ALIAS = "lake"
 _BASE_TABLES = re.findall(r"CREATE TABLE IF NOT EXISTS (\w+\.\w+)", BASE_TABLES_DDL)
-# File ids of meta.source_files: a sequence in a DuckDB file, the next number in a DuckLake
-# (the ingest writes the registry one run at a time, in the warehouse pool).
-_NEXT_FILE_ID = {
-    False: "nextval('meta.source_file_ids')",
-    True: "(SELECT coalesce(max(file_id), 0) + 1 FROM meta.source_files)",
+# The next n file ids of meta.source_files: from a sequence in a DuckDB file, after the
+# largest in a DuckLake (the ingest writes the registry one run at a time, in the warehouse
+# pool).
+_NEW_FILE_IDS = {
+    False: "SELECT nextval('meta.source_file_ids') AS file_id FROM range(n)",
+    True: "SELECT (SELECT coalesce(max(file_id), 0) FROM meta.source_files) + 1 + range "
+          "AS file_id FROM range(n)",
 }
 
 # A dossier's key: its MaHoSo as a 128-bit number (MD5), so that the staging groups and joins
@@ -435,7 +437,7 @@ def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _for_ducklake(ddl: str) -> str:
-    """The base tables' DDL without what DuckLake lacks: the sequence (see _NEXT_FILE_ID) and
+    """The base tables' DDL without what DuckLake lacks: the sequence (see _NEW_FILE_IDS) and
     key constraints (the ingest and reference loads keep their keys unique themselves)."""
     ddl = re.sub(r"CREATE SEQUENCE [^;]*;", "", ddl)
     return ddl.replace(" PRIMARY KEY", " NOT NULL")
@@ -463,7 +465,8 @@ def ensure_base_tables(con: duckdb.DuckDBPyConnection) -> None:
         _name_content_hashes(con)
         _key_dossier_snapshots(con)
         con.execute(BASE_TABLES_DDL)
-    con.execute(f"CREATE OR REPLACE TEMP MACRO next_source_file_id() AS {_NEXT_FILE_ID[lake]}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP MACRO new_source_file_ids(n) AS TABLE {_NEW_FILE_IDS[lake]}")
     con.execute(f"CREATE OR REPLACE TEMP MACRO dossier_key(ma_ho_so) AS {DOSSIER_KEY}")
 
 

@@ -66,6 +66,11 @@ def test_many_small_exports_load_in_batches_of_bounded_files(tmp_path: Path, con
     assert {outcome.status for outcome in outcomes} == {"loaded"}
     assert con.execute("SELECT count(*) FROM raw.dossier_snapshots").fetchone()[0] == \
         BATCH_FILES * 2 + 10
+    # each file registered under an id of its own, with its own row
+    assert con.execute(
+        "SELECT count(DISTINCT file_id), count(*) FILTER (WHERE rows_loaded = 1) "
+        "FROM meta.source_files JOIN raw.dossier_snapshots USING (file_id)"
+    ).fetchone() == (BATCH_FILES * 2 + 10,) * 2
 
 
 def test_a_bad_file_of_a_batch_is_found_by_halving_it(tmp_path: Path, con):

@@ -90,14 +90,19 @@ def store_dossier_records(
 ) -> None:
     """Copy the judged records of the batch into the warehouse; `lines_before`: lines of the
     file read before this piece of it."""
+    # the batch's files in one statement: a statement for each took seconds for 20 000 files
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE batch_files (file_index INTEGER, file_id BIGINT, "
-        "export_date DATE, file_name VARCHAR, relative_path VARCHAR)"
-    )
-    con.executemany(
-        "INSERT INTO batch_files VALUES (?, ?, ?, ?, ?)",
-        [(file.index, file.file_id, file.landing_file.export_date, file.landing_file.name,
-          file.landing_file.relative_path) for file in stored],
+        """
+        CREATE OR REPLACE TEMP TABLE batch_files AS
+        SELECT unnest($indexes)::INTEGER AS file_index, unnest($file_ids)::BIGINT AS file_id,
+               unnest($export_dates)::DATE AS export_date, unnest($names)::VARCHAR AS file_name,
+               unnest($paths)::VARCHAR AS relative_path
+        """,
+        {"indexes": [file.index for file in stored],
+         "file_ids": [file.file_id for file in stored],
+         "export_dates": [file.landing_file.export_date for file in stored],
+         "names": [file.landing_file.name for file in stored],
+         "paths": [file.landing_file.relative_path for file in stored]},
     )
     # names come NFC or NFD, padded or not; one form is stored (matching by name uses name_key
     # anyway), trimmed and normalised once per distinct name (an export repeats a few thousand)

@@ -209,17 +209,3 @@ def is_unchanged(landing_file: LandingFile, registered: RegisteredFile | None) -
     not read again."""
     return registered is not None and (registered.size_bytes, registered.mtime_ns) == (
         landing_file.size_bytes, landing_file.mtime_ns)
-
-
-def loaded_elsewhere(con: duckdb.DuckDBPyConnection, content_hash: str, relative_path: str
-                     ) -> str | None:
-    """The path of another loaded file with identical content, if there is one."""
-    row = con.execute(
-        """
-        SELECT relative_path FROM meta.source_files
-        WHERE content_hash = $hash AND status = 'loaded' AND relative_path <> $path
-        LIMIT 1
-        """,
-        {"hash": content_hash, "path": relative_path},
-    ).fetchone()
-    return row[0] if row else None

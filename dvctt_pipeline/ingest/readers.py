@@ -238,7 +238,7 @@ def _judged_line_by_line(paths: list[Path], judge: Callable[[dict[str, object]],
         judge({"paths": [str(path) for path in paths]})
     except duckdb.Error:
         if len(paths) > 1:
-            raise  # the registry reads each file of the batch alone
+            raise  # the registry reads the batch again in halves, down to each file alone
         with _overlong_lines_marked(paths[0]) as copy:
             if copy is None:
                 raise

@@ -25,7 +25,7 @@ test: install  ## the test suite
 lint: install
 	$(BIN)/ruff check .
 
-bench: install  ## issue 13's scenarios, each vs DuckDB alone, then every target met or missed: a month of ROWS dossier snapshots (default 10 million) per SHAPE (default all) with its daily run, the month in FILES files (default 1), 24 months × BACKFILL_ROWS (default 1 million) in one run; ONLY="month one-file backfill" for a subset
+bench: install  ## issue 13's scenarios, each vs DuckDB alone, then every target met or missed: a month of ROWS dossier snapshots (default 10 million) per SHAPE (default all) with its daily run, the month in FILES files (default 1), 24 months × BACKFILL_ROWS (default 1 million) in one run, a year of one small export per province and day with its daily run; ONLY="month one-file backfill province-files" for a subset
 	$(BIN)/python -m benchmarks.run $(if $(ROWS),--rows $(ROWS)) $(if $(FILES),--files $(FILES)) $(if $(SHAPE),--shape $(SHAPE)) $(if $(BACKFILL_ROWS),--backfill-rows $(BACKFILL_ROWS)) $(if $(ONLY),--only $(ONLY))
 
 ui: install  ## the Dagster UI (webserver and daemon) on the same data as the CLI

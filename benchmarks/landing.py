@@ -14,13 +14,19 @@ snapshot for each of as many distinct dossiers and no fee lists, as a portal's m
 closed dossiers comes. The distinct shape is not written by the sample generator: DuckDB's own
 JSON writer rewrites the snapshot shape's lines (its key order, its number and null
 spelling), one file per export day.
+
+And the layout of a setup where each province's portal drops its own daily export
+(`prepare_province_files_landing`): the generator's lines, one file per province and export
+day, a few records each; a year is some 20 000 files.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -33,6 +39,9 @@ from dvctt_pipeline.sqltext import quote_literal
 
 MARKER = "sample.json"
 SHAPES = ("snapshots", "distinct")
+# The province code that ends an agency code (000.00.02.H01), in a line's MaHoSo or its
+# MaDonViXuLy, whichever comes first.
+_PROVINCE_CODE = re.compile(rb'"Ma(?:HoSo|DonViXuLy)":"[^"]*?\.(H\d{2})\b')
 # The fields of a DVCQG record the distinct shape keeps: all but the fee list.
 DISTINCT_FIELDS = ("MaHoSo", "MaDonViXuLy", "DonViXuLy", "MaTTHC", "TenTTHC", "MaLinhVuc",
                    "KenhThucHien", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra",
@@ -143,13 +152,39 @@ def _split_lines(sources: list[Path], parts: list[Path]) -> None:
                 target.write(line)
                 written += len(line)
     target.close()
+
+
 def prepare_distinct_landing(workdir: Path, snapshots: BenchLanding) -> BenchLanding:
     """The distinct-dossier shape of the month(s) of `snapshots`: every snapshot line becomes
     a dossier of its own (its MaHoSo gets the line's export day and position as a suffix, so
     the agency prefix stays), fee lists are left out, one file per export day. Lines that
     are not JSON are dropped by DuckDB's reader; records without MaHoSo keep it missing."""
-    source = snapshots.landing.parent
-    folder = workdir / f"{source.name}_distinct"
+    def write_days(days: list[Path], dossiers: Path) -> tuple[int, int]:
+        return sum(_write_distinct_day(day, dossiers / day.name) for day in days), len(days)
+
+    return _rewritten_landing(workdir, snapshots, "distinct", write_days)
+
+
+def prepare_province_files_landing(workdir: Path, snapshots: BenchLanding) -> BenchLanding:
+    """The month(s) of `snapshots` as each province's portal drops its own daily export: every
+    export day's lines go, unchanged and in order, to one file per province named by its code
+    (`H01.jsonl`, taken from the agency code that opens the MaHoSo or names the handling
+    agency); a line that names neither goes to `other.jsonl`. A year of it is some 20 000
+    files of a few records each."""
+    def write_days(days: list[Path], dossiers: Path) -> tuple[int, int]:
+        return (snapshots.snapshots,
+                sum(_write_province_day(day, dossiers / day.name) for day in days))
+
+    return _rewritten_landing(workdir, snapshots, "by_province", write_days)
+
+
+def _rewritten_landing(workdir: Path, snapshots: BenchLanding, layout: str,
+                       write_days: Callable[[list[Path], Path], tuple[int, int]]
+                       ) -> BenchLanding:
+    """A landing with the reference files of `snapshots`' landing and its exports rewritten by
+    `write_days` (from the export days, the held-back one included, into the new dossier
+    folder; it returns the snapshot lines and files written), made once and reused."""
+    folder = workdir / f"{snapshots.landing.parent.name}_{layout}"
     marker = folder / MARKER
     if not marker.exists():
         shutil.rmtree(folder, ignore_errors=True)
@@ -158,15 +193,28 @@ def prepare_distinct_landing(workdir: Path, snapshots: BenchLanding) -> BenchLan
         days = sorted((snapshots.landing / DOSSIER_DIR).iterdir())
         if snapshots.held_day.exists():
             days = sorted([*days, snapshots.held_day], key=lambda day: day.name)
-        lines = sum(_write_distinct_day(day, folder / "landing" / DOSSIER_DIR / day.name)
-                    for day in days)
+        lines, files = write_days(days, folder / "landing" / DOSSIER_DIR)
         marker.write_text(json.dumps({"scale": snapshots.scale, "snapshots": lines,
-                                      "files": len(days)}), encoding="utf-8")
+                                      "files": files}), encoding="utf-8")
     facts = json.loads(marker.read_text(encoding="utf-8"))
     held = folder / "held_back" / snapshots.held_day.name
     held.parent.mkdir(exist_ok=True)
     return BenchLanding(folder / "landing", held, snapshots.first, snapshots.last,
                         facts["scale"], facts["snapshots"], facts["files"])
+
+
+def _write_province_day(day: Path, target: Path) -> int:
+    """One export day in one file per province under `target`; returns the files written."""
+    lines_of: dict[str, list[bytes]] = {}
+    for path in sorted(day.iterdir()):
+        with path.open("rb") as lines:
+            for line in lines:
+                found = _PROVINCE_CODE.search(line)
+                lines_of.setdefault(found[1].decode() if found else "other", []).append(line)
+    target.mkdir(parents=True)
+    for province, lines_of_province in lines_of.items():
+        (target / f"{province}.jsonl").write_bytes(b"".join(lines_of_province))
+    return len(lines_of)
 
 
 def _write_distinct_day(day: Path, target: Path) -> int:

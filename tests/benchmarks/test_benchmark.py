@@ -1,7 +1,8 @@
 """`make bench` at a tiny size, so the benchmark cannot rot: one run goes end to end through
 every scenario (the month in both shapes with its daily run, the month in one file, the
-backfill) and prints each one's stages and a summary of every target. No timing is asserted
-(the figures are in benchmarks/RESULTS.md)."""
+backfill, a month of one small file per province and day with its daily run) and prints each
+one's stages and a summary of every target. No timing is asserted (the figures are in
+benchmarks/RESULTS.md)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from dvctt_pipeline.ingest.landing import DOSSIER_DIR
+
 REPO = Path(__file__).resolve().parents[2]
 ROWS = 5_000
 BACKFILL_ROWS = 2_000
-LABELS = ("month/snapshots", "month/distinct", "one-file", "backfill")
+PROVINCE_FILES_ROWS = 1_000
+LABELS = ("month/snapshots", "month/distinct", "one-file", "backfill", "province-files")
+WITH_DAILY_RUN = ("month/snapshots", "month/distinct", "province-files")
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +29,8 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
     workdir = tmp_path_factory.mktemp("bench")
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--rows", str(ROWS), "--backfill-rows",
-         str(BACKFILL_ROWS), "--backfill-months", "2", "--workdir", str(workdir)],
+         str(BACKFILL_ROWS), "--backfill-months", "2", "--province-files-months", "1",
+         "--province-files-rows", str(PROVINCE_FILES_ROWS), "--workdir", str(workdir)],
         cwd=REPO, capture_output=True, text=True, timeout=1800, check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -43,7 +49,7 @@ def test_prints_every_scenario_beside_its_reference(bench_run: tuple[str, dict])
             assert line in tables[label], (label, line)
         month = label.startswith("month/")
         assert ("row rules alone" in tables[label]) == month
-        assert ("daily run (tick + runs)" in tables[label]) == month
+        assert ("daily run (tick + runs)" in tables[label]) == (label in WITH_DAILY_RUN)
 
 
 def test_the_summary_judges_every_target_of_every_scenario(bench_run: tuple[str, dict]) -> None:
@@ -55,10 +61,10 @@ def test_the_summary_judges_every_target_of_every_scenario(bench_run: tuple[str,
         *((label, "pipeline / DuckDB") for label in (*months, "one-file")),
         *((label, "peak (the run's processes)") for label in LABELS),
         *((label, "validation's share") for label in months),
-        *((label, "daily run") for label in months),
+        *((label, "daily run") for label in WITH_DAILY_RUN),
         ("backfill", "one run"),
     }
-    assert len(judged) == len(summary.strip().splitlines()) == 12
+    assert len(judged) == len(summary.strip().splitlines()) == 14
 
 
 @pytest.mark.parametrize("label", LABELS)
@@ -70,6 +76,23 @@ def test_the_faster_of_the_reference_before_and_after_the_pipeline_counts(
     assert f"(before / after the pipeline: {before:.1f} / {after:.1f})" in bench_run[0]
 
 
+def lines_in_copies(landing: dict, held_back: bool) -> int:
+    """The lines of the exports (those of the held-back day, or those before it) that repeat,
+    byte for byte, an export earlier in load order: the pipeline does not load a copy of a
+    loaded file again (ingest/registry.py), while the reference reads every file. Tiny files
+    of a province and day repeat an earlier one when their only record was sent again."""
+    held_day = Path(landing["held_day"]).name
+    seen: set[bytes] = set()
+    lines = 0
+    for day in sorted((Path(landing["landing"]) / DOSSIER_DIR).iterdir()):
+        for path in sorted(day.iterdir()):
+            content = path.read_bytes()
+            if content in seen and (day.name == held_day) == held_back:
+                lines += len(content.splitlines())
+            seen.add(content)
+    return lines
+
+
 @pytest.mark.parametrize("label", LABELS)
 def test_pipeline_and_reference_read_the_same_records(bench_run: tuple[str, dict],
                                                       label: str) -> None:
@@ -77,8 +100,10 @@ def test_pipeline_and_reference_read_the_same_records(bench_run: tuple[str, dict
     ingest = next(s for s in results["pipeline"]["stages"] if s["name"] == "ingest")
     exports = ingest["rows_by_asset"]["raw/dossier_snapshots"]  # not the Biểu 06 rows
     assert results["reference"]["rows"] > results["landing"]["snapshots"] / 2
+    copied = lines_in_copies(results["landing"], held_back=False)
+    assert (copied > 0) == (label == "province-files")
     # the reference skips the few lines that are not JSON; the pipeline quarantines them
-    assert 0 <= exports - results["reference"]["rows"] <= 10
+    assert 0 <= exports + copied - results["reference"]["rows"] <= 10
 
 
 def test_the_distinct_shape_has_one_snapshot_per_dossier(bench_run: tuple[str, dict]) -> None:
@@ -108,9 +133,22 @@ def test_the_backfill_runs_its_months_in_one_run(bench_run: tuple[str, dict]) ->
     assert "daily" not in backfill
 
 
-@pytest.mark.parametrize("label", ["month/snapshots", "month/distinct"])
+@pytest.mark.parametrize("label", WITH_DAILY_RUN)
 def test_the_daily_run_loads_the_held_back_day(bench_run: tuple[str, dict], label: str) -> None:
     results = bench_run[1][label]
     daily_ingest = [s for run in results["daily"]["runs"] for s in run["stages"]
                     if s["name"] == "ingest"]
-    assert daily_ingest and daily_ingest[0]["rows"] == results["daily"]["rows"]
+    copied = lines_in_copies(results["landing"], held_back=True)
+    assert daily_ingest and daily_ingest[0]["rows"] + copied == results["daily"]["rows"]
+
+
+def test_the_province_files_are_many_small_ones(bench_run: tuple[str, dict]) -> None:
+    results = bench_run[1]["province-files"]
+    files, days = results["landing"]["files"], 31
+    # a file per province and day (but the days a province had no record), a few records each
+    assert 10 * days < files <= 64 * days and results["snapshots"] < 5 * files
+    daily = results["daily"]
+    assert 10 < daily["files"] <= 64 and daily["rows"] < 5 * daily["files"]
+    summary = bench_run[0].split("summary: issue 13's targets\n")[1]
+    assert (f"{daily['rows']:,} snapshots in {daily['files']} files landing beside "
+            f"{results['landing']['files'] - daily['files']:,}") in summary

@@ -38,8 +38,9 @@ def check_landing_file(landing_file: LandingFile) -> None:
     """Refuse what must not be read: links leaving the landing folder, empty files, bombs."""
     if landing_file.outside_landing:
         raise UnreadableFile(
-            f"{landing_file.name} is a symbolic link to a file outside the landing folder, "
-            "which the pipeline does not read; copy the file itself into the landing folder."
+            f"{landing_file.name} is, or lies in a folder that is, a symbolic link to a place "
+            "outside the landing folder, which the pipeline does not read; copy the file itself "
+            "into the landing folder."
         )
     if landing_file.size_bytes == 0:
         raise UnreadableFile(f"{landing_file.name} is empty (0 bytes); export it again.")

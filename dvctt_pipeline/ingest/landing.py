@@ -81,19 +81,21 @@ def is_dossier_export(path: Path) -> bool:
     return name.endswith(DOSSIER_SUFFIXES)
 
 
-def is_tool_artefact(path: Path) -> bool:
+def is_tool_artefact(name: str) -> bool:
     """Hidden files (.DS_Store, editors' swap files) and Office lock files (~$...) are
     ignored without a word: nobody sends them."""
-    return path.name.startswith(("~$", "."))
+    return name.startswith(("~$", "."))
 
 
-def as_text(path: Path) -> str:
+def as_text(path: str | os.PathLike[str]) -> str:
     """A path as text: bytes of a name that is not valid UTF-8 are written as \\xNN."""
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
 def _landing_file(landing: Path, path: Path, folder_date: date | None,
                   not_read: NotRead | None = None) -> LandingFile:
+    """An entry that is not a file of a dated folder (a badly named folder, a file directly
+    in the kind's folder), given with why it is not read."""
     stat = path.lstat() if not_read or path.is_symlink() else path.stat()
     return LandingFile(
         path=path,
@@ -104,6 +106,32 @@ def _landing_file(landing: Path, path: Path, folder_date: date | None,
         outside_landing=not not_read and not path.resolve().is_relative_to(landing.resolve()),
         not_read=not_read,
     )
+
+
+def _folder_files(landing: Path, folder: Path, folder_date: date,
+                  wanted: Callable[[Path], bool]) -> Iterator[LandingFile]:
+    """The entries of one dated folder, by name, each with why it is not read if it is not.
+    One directory read and one stat per file: a year of 63 provinces' daily exports is 20 000
+    files, and the sensor and the ingest each look at all of them at every run (0.2 ms a file
+    with a Path's own checks, 4.7–5.1 s in all). Only a link, or a folder that is one, is
+    resolved to tell whether it leaves the landing folder."""
+    inside = landing.resolve()
+    folder_inside = folder.resolve().is_relative_to(inside)
+    where = f"{folder.parent.name}/{folder.name}/"
+    with os.scandir(folder) as scan:
+        entries = sorted((entry for entry in scan if not is_tool_artefact(entry.name)),
+                         key=lambda entry: entry.name)
+    for entry in entries:
+        path = Path(entry.path)
+        link = entry.is_symlink()
+        not_read = _why_not_read(path, where, wanted) if link or not entry.is_file() else (
+            _why_not_read_file(path, where, wanted))
+        stat = entry.stat(follow_symlinks=not (not_read or link))
+        outside = not not_read and not (
+            path.resolve().is_relative_to(inside) if link else folder_inside)
+        yield LandingFile(path=path, relative_path=f"{where}{as_text(entry.name)}",
+                          export_date=folder_date, size_bytes=stat.st_size,
+                          mtime_ns=stat.st_mtime_ns, outside_landing=outside, not_read=not_read)
 
 
 def _why_not_read(path: Path, where: str, wanted: Callable[[Path], bool]) -> NotRead | None:
@@ -117,10 +145,16 @@ def _why_not_read(path: Path, where: str, wanted: Callable[[Path], bool]) -> Not
     if not path.is_file():
         return NotRead("skipped", "not a regular file (a named pipe, socket or device); copy "
                                   "the export itself into the landing folder")
+    return _why_not_read_file(path, where, wanted)
+
+
+def _why_not_read_file(path: Path, where: str, wanted: Callable[[Path], bool]
+                       ) -> NotRead | None:
+    """None for a regular file to read; otherwise why not (its kind, its name)."""
     if not wanted(path):
         return NotRead("skipped", "not a dossier export: exports are .jsonl, .ndjson, .json "
                                   "or .csv, optionally .gz")
-    if as_text(path) != str(path):
+    if as_text(path.name) != path.name:
         return NotRead("failed", "its name is not valid UTF-8 text (the bytes shown as \\xNN); "
                                  "rename the file")
     return None
@@ -149,7 +183,7 @@ def _dated_files(
     if not root.is_dir():
         return
     for folder in sorted(root.iterdir()):
-        if is_tool_artefact(folder):
+        if is_tool_artefact(folder.name):
             continue
         if not folder.is_dir():
             reason = (_why_not_read(folder, f"{subdir}/", wanted) if not folder.is_file()
@@ -161,9 +195,7 @@ def _dated_files(
         if isinstance(day, NotRead):
             yield _landing_file(landing, folder, None, day)
             continue
-        for path in sorted(p for p in folder.iterdir() if not is_tool_artefact(p)):
-            where = f"{subdir}/{folder.name}/"
-            yield _landing_file(landing, path, day, _why_not_read(path, where, wanted))
+        yield from _folder_files(landing, folder, day, wanted)
 
 
 def dossier_exports(landing: Path) -> Iterator[LandingFile]:

@@ -11,6 +11,9 @@ from datetime import date
 from pathlib import Path
 
 from dvctt_pipeline.ingest.changes import landing_changes
+from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
+from dvctt_pipeline.ingest.landing import dossier_exports
+from dvctt_pipeline.warehouse import connect
 
 RECORD = {"MaHoSo": "000.00.12.H17-1", "MaDonViXuLy": "000.00.12.H17", "KenhThucHien": 2,
           "NgayTiepNhan": "20220305080000", "NgayKetThucXuLy": "20220407100000",
@@ -51,3 +54,27 @@ def test_the_schedule_reads_the_good_exports_and_passes_over_the_bad_names(tmp_p
     with caplog.at_level(logging.WARNING):
         again = landing_changes(landing, changes.fingerprints)
     assert (again.new_files, again.months, caplog.records) == ([], set(), [])
+
+
+def test_a_dated_folder_linked_from_outside_the_landing_is_refused_file_by_file(tmp_path):
+    """Only links are resolved when the folder is read (a year of small exports is 20 000
+    files): a file that is not a link, in a dated folder that is one, is still outside."""
+    landing, elsewhere = tmp_path / "landing", tmp_path / "elsewhere"
+    export(landing / "dossiers" / "2022-04-07" / "dvcqg.jsonl")
+    export(elsewhere / "2022-04-08" / "dvcqg.jsonl")
+    (landing / "dossiers" / "2022-04-08").symlink_to(elsewhere / "2022-04-08",
+                                                     target_is_directory=True)
+    (landing / "dossiers" / "2022-04-07" / "linked.jsonl").symlink_to(
+        elsewhere / "2022-04-08" / "dvcqg.jsonl")
+    (landing / "dossiers" / "2022-04-07" / "within.jsonl").symlink_to("dvcqg.jsonl")
+
+    assert [(f.relative_path, f.outside_landing) for f in dossier_exports(landing)] == [
+        ("dossiers/2022-04-07/dvcqg.jsonl", False), ("dossiers/2022-04-07/linked.jsonl", True),
+        ("dossiers/2022-04-07/within.jsonl", False), ("dossiers/2022-04-08/dvcqg.jsonl", True)]
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        outcomes = {o.relative_path: o for o in ingest_dossier_exports(con, landing)}
+    assert outcomes["dossiers/2022-04-07/dvcqg.jsonl"].status == "loaded"
+    for refused in ("dossiers/2022-04-07/linked.jsonl", "dossiers/2022-04-08/dvcqg.jsonl"):
+        assert outcomes[refused].status == "failed"
+        assert "a symbolic link to a place outside the landing folder" in outcomes[
+            refused].message

@@ -1,16 +1,20 @@
 """A landing folder of many small exports (a province's office exporting each agency's file
 every day): read in batches of a bounded number of files, a bad file found by halving its
-batch, and an unchanged folder recognised from one read of the registry."""
+batch, and an unchanged folder recognised from one read of the registry; the landing sensor's
+look reads the new ones in the same batches, a bad one failing alone."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from dvctt_pipeline.ingest import changes
+from dvctt_pipeline.ingest.changes import landing_changes
 from dvctt_pipeline.ingest.dossiers import BATCH_FILES, DOSSIERS, ingest_dossier_exports
 from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
 from dvctt_pipeline.ingest.registry import SourceKind, ingest_files
@@ -119,3 +123,22 @@ def test_the_registry_is_read_once_for_many_files_new_or_unchanged(tmp_path: Pat
     # not a statement per file: the registry read once, the files read, registered and
     # stored together
     assert len(first.statements) < 30 and len(again.statements) < 10
+
+
+def test_the_sensor_s_look_reads_new_small_exports_in_batches_a_bad_one_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    land_small_exports(tmp_path, files=BATCH_FILES + 20)  # days 1-9 of March
+    bad = tmp_path / "dossiers" / "2022-03-02" / "hong.jsonl"  # the only file of its name
+    bad.write_text('{"MaHoSo": "H-APRIL", "NgayTiepNhan": "20220402080000"}\n',
+                   encoding="utf-8")
+    reads = CountedReads(bad=bad.name)
+    monkeypatch.setattr(changes, "DOSSIERS", reads.kind())
+
+    looked = landing_changes(tmp_path, {})
+
+    # a statement per batch; the failed batch read again file by file, then the rest
+    assert reads.batches == [BATCH_FILES, *[1] * BATCH_FILES, 21]
+    assert looked.unreadable == ["dossiers/2022-03-02/hong.jsonl"]
+    assert looked.months == {date(2022, 3, 1)}  # not April: the file that failed
+    assert len(looked.file_months) == BATCH_FILES + 20
+    assert looked.file_months["dossiers/2022-03-09/don_vi_00.jsonl"] == {date(2022, 3, 1)}

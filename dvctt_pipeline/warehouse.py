@@ -355,9 +355,25 @@ def attach_lake(
         options.append("READ_ONLY")
     if snapshot is not None:
         options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
-    con.execute(f"ATTACH {quote_literal('ducklake:' + lake.catalog)} AS {LAKE_ALIAS} "
-                f"({', '.join(options)})")
+    attach = (f"ATTACH {quote_literal('ducklake:' + lake.catalog)} AS {LAKE_ALIAS} "
+              f"({', '.join(options)})")
+    for attempt in range(1, LAKE_CONFLICT_ATTEMPTS + 1):
+        try:
+            con.execute(attach)
+            break
+        except duckdb.Error as error:
+            # two runs attaching a new lake at once both create its catalog; the one whose
+            # creation lost finds the other's catalog when it attaches again
+            if not _lost_catalog_creation(error) or attempt == LAKE_CONFLICT_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.5, 1.5) * attempt)
     con.execute(f"USE {LAKE_ALIAS}")
+
+
+def _lost_catalog_creation(error: duckdb.Error) -> bool:
+    text = str(error)
+    return "Failed to initialize DuckLake" in text and (
+        "duplicate key value" in text or "already exists" in text)
 
 
 class NoPublication(RuntimeError):

@@ -1,5 +1,8 @@
 """A DuckLake whose catalog is a real PostgreSQL server (the throw-away one of the tests)."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import duckdb
 import psycopg2
 
@@ -100,3 +103,22 @@ def test_lake_snapshots_loaded_before_dossier_keys_get_theirs_once(postgres, tmp
     assert con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone() == (keyed,)
     assert con.execute("SELECT dossier_key = md5_number('H17-1') FROM raw.dossier_snapshots"
                        ).fetchall() == [(True,)]
+
+
+def test_runs_attaching_a_new_lake_at_once_all_attach_it(postgres, tmp_path):
+    """Each creates the catalog of a lake that has none; PostgreSQL lets one creation through
+    and the others attach the catalog it made (seen in CI: two backfills started together)."""
+    lake = Lake(f"postgres:{postgres.create_database('catalog_created_at_once')}", str(tmp_path))
+    start = threading.Barrier(4)
+
+    def attach() -> list[tuple]:
+        with duckdb.connect() as con:
+            load_lake_extensions(con)
+            start.wait()
+            attach_lake(con, lake)
+            return con.execute("SELECT count(*) FROM duckdb_tables()").fetchall()
+
+    with ThreadPoolExecutor(4) as pool:
+        attached = [future.result() for future in [pool.submit(attach) for _ in range(4)]]
+
+    assert len(attached) == 4

@@ -357,16 +357,9 @@ def attach_lake(
         options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
     attach = (f"ATTACH {quote_literal('ducklake:' + lake.catalog)} AS {LAKE_ALIAS} "
               f"({', '.join(options)})")
-    for attempt in range(1, LAKE_CONFLICT_ATTEMPTS + 1):
-        try:
-            con.execute(attach)
-            break
-        except duckdb.Error as error:
-            # two runs attaching a new lake at once both create its catalog; the one whose
-            # creation lost finds the other's catalog when it attaches again
-            if not _lost_catalog_creation(error) or attempt == LAKE_CONFLICT_ATTEMPTS:
-                raise
-            time.sleep(random.uniform(0.5, 1.5) * attempt)
+    # two runs attaching a new lake at once both create its catalog; the one whose creation
+    # lost finds the other's catalog when it attaches again
+    _retried(lambda: con.execute(attach), _lost_catalog_creation)
     con.execute(f"USE {LAKE_ALIAS}")
 
 
@@ -406,11 +399,21 @@ def connect_to_publication(lake: Lake, snapshot: int | None = None) -> duckdb.Du
 def retry_on_lake_conflict(transaction: Callable[[], T]) -> T:
     """Run a transaction (a function that begins and commits it), again after a pause when its
     commit conflicts with another run's on a DuckLake; other errors are raised at once."""
+    return _retried(transaction, _is_lake_conflict)
+
+
+def _is_lake_conflict(error: duckdb.Error) -> bool:
+    return isinstance(error, duckdb.TransactionException) and _LAKE_CONFLICT in str(error)
+
+
+def _retried(action: Callable[[], T], is_transient: Callable[[duckdb.Error], bool]) -> T:
+    """The action's result, trying again after a growing random pause (so that two runs
+    that collided do not collide again) while it fails with a transient error."""
     for attempt in range(1, LAKE_CONFLICT_ATTEMPTS + 1):
         try:
-            return transaction()
-        except duckdb.TransactionException as error:
-            if _LAKE_CONFLICT not in str(error) or attempt == LAKE_CONFLICT_ATTEMPTS:
+            return action()
+        except duckdb.Error as error:
+            if not is_transient(error) or attempt == LAKE_CONFLICT_ATTEMPTS:
                 raise
             time.sleep(random.uniform(0.5, 1.5) * attempt)
     raise AssertionError("unreachable")

@@ -125,7 +125,7 @@ def test_the_registry_is_read_once_for_many_files_new_or_unchanged(tmp_path: Pat
     assert len(first.statements) < 30 and len(again.statements) < 10
 
 
-def test_the_sensor_s_look_reads_new_small_exports_in_batches_a_bad_one_alone(
+def test_the_sensor_s_look_reads_new_small_exports_in_batches_a_bad_one_found_by_halving(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     land_small_exports(tmp_path, files=BATCH_FILES + 20)  # days 1-9 of March
     bad = tmp_path / "dossiers" / "2022-03-02" / "hong.jsonl"  # the only file of its name
@@ -136,8 +136,10 @@ def test_the_sensor_s_look_reads_new_small_exports_in_batches_a_bad_one_alone(
 
     looked = landing_changes(tmp_path, {})
 
-    # a statement per batch; the failed batch read again file by file, then the rest
-    assert reads.batches == [BATCH_FILES, *[1] * BATCH_FILES, 21]
+    # a statement per batch; the failed batch read again in halves (two reads at each of
+    # nine levels, 500 → 1), not 500 reads alone; then the rest
+    assert reads.batches[0] == BATCH_FILES and reads.batches[-1] == 21
+    assert len(reads.batches) == 2 + 2 * 9
     assert looked.unreadable == ["dossiers/2022-03-02/hong.jsonl"]
     assert looked.months == {date(2022, 3, 1)}  # not April: the file that failed
     assert len(looked.file_months) == BATCH_FILES + 20

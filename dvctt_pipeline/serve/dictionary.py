@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +45,8 @@ CSV_FIELDS = ("table", "column", "type", "unit", "description_vi", "description_
 TABLE_KEY = "dvctt.table"
 DESCRIPTION_KEY = "dvctt.description"
 COLUMNS_KEY = "dvctt.columns"
+# Rows of a Parquet file's row group (a batch from DuckDB): DuckDB's own writer's size.
+PARQUET_ROW_GROUP_ROWS = 122_880
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,14 @@ def write_dictionary_csv(entries: list[ColumnEntry], path: Path) -> None:
         writer.writerows(entry.csv_row() for entry in entries)
 
 
+def _in_utc(field: pa.Field) -> pa.Field:
+    """A moment's column labelled UTC: DuckDB gives its Arrow batches the connection's time
+    zone, which is the machine's, and the files should not change with the machine."""
+    if pa.types.is_timestamp(field.type) and field.type.tz is not None:
+        return field.with_type(pa.timestamp(field.type.unit, tz="UTC"))
+    return field
+
+
 def _described_schema(schema: pa.Schema, table: str, table_description: str,
                       entries: list[ColumnEntry]) -> pa.Schema:
     by_column = {entry.column: entry for entry in entries}
@@ -107,7 +116,7 @@ def _described_schema(schema: pa.Schema, table: str, table_description: str,
         field.with_metadata({"description": by_column[field.name].description,
                              "unit": by_column[field.name].unit})
         if field.name in by_column else field
-        for field in schema
+        for field in map(_in_utc, schema)
     ]
     columns = [entry.csv_row() for entry in entries]
     return pa.schema(fields, metadata={
@@ -117,18 +126,16 @@ def _described_schema(schema: pa.Schema, table: str, table_description: str,
     })
 
 
-def describe_parquet(path: Path, table: str, table_description: str,
-                     entries: list[ColumnEntry]) -> None:
-    """Rewrite a Parquet file with the descriptions in its metadata, a row group at a time
-    (the file's row groups are kept, and memory stays that of one row group)."""
-    source = pq.ParquetFile(path)
-    schema = _described_schema(source.schema_arrow, table, table_description, entries)
-    described = path.with_name(path.name + ".described")
-    with pq.ParquetWriter(described, schema, compression="snappy") as writer:
-        for group in range(source.num_row_groups):
-            writer.write_table(source.read_row_group(group).cast(schema))
-    source.close()
-    os.replace(described, path)
+def write_described_parquet(con: duckdb.DuckDBPyConnection, table: str, path: Path,
+                            table_description: str, entries: list[ColumnEntry]) -> None:
+    """The table as a Parquet file carrying its descriptions, written in one pass from
+    DuckDB's Arrow batches (memory: one batch, a row group of the file). Written by DuckDB
+    and then rewritten with the descriptions, a daily run's files took 1.1–1.5 s."""
+    batches = con.execute(f"FROM {table}").fetch_record_batch(PARQUET_ROW_GROUP_ROWS)
+    schema = _described_schema(batches.schema, table, table_description, entries)
+    with pq.ParquetWriter(path, schema, compression="snappy") as writer:
+        for batch in batches:
+            writer.write_batch(batch.cast(schema))
 
 
 def _table_descriptions(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, str]:
@@ -145,11 +152,11 @@ def _table_descriptions(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str
 def describe_publication(con: duckdb.DuckDBPyConnection, schema: str, tables: list[str],
                          parquet_files: dict[Path, Path], dictionary_csv: Path) -> None:
     """Write the dictionary of the published tables (`schema.table`) to `dictionary_csv`, and
-    describe the Parquet files about to be published (final -> temporary path)."""
+    the Parquet files about to be published (final -> temporary path), described."""
     entries = dictionary_entries(con, schema, sorted(table.split(".")[1] for table in tables))
     descriptions = _table_descriptions(con, schema)
     for final, temporary in parquet_files.items():
         table = f"{schema}.{final.stem}"
-        describe_parquet(temporary, table, descriptions.get(final.stem, ""),
-                         [entry for entry in entries if entry.table == table])
+        write_described_parquet(con, table, temporary, descriptions.get(final.stem, ""),
+                                [entry for entry in entries if entry.table == table])
     write_dictionary_csv(entries, dictionary_csv)

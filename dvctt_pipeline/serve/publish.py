@@ -38,7 +38,7 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -255,18 +255,6 @@ def _update_tables(con: duckdb.DuckDBPyConnection, content: Content) -> set[str]
     return written
 
 
-def _write_parquet(con: duckdb.DuckDBPyConnection,
-                   files: Mapping[str, Path]) -> dict[Path, Path]:
-    """These marts tables to temporary names of their Parquet files; returns final path ->
-    temporary path."""
-    written = {}
-    for table, final in files.items():
-        temporary = _temporary_name(final)
-        written[final] = temporary
-        con.execute(f"COPY {table} TO {quote_literal(str(temporary))} (FORMAT parquet)")
-    return written
-
-
 def _swap_in_parquet(folder: Path, written: dict[Path, Path], served: set[Path]) -> None:
     for final, temporary in written.items():
         os.replace(temporary, final)
@@ -316,9 +304,8 @@ def publish_serving_file(con: duckdb.DuckDBPyConnection, serving: Path,
     marts = _parquet_files(con, serving)
     try:
         rewritten = _build_serving_copy(con, building, serving, content)
-        written = _write_parquet(con, {
-            table: file for table, file in marts.items()
-            if table in rewritten or not file.exists()})
+        written = {final: _temporary_name(final) for table, final in marts.items()
+                   if table in rewritten or not final.exists()}
         dictionary = _temporary_name(serving.parent / DICTIONARY_FILE)
         describe_publication(con, SERVED_SCHEMA, list(marts), written, dictionary)
     except BaseException:

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dvctt_pipeline.models.sql_models import ModelDefinitionError, load_models
+from dvctt_pipeline.serve.dictionary import write_described_parquet
 from dvctt_pipeline.serve.publish import parquet_dir
 
 # Units an analyst would check first: what a rate, a count, a rank or a gap is measured in.
@@ -108,3 +109,22 @@ def test_a_header_with_an_unknown_unit_is_refused(tmp_path):
         "SELECT 0.5 AS share", "utf-8")
     with pytest.raises(ModelDefinitionError, match="unknown unit 'per_mille'"):
         load_models(folder.parent)
+
+
+def test_a_parquet_file_made_on_a_machine_in_vietnam_is_the_file_made_anywhere(tmp_path):
+    """A moment's column is labelled UTC whatever the machine's time zone, and its values are
+    the same instants, written across several row groups."""
+    files = {}
+    for zone in ("UTC", "Asia/Ho_Chi_Minh"):
+        with duckdb.connect() as con:
+            con.execute(f"SET TimeZone = '{zone}'")
+            con.execute("CREATE TABLE loads AS SELECT i, TIMESTAMPTZ '2022-03-31 23:30:00+00' "
+                        "+ to_minutes(i) AS loaded_at FROM range(300000) AS t(i)")
+            files[zone] = tmp_path / f"{zone.replace('/', '_')}.parquet"
+            write_described_parquet(con, "loads", files[zone], "Lần nạp / Loads", [])
+    tables = {zone: pq.read_table(path) for zone, path in files.items()}
+    assert tables["Asia/Ho_Chi_Minh"].equals(tables["UTC"])
+    assert str(tables["UTC"].schema.field("loaded_at").type) == "timestamp[us, tz=UTC]"
+    assert pq.ParquetFile(files["UTC"]).metadata.num_row_groups == 3
+    first = tables["UTC"].column("loaded_at")[0].as_py()
+    assert first.isoformat() == "2022-03-31T23:30:00+00:00"

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dvctt_pipeline.serve import publish
+from dvctt_pipeline.serve import dictionary, publish
 from dvctt_pipeline.serve.publish import parquet_dir, publish_serving_file
 from dvctt_pipeline.warehouse import ensure_base_tables
 
@@ -95,10 +95,11 @@ def test_a_failed_publication_leaves_the_previous_version_and_no_debris(
     before = sorted(p.name for p in tmp_path.rglob("*"))
     set_received(warehouse, 103)
 
-    def disk_full(*args: object) -> None:
+    def disk_full(con: object, table: str, path: Path, *args: object) -> None:
+        path.write_bytes(b"PAR1 half a file")
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(publish, "_write_parquet", disk_full)
+    monkeypatch.setattr(dictionary, "write_described_parquet", disk_full)
     with pytest.raises(OSError, match="No space"):
         publish_serving_file(warehouse, serving)
     assert sorted(p.name for p in tmp_path.rglob("*")) == before

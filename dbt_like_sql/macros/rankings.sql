@@ -32,3 +32,18 @@ CREATE OR REPLACE TEMP MACRO rank_from_bottom_in_group(ranking_group, value, ran
         ranked_in_group(ranking_group, value, ranked) + 1
         - count(*) OVER (PARTITION BY ranking_group ORDER BY ranked DESC, value DESC)
     END;
+
+-- The periods a run of the window ranks: the window's own and the previous periods their
+-- rank_prev reads (the month before, the year to date one month shorter, the year before),
+-- not every period of the year before (a daily run ranked 28 periods of agencies to write 2).
+-- `periods` is core.reporting_periods, passed by name: a macro binds the tables it names
+-- when it is defined, before a new warehouse has any.
+CREATE OR REPLACE TEMP MACRO periods_to_rank(periods, window_start, window_end) AS TABLE
+    WITH window_periods AS (
+        SELECT * FROM query_table(periods)
+        WHERE period_start < window_end AND period_end >= window_start
+    )
+    SELECT period_type, period_start, period_end FROM window_periods
+    UNION
+    SELECT period_type, previous_period_start, previous_period_end FROM window_periods
+    WHERE previous_period_start IS NOT NULL;

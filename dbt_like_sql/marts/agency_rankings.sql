@@ -53,11 +53,12 @@ agency_values AS (
         )
     ) AS rates
     JOIN core.reporting_periods AS period USING (period_type, period_start, period_end)
+    -- the window's periods and the previous periods their rank_prev reads
+    JOIN periods_to_rank('core.reporting_periods', $window_start, $window_end)
+        USING (period_type, period_start, period_end)
     JOIN core.agency_provinces AS agency
         ON agency.agency_code = rates.agency_code
         AND agency.geography_version = period.geography_version
-    -- the window's periods and the previous periods their rank_prev reads
-    WHERE period_start < $window_end AND period_end >= $window_start - INTERVAL 1 YEAR
 ),
 
 eligibility AS (

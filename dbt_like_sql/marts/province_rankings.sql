@@ -46,7 +46,8 @@ WITH metric_values AS (
         )
     )
     -- the window's periods and the previous periods their rank_prev reads
-    WHERE period_start < $window_end AND period_end >= $window_start - INTERVAL 1 YEAR
+    JOIN periods_to_rank('core.reporting_periods', $window_start, $window_end)
+        USING (period_type, period_start, period_end)
 ),
 
 eligibility AS (

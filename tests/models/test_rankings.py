@@ -84,3 +84,32 @@ def test_agencies_are_ranked_within_their_province_and_level(warehouse):
     assert {row["agency_code"]: (row["rank"], row["n_ranked"]) for row in rows} == {
         "D1": (1, 1), "H1": (1, 3), "H2": (1, 3), "H3": (3, 3), "H4": (None, 3), "K1": (1, 1),
     }
+
+
+def test_a_month_run_alone_has_the_previous_periods_ranks_of_a_run_of_both(warehouse):
+    """A daily run covers one month: the previous month, the year to date one month shorter
+    and the year before are ranked for its rank_prev although outside its window."""
+    for code in ("H1", "H2", "H3"):
+        warehouse.agency(code, "province", "17")
+    for code, january, february in (("H1", 9, 2), ("H2", 5, 9), ("H3", 1, 5)):
+        warehouse.dossiers(code, "P1", "2022-01", 10, online=january)
+        warehouse.dossiers(code, "P1", "2022-02", 10, online=february)
+    provinces_filing_online(warehouse, JANUARY_VOLUMES, "2022-01")
+    provinces_filing_online(warehouse, {"01": (10, 1), "11": (10, 10)}, "2022-02")
+    february = ("SELECT * EXCLUDE (rank_prev, value_prev), rank_prev, value_prev FROM {} "
+                "WHERE period_start <= DATE '2022-02-28' AND period_end >= DATE '2022-02-01' "
+                "ORDER BY ALL")
+
+    warehouse.run("2022-01", "2022-02")
+    together = {table: warehouse.rows(february.format(table))
+                for table in ("marts.province_rankings", "marts.agency_rankings")}
+    warehouse.run("2022-01", "2022-01")
+    warehouse.run("2022-02", "2022-02")
+
+    for table, rows in together.items():
+        assert warehouse.rows(february.format(table)) == rows, table
+    previous = {(row["agency_code"], row["period_type"]): row["rank_prev"]
+                for row in together["marts.agency_rankings"]
+                if row["metric"] == "online_share_all"}
+    # H2 was second in January (month and year to date), H1 first
+    assert previous[("H2", "month")] == 2 and previous[("H1", "ytd")] == 1

@@ -482,6 +482,6 @@ def serving_file(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
         if published and is_current(published, version, published_files(con, warehouse.serving)):
             metadata = {**published.metadata, "rewritten": False}
         else:
-            rows = publish_serving_file(con, warehouse.serving, content)
+            rows = publish_serving_file(con, warehouse.serving, content, checked_window(context))
             metadata = {"path": str(warehouse.serving), **rows, "rewritten": True}
     return dg.MaterializeResult(data_version=dg.DataVersion(version), metadata=metadata)

@@ -119,6 +119,14 @@ class SqlModel:
         column = _MONTH_WINDOW.match(self.replace)["column"]
         return f"{column} >= $window_start AND {column} < $window_end"
 
+    def window_columns(self) -> tuple[str, ...]:
+        """The columns the window's predicates read."""
+        if self.replace == "all":
+            return ()
+        if self.replace == "periods":
+            return ("period_start", "period_end")
+        return (_MONTH_WINDOW.match(self.replace)["column"],)
+
     def closed_predicate(self) -> str | None:
         """SQL condition selecting rows of closed months (before $running_month)."""
         if self.replace == "all":

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from dvctt_pipeline.models.sql_models import Window
 from dvctt_pipeline.serve import dictionary, publish
 from dvctt_pipeline.serve.publish import parquet_dir, publish_serving_file
 from dvctt_pipeline.warehouse import ensure_base_tables
@@ -180,3 +182,50 @@ def test_a_damaged_serving_file_is_published_anew(warehouse, tmp_path):
     publish_serving_file(warehouse, serving)
     assert received_by_another_process(serving) == 100
     assert not list(tmp_path.glob(f".*{publish._TEMPORARY_SUFFIX}*"))
+
+
+APRIL = Window(date(2022, 4, 1), date(2022, 5, 1))
+
+
+def national_rates(warehouse: duckdb.DuckDBPyConnection, received_by_month: dict[str, int]
+                   ) -> None:
+    """marts.national_period_rates with the columns its model's window reads."""
+    warehouse.execute(
+        "CREATE OR REPLACE TABLE marts.national_period_rates AS "
+        "SELECT month AS period_start, last_day(month) AS period_end, received "
+        "FROM (SELECT unnest($months::DATE[]) AS month, unnest($received::INTEGER[]) AS received)",
+        {"months": list(received_by_month), "received": list(received_by_month.values())})
+
+
+def served_by_month(serving: Path) -> dict[str, int]:
+    with duckdb.connect(str(serving), read_only=True) as reader:
+        return dict(reader.execute(
+            "SELECT strftime(period_start, '%Y-%m'), received "
+            "FROM marts.national_period_rates ORDER BY 1").fetchall())
+
+
+def test_a_run_s_months_are_written_again_and_rows_changed_elsewhere_are_not_lost(
+    warehouse, tmp_path
+):
+    serving = tmp_path / "dvctt.duckdb"
+    national_rates(warehouse, {"2022-03-01": 100, "2022-04-01": 200})
+    publish_serving_file(warehouse, serving)
+    warehouse.execute("UPDATE marts.national_period_rates SET received = 210 "
+                      "WHERE period_start = DATE '2022-04-01'")
+    publish_serving_file(warehouse, serving, window=APRIL)
+    assert served_by_month(serving) == {"2022-03": 100, "2022-04": 210}
+
+    # March changed too, by a run that did not publish: the run of April publishes it
+    warehouse.execute("UPDATE marts.national_period_rates SET received = received + 5")
+    publish_serving_file(warehouse, serving, window=APRIL)
+    assert served_by_month(serving) == {"2022-03": 105, "2022-04": 215}
+    parquet = parquet_dir(serving) / "national_period_rates.parquet"
+    assert duckdb.sql(f"SELECT sum(received) FROM '{parquet}'").fetchone() == (320,)
+
+
+def test_a_table_without_its_model_s_window_columns_is_published_whole(warehouse, tmp_path):
+    serving = tmp_path / "dvctt.duckdb"
+    publish_serving_file(warehouse, serving)
+    set_received(warehouse, 103)  # the table has no period_end
+    publish_serving_file(warehouse, serving, window=APRIL)
+    assert received_by_another_process(serving) == 103

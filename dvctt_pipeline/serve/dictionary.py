@@ -130,7 +130,7 @@ def write_described_parquet(con: duckdb.DuckDBPyConnection, table: str, path: Pa
                             table_description: str, entries: list[ColumnEntry]) -> None:
     """The table as a Parquet file carrying its descriptions, written in one pass from
     DuckDB's Arrow batches (memory: one batch, a row group of the file). Written by DuckDB
-    and then rewritten with the descriptions, a daily run's files took 1.1–1.5 s."""
+    and then rewritten with the descriptions, a daily run's files took 1.3–2.2 s."""
     batches = con.execute(f"FROM {table}").fetch_record_batch(PARQUET_ROW_GROUP_ROWS)
     schema = _described_schema(batches.schema, table, table_description, entries)
     with pq.ParquetWriter(path, schema, compression="snappy") as writer:

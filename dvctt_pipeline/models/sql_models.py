@@ -44,6 +44,7 @@ from datetime import date
 from functools import cache
 from graphlib import TopologicalSorter
 from pathlib import Path
+from types import MappingProxyType
 
 import duckdb
 import sqlglot
@@ -110,30 +111,30 @@ class SqlModel:
     def name(self) -> str:
         return self.table.split(".")[1]
 
-    def window_predicate(self) -> str | None:
-        """SQL condition selecting the rows a run of the window replaces; None for all rows."""
-        if self.replace == "all":
-            return None
-        if self.replace == "periods":
-            return "period_start < $window_end AND period_end >= $window_start"
-        column = _MONTH_WINDOW.match(self.replace)["column"]
-        return f"{column} >= $window_start AND {column} < $window_end"
-
     def window_columns(self) -> tuple[str, ...]:
-        """The columns the window's predicates read."""
+        """The columns the window's predicates read: none for a model that replaces all its
+        rows, the period's bounds for one that replaces periods, else its month column."""
         if self.replace == "all":
             return ()
         if self.replace == "periods":
             return ("period_start", "period_end")
         return (_MONTH_WINDOW.match(self.replace)["column"],)
 
+    def window_predicate(self) -> str | None:
+        """SQL condition selecting the rows a run of the window replaces; None for all rows."""
+        match self.window_columns():
+            case ():
+                return None
+            case (start, end):
+                return f"{start} < $window_end AND {end} >= $window_start"
+            case (month,):
+                return f"{month} >= $window_start AND {month} < $window_end"
+
     def closed_predicate(self) -> str | None:
         """SQL condition selecting rows of closed months (before $running_month)."""
-        if self.replace == "all":
-            return None
-        if self.replace == "periods":
-            return "period_end < $running_month"
-        return f"{_MONTH_WINDOW.match(self.replace)['column']} < $running_month"
+        columns = self.window_columns()
+        # a period is closed when it ends before the running month, a month when it is before
+        return f"{columns[-1]} < $running_month" if columns else None
 
 
 def _parse_model(path: Path) -> SqlModel:
@@ -215,6 +216,13 @@ def load_models(sql_dir: Path = SQL_DIR) -> tuple[SqlModel, ...]:
         for table, model in models.items()
     }
     return tuple(models[table] for table in TopologicalSorter(graph).static_order())
+
+
+@cache
+def models_by_table() -> Mapping[str, SqlModel]:
+    """Every model of the project's SQL folder, by the table it writes; read-only, as every
+    caller shares the one cached mapping."""
+    return MappingProxyType({model.table: model for model in load_models()})
 
 
 @cache

@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dvctt_pipeline.models.sql_models import SqlModel, load_models
+from dvctt_pipeline.models.sql_models import SqlModel, models_by_table
 
 DICTIONARY_FILE = "data_dictionary.csv"
 # How the dictionary names each unit a header declares (sql_models.UNITS).
@@ -77,7 +77,7 @@ def unit_of(model: SqlModel | None, column: str, data_type: str) -> str:
 def dictionary_entries(con: duckdb.DuckDBPyConnection, schema: str,
                        tables: list[str]) -> list[ColumnEntry]:
     """The columns of these tables of the schema, in table order."""
-    models = {model.table: model for model in load_models()}
+    models = models_by_table()
     rows = con.execute(
         "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
         "WHERE database_name = current_database() AND schema_name = $schema "
@@ -139,7 +139,7 @@ def write_described_parquet(con: duckdb.DuckDBPyConnection, table: str, path: Pa
 
 
 def _table_descriptions(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, str]:
-    models = {model.table: model.description for model in load_models()}
+    models = {table: model.description for table, model in models_by_table().items()}
     comments = con.execute(
         "SELECT table_name, comment FROM duckdb_tables() "
         "WHERE database_name = current_database() AND schema_name = $schema",

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import duckdb
 
-from dvctt_pipeline.models.sql_models import Window, load_models
+from dvctt_pipeline.models.sql_models import Window, models_by_table
 from dvctt_pipeline.serve.dictionary import DICTIONARY_FILE, describe_publication
 from dvctt_pipeline.sqltext import quote_literal
 from dvctt_pipeline.warehouse import is_lake, table_exists, transaction
@@ -241,7 +241,7 @@ def _window_predicate(table: str, columns: set[str]) -> str | None:
     """The rows of a window the model writing `table` replaces; None for a table it writes
     whole, one no model writes, or one without the columns the model's window reads (a
     table left from before the model changed)."""
-    model = next((model for model in load_models() if model.table == table), None)
+    model = models_by_table().get(table)
     if model is None or not set(model.window_columns()) <= columns:
         return None
     return model.window_predicate()

@@ -18,6 +18,7 @@ import io
 import itertools
 import json
 import mmap
+import os
 import re
 import shutil
 import tempfile
@@ -424,6 +425,17 @@ def _pieces(copy_piece: Callable[[Path], Copied | None], suffix: str
             yield piece, copied
 
 
+@contextmanager
+def _written_over(piece: Path) -> Iterator[IO[bytes]]:
+    """The piece's file, to be written from its start over the piece it held before, and cut
+    where the writing ends. Two files take turns holding the pieces (_pieces): truncating one
+    frees its blocks, which refilling it allocates again. Copying a 6.3 GB month alone took
+    6.7–11.0 s of system time truncated, 4.0–7.6 s written over (benchmarks/RESULTS.md)."""
+    with open(os.open(piece, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as target:
+        yield target
+        target.truncate()
+
+
 def json_lines_pieces(
     _con: duckdb.DuckDBPyConnection, path: Path, piece_bytes: int
 ) -> Iterator[Piece]:
@@ -449,7 +461,7 @@ def _lines_in_pieces(copy_lines: Callable[[IO[bytes]], CopiedLines]) -> Iterator
     does for a whole file after its read fails; the others carry their lines and longest line
     for DuckDB's JSON reader (Piece.measured)."""
     def copy_piece(piece: Path) -> CopiedLines | None:
-        with piece.open("wb") as target:
+        with _written_over(piece) as target:
             copied = copy_lines(target)
         return copied if copied.written else None
 
@@ -751,7 +763,7 @@ def csv_pieces(
         direct = Piece(_csv_records(names, CSV_PIECE_DIALECT), {"delim": delimiter})
 
         def copy_piece(piece: Path) -> bool | None:
-            with piece.open("wb") as target:
+            with _written_over(piece) as target:
                 target.write(header.getvalue())
                 copied = _copy_whole_lines(source, target, piece_bytes, CSV_QUOTE)
             return _reads_directly(trial, direct, piece) if copied.written else None

@@ -56,11 +56,15 @@ snapshots_of_this_run AS NOT MATERIALIZED (
 -- the other snapshots of the same dossiers, whatever their month or file: a dossier is ranked
 -- on all of its snapshots. Taking them apart from this run's own spares a distinct list of
 -- the run's dossiers and a match of every snapshot against it (on a national month, the
--- window's 10 M snapshots are all there is)
+-- window's 10 M snapshots are all there is). When the run brought every snapshot there is,
+-- its dossiers are not listed at all: DuckDB hashes the run's keys before it looks for
+-- other snapshots, even where it knows there are none (1–2 s of a national month)
 their_other_snapshots AS (
     SELECT * FROM snapshots
     WHERE brought_by_this_run IS NOT TRUE
-      AND dossier_key IN (SELECT dossier_key FROM snapshots_of_this_run)
+      AND dossier_key IN (
+          SELECT dossier_key FROM snapshots_of_this_run
+          WHERE EXISTS (SELECT 1 FROM snapshots WHERE brought_by_this_run IS NOT TRUE))
 ),
 
 -- the load order of the loaded files: export folder date, then file name (DESIGN §3.2),

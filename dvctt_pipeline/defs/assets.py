@@ -1,4 +1,5 @@
-"""The asset graph: reference → ingest → staging/core (SQL) → marts (SQL) → serving file.
+"""The asset graph: reference → ingest → staging/core (SQL) → marts (SQL) → serving file and
+monthly report (serve.py).
 
 The reference tables and the landing-file ingest are not partitioned: they hold no monthly
 data, and a run loads what changed. The SQL models, the serving file and the monthly report
@@ -19,7 +20,6 @@ import duckdb
 import pandas as pd
 
 from dvctt_pipeline.defs.checks import QUALITY_CHECK_SPECS, check_key, evaluate_check
-from dvctt_pipeline.defs.data_versions import recorded_version
 from dvctt_pipeline.defs.gx_worker import GxWorker
 from dvctt_pipeline.defs.keys import checked_window, table_key
 from dvctt_pipeline.defs.landing import LANDING_EXPORTS
@@ -49,12 +49,6 @@ from dvctt_pipeline.reference.freshness import reference_code_version, source_ve
 from dvctt_pipeline.reference.geography import load_admin_units
 from dvctt_pipeline.reference.rows import file_messages
 from dvctt_pipeline.reference.targets import load_targets
-from dvctt_pipeline.serve.publish import (
-    publish_serving_file,
-    published_files,
-    read_content,
-    served_tables,
-)
 from dvctt_pipeline.sqltext import quote_identifier
 from dvctt_pipeline.validate.quality_checks import QUALITY_CHECKS, QualityCheck
 
@@ -451,37 +445,3 @@ def _checked(
         why.append(f"{check.name}: {result.description}")
     yield result
 
-
-# ---------------------------------------------------------------------------- serving
-
-def is_current(published: dg.AssetMaterialization, version: str, files: list[Path]) -> bool:
-    """Whether the last publication holds this data version in these files (the first is the
-    serving file), all still there."""
-    return (recorded_version(published) == version
-            and published.metadata.get("path") == dg.TextMetadataValue(str(files[0]))
-            and all(path.exists() for path in files))
-
-
-@dg.asset(
-    # the landing folder too: Dagster marks stale only an asset whose direct parent changed,
-    # and a month with new exports should show stale where users look, the published file
-    group_name="serve", kinds={"duckdb"}, deps=[*MARTS_KEYS, LANDING_EXPORTS],
-    description="The serving DuckDB file BI tools read ($DVCTT_SERVING): a copy of every marts "
-    "table with its comments, swapped in atomically so open readers are never disturbed.",
-    **PARTITIONED,
-)
-def serving_file(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Published again only when the served tables differ from the publication Dagster
-    recorded last (its data version) or its files are gone: a run with nothing new leaves the
-    files, and the readers that hold them, alone."""
-    with warehouse.connect() as con:
-        content = read_content(con, served_tables(con))
-        version = content.version
-        last = context.instance.get_latest_materialization_event(context.asset_key)
-        published = last.asset_materialization if last else None
-        if published and is_current(published, version, published_files(con, warehouse.serving)):
-            metadata = {**published.metadata, "rewritten": False}
-        else:
-            rows = publish_serving_file(con, warehouse.serving, content, checked_window(context))
-            metadata = {"path": str(warehouse.serving), **rows, "rewritten": True}
-    return dg.MaterializeResult(data_version=dg.DataVersion(version), metadata=metadata)

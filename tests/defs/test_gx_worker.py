@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from dvctt_pipeline.cli import materialize_months
-from dvctt_pipeline.defs import assets, gx_worker
+from dvctt_pipeline.defs import gx_worker, serve
 from dvctt_pipeline.defs.gx_worker import GxWorker
 from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
 from dvctt_pipeline.validate.expectations import validate_frame
@@ -153,7 +153,7 @@ def test_new_snapshots_are_checked_in_a_worker_and_nothing_new_starts_none(
     (folders.landing / "reference").mkdir(parents=True)
     (folders.landing / "reference" / "agencies.csv").write_text(AGENCIES, encoding="utf-8")
     land_export(folders, "2022-03-02", dossiers=3)
-    publish = assets.publish_serving_file
+    publish = serve.publish_serving_file
 
     def publish_after_the_worker_was_let_go(*args: Any, **kwargs: Any) -> dict[str, int]:
         (pool,) = pools
@@ -161,7 +161,7 @@ def test_new_snapshots_are_checked_in_a_worker_and_nothing_new_starts_none(
             "worker was let go"
         return publish(*args, **kwargs)
 
-    monkeypatch.setattr(assets, "publish_serving_file", publish_after_the_worker_was_let_go)
+    monkeypatch.setattr(serve, "publish_serving_file", publish_after_the_worker_was_let_go)
 
     loaded = materialize_months("2022-03", "2022-03")
 
@@ -172,7 +172,8 @@ def test_new_snapshots_are_checked_in_a_worker_and_nothing_new_starts_none(
     validated = {e.check_name for e in loaded.get_asset_check_evaluations()
                  if e.metadata["validated_again"].value}
     assert pool.tasks.count("validate_check") == len(validated)
-    assert loaded.asset_materializations_for_node("serving_file")
+    assert [event for event in loaded.get_asset_materialization_events()
+            if event.asset_key == dg.AssetKey("serving_file")]
 
     nothing_new = materialize_months("2022-03", "2022-03")
 

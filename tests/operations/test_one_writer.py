@@ -33,7 +33,7 @@ def test_every_asset_and_check_that_opens_the_warehouse_is_in_the_pool(job_name)
     job = defs().resolve_job_def(job_name)
     steps = warehouse_steps(job)
     assert {"reference_tables", "dossier_snapshots", "report_rows", "sql_models",
-            "serving_file", "monthly_report"} <= {op.name for op in steps}
+            "publication"} <= {op.name for op in steps}
     assert {op.name: op.pool for op in steps} == {op.name: WAREHOUSE_POOL for op in steps}
     assert job.executor_def.name == "in_process"
 

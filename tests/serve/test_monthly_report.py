@@ -334,7 +334,7 @@ def test_the_april_report_of_the_sample_shows_the_seed_top_and_bottom_provinces(
 def test_the_run_writes_every_month_and_shows_the_charts_in_dagster(sample_run):
     for month in ("2022-01", "2022-02", "2022-03", "2022-04"):
         assert (sample_run.folders.reports / month / f"bao_cao_dvctt_{month}.html").exists()
-    materializations = sample_run.result.asset_materializations_for_node("monthly_report")
+    materializations = sample_run.materializations("monthly_report")
     assert sorted(m.partition for m in materializations) == [
         "2022-01-01", "2022-02-01", "2022-03-01", "2022-04-01"]
     metadata = materializations[-1].metadata

@@ -78,7 +78,7 @@ def test_the_run_writes_a_report_for_every_province_with_targets(sample_run):
         folders = sorted(path.name for path in (sample_run.folders.reports / month).iterdir()
                          if path.is_dir())
         assert folders == [f"tinh_{code}" for code in PROVINCES_WITH_TARGETS]
-    materialization = sample_run.result.asset_materializations_for_node("monthly_report")[-1]
+    materialization = sample_run.materializations("monthly_report")[-1]
     assert materialization.metadata["province_reports"].value == [
         f"2022-04/tinh_{code}/bao_cao_dvctt_2022-04_tinh_{code}.html"
         for code in PROVINCES_WITH_TARGETS]

@@ -67,10 +67,15 @@ class SampleRun:
     result: dg.ExecuteInProcessResult  # of the materialization of the four months
 
     def materializations(self, asset: str) -> list[dg.AssetMaterialization]:
-        """The asset's materializations in the run, in the order the run recorded them."""
-        return [event.event_specific_data.materialization
-                for event in self.result.get_asset_materialization_events()
-                if event.asset_key == dg.AssetKey(asset)]
+        return materializations(self.result, asset)
+
+
+def materializations(result: dg.ExecuteInProcessResult, asset: str
+                     ) -> list[dg.AssetMaterialization]:
+    """The asset's materializations in the run, in the order the run recorded them."""
+    return [event.event_specific_data.materialization
+            for event in result.get_asset_materialization_events()
+            if event.asset_key == dg.AssetKey(asset)]
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ from dvctt_pipeline.defs.landing import LANDING_EXPORTS
 from dvctt_pipeline.defs.resources import Warehouse
 from dvctt_pipeline.reference.freshness import code_version
 from dvctt_pipeline.serve.publish import (
+    Content,
     publish_serving_file,
     published_files,
     read_content,
@@ -102,7 +103,8 @@ def publication(
         with warehouse.connect() as con:
             plan = ReportPlan.read(context, con, folder) if MONTHLY_REPORT in selected else None
             drawing = plan.start_drawing(drawer, context.run_id) if plan else None
-            served = serving_file(context, con, warehouse) if SERVING_FILE in selected else None
+            served = (serving_file(context, con, warehouse, plan.tables if plan else None)
+                      if SERVING_FILE in selected else None)
         if served:
             yield served
         if plan:
@@ -112,12 +114,14 @@ def publication(
 
 
 def serving_file(
-    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, warehouse: Warehouse
+    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, warehouse: Warehouse,
+    known: Content | None = None,
 ) -> dg.MaterializeResult:
     """Published again only when the served tables differ from the publication Dagster
     recorded last (its data version) or its files are gone: a run with nothing new leaves the
-    files, and the readers that hold them, alone."""
-    content = read_content(con, served_tables(con))
+    files, and the readers that hold them, alone. `known`: served tables already read (the
+    report's), not read again."""
+    content = read_content(con, served_tables(con), known)
     version = content.version
     last = context.instance.get_latest_materialization_event(SERVING_FILE)
     published = last.asset_materialization if last else None
@@ -144,7 +148,8 @@ class ReportPlan:
     the last drawing of every month: a month's report is drawn when the report's tables or
     code changed since its last drawing, or its file is gone."""
 
-    version: str
+    tables: Content  # the report's tables
+    version: str  # of the report's tables and code
     drawn: dict[str, dg.AssetMaterialization | None]
     to_draw: list[str]
     figures: list["MonthFigures"]
@@ -153,12 +158,13 @@ class ReportPlan:
     @classmethod
     def read(cls, context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection,
              folder: Path) -> "ReportPlan":
-        version = report_version(con)
+        tables = read_content(con, REPORT_TABLES)
+        version = f"{REPORT_CODE_VERSION}-{tables.version}"
         drawn = {partition: last_drawing(context.instance, partition)
                  for partition in context.partition_keys}
         to_draw = [partition for partition, last in drawn.items()
                    if not is_current(last, version, folder)]
-        return cls(version, drawn, to_draw, read_months(con, to_draw), folder)
+        return cls(tables, version, drawn, to_draw, read_months(con, to_draw), folder)
 
     def start_drawing(self, drawer: ThreadPoolExecutor,
                       run_id: str) -> "Future[list[MonthlyReport]] | None":
@@ -180,11 +186,6 @@ class ReportPlan:
                     MONTHLY_REPORT, partition=partition, description=last.description,
                     metadata={**last.metadata, "redrawn": False},
                     tags=version_tags(self.version))
-
-
-def report_version(con: duckdb.DuckDBPyConnection) -> str:
-    """What a month's report is made from: the report's tables and code."""
-    return f"{REPORT_CODE_VERSION}-{read_content(con, REPORT_TABLES).version}"
 
 
 def last_drawing(instance: dg.DagsterInstance, partition: str) -> dg.AssetMaterialization | None:

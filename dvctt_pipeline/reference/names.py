@@ -14,16 +14,20 @@ from functools import cache
 
 from unidecode import unidecode
 
-# Applied to the lower-case, accent-free text, whole words only, in this order.
-_ABBREVIATIONS: tuple[tuple[str, str], ...] = (
-    (r"uy ban nhan dan", "ubnd"),
-    (r"tp\s*\.?\s*hcm", "thanh pho ho chi minh"),
-    (r"tp\s*\.?\s*ho chi minh", "thanh pho ho chi minh"),
-    (r"tp\s*\.\s*", "thanh pho "),
-    (r"tp", "thanh pho"),
-    (r"hcm", "ho chi minh"),
-    (r"dac", "dak"),
+# Applied to the lower-case, accent-free text, whole words only, in this order; compiled once,
+# as an agencies.csv has some 25 000 spellings to key
+_ABBREVIATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(rf"\b{pattern}\b"), replacement) for pattern, replacement in (
+        (r"uy ban nhan dan", "ubnd"),
+        (r"tp\s*\.?\s*hcm", "thanh pho ho chi minh"),
+        (r"tp\s*\.?\s*ho chi minh", "thanh pho ho chi minh"),
+        (r"tp\s*\.\s*", "thanh pho "),
+        (r"tp", "thanh pho"),
+        (r"hcm", "ho chi minh"),
+        (r"dac", "dak"),
+    )
 )
+_NOT_KEPT = re.compile(r"[^a-z0-9]+")
 
 
 def name_key(name: str | None) -> str | None:
@@ -34,8 +38,8 @@ def name_key(name: str | None) -> str | None:
     unicode_normalize, correct_typos = _normalisers()
     text = unidecode(correct_typos(unicode_normalize(name))).lower()
     for pattern, replacement in _ABBREVIATIONS:
-        text = re.sub(rf"\b{pattern}\b", replacement, text)
-    key = re.sub(r"[^a-z0-9]+", "", text)
+        text = pattern.sub(replacement, text)
+    key = _NOT_KEPT.sub("", text)
     return key or None
 
 

@@ -145,8 +145,12 @@ class Content:
                 for table, fingerprint in self.fingerprints.items() if fingerprint}
 
 
-def read_content(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> Content:
-    return Content({table: table_fingerprint(con, table) for table in tables})
+def read_content(con: duckdb.DuckDBPyConnection, tables: Iterable[str],
+                 known: Content | None = None) -> Content:
+    """The tables' content; the fingerprints `known` holds are not read again."""
+    have = known.fingerprints if known else {}
+    return Content({table: have[table] if table in have else table_fingerprint(con, table)
+                    for table in tables})
 
 
 def served_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

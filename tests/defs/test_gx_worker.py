@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 import pytest
+from conftest import materializations
 
 from dvctt_pipeline.cli import materialize_months
 from dvctt_pipeline.defs import gx_worker, serve
@@ -172,8 +173,7 @@ def test_new_snapshots_are_checked_in_a_worker_and_nothing_new_starts_none(
     validated = {e.check_name for e in loaded.get_asset_check_evaluations()
                  if e.metadata["validated_again"].value}
     assert pool.tasks.count("validate_check") == len(validated)
-    assert [event for event in loaded.get_asset_materialization_events()
-            if event.asset_key == dg.AssetKey("serving_file")]
+    assert materializations(loaded, "serving_file")
 
     nothing_new = materialize_months("2022-03", "2022-03")
 

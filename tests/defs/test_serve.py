@@ -2,6 +2,7 @@
 drawn while the serving file is published."""
 
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ import pytest
 from dvctt_pipeline.definitions import defs
 from dvctt_pipeline.defs import serve
 from dvctt_pipeline.defs.jobs import REFRESH_JOB_NAME
-from dvctt_pipeline.serve import monthly_report
+from dvctt_pipeline.serve import monthly_report, publish
+from dvctt_pipeline.serve.report.data import REPORT_TABLES
 
 SERVING_FILE, MONTHLY_REPORT = dg.AssetKey("serving_file"), dg.AssetKey("monthly_report")
 
@@ -72,6 +74,28 @@ def test_the_report_is_drawn_while_the_serving_file_is_published(
 
     assert both.success, [event.message for event in both.get_step_failure_events()]
     assert materialized(both) == {SERVING_FILE, MONTHLY_REPORT}
+
+
+def test_the_step_reads_each_table_of_the_warehouse_once(
+    april: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The report's tables are served tables too: read for the report's version, they are
+    not read again for the serving file's."""
+    read: Counter[str] = Counter()
+    fingerprint = publish.table_fingerprint
+
+    def counted(con: Any, table: str, database: str | None = None) -> Any:
+        if database is None:
+            read[table] += 1
+        return fingerprint(con, table, database)
+
+    monkeypatch.setattr(publish, "table_fingerprint", counted)
+
+    both = publish_april(SERVING_FILE, MONTHLY_REPORT)
+
+    assert both.success
+    assert set(REPORT_TABLES) < set(read)
+    assert set(read.values()) == {1}, read
 
 
 def test_a_report_that_cannot_be_drawn_leaves_the_publication_recorded(

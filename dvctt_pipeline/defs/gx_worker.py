@@ -19,6 +19,7 @@ import pandas as pd
 from pydantic import PrivateAttr
 
 from dvctt_pipeline.ingest.landing import LandingFile
+from dvctt_pipeline.validate import expectations
 from dvctt_pipeline.validate.expectations import SuiteOutcome, validate_frame
 from dvctt_pipeline.validate.quality_checks import QUALITY_CHECKS, QualityCheck
 
@@ -35,7 +36,7 @@ MIN_TEXT_BYTES_FOR_WORKER = 80_000_000
 def import_gx() -> None:
     """The worker's first task: the import is the bulk of a first validation (the context and
     the suite then take a fraction of a second)."""
-    import great_expectations  # noqa: F401
+    expectations.import_gx()
 
 
 def validate_check(name: str, frame: pd.DataFrame) -> SuiteOutcome:

@@ -10,9 +10,15 @@ disk). GX is imported when a check runs, so loading the Dagster definitions stay
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -32,12 +38,55 @@ class SuiteOutcome:
 
 ExpectationFactory = Callable[[Any], Sequence[Any]]
 
+# Importing GX imports every expectation it ships, and one of them (the KL divergence, which no
+# suite here uses) imports Altair and SciPy's statistics: about 2 of the import's 5-7 CPU
+# seconds, paid by every run that validates (benchmarks/RESULTS.md). They are imported lazily:
+# each is loaded in full the first time anything reads from it.
+GX_UNUSED_IMPORTS = ("altair", "scipy.stats")
+
+
+def import_gx() -> ModuleType:
+    """`great_expectations`, imported without loading GX_UNUSED_IMPORTS."""
+    with imported_lazily(GX_UNUSED_IMPORTS):
+        import great_expectations
+
+    return great_expectations
+
+
+class _LazyFinder(importlib.abc.MetaPathFinder):
+    """Finds the named modules as the other finders would, with a loader that defers running
+    their code until an attribute is read (importlib.util.LazyLoader)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = frozenset(names)
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in self.names:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
+@contextmanager
+def imported_lazily(names: Sequence[str]) -> Iterator[None]:
+    """Modules of `names` not yet imported are imported lazily inside the block."""
+    finder = _LazyFinder(names)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+
 
 def validate_frame(
     name: str, frame: pd.DataFrame, expectations: ExpectationFactory
 ) -> SuiteOutcome:
     """Validate a bounded frame against the suite `expectations(gx.expectations)` builds."""
-    import great_expectations as gx
+    gx = import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")

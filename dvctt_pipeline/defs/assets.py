@@ -378,10 +378,10 @@ def sql_models(
                   else [])
     with warehouse.connect() as con:
         written_here = {table_key(model.table) for model in SQL_MODELS} & selected
-        for check in QUALITY_CHECKS:
-            if check_key(check) in checks and table_key(check.table) not in written_here:
-                yield from _checked(con, check, window, blocked, why, context.instance,
-                                    gx_worker)
+        yield from _checked(
+            con, [check for check in QUALITY_CHECKS
+                  if check_key(check) in checks and table_key(check.table) not in written_here],
+            window, blocked, why, context.instance, gx_worker)
         settings = warehouse.model_settings()
         versions = ModelVersions(context.instance, con, SQL_MODELS, settings)
         for model in SQL_MODELS:
@@ -400,9 +400,8 @@ def sql_models(
             else:
                 yield _computed(context, con, model, window, settings, versions, inputs,
                                 full_refresh)
-            for check in _checks_on(model.table, checks):
-                yield from _checked(con, check, window, blocked, why, context.instance,
-                                    gx_worker)
+            yield from _checked(con, _checks_on(model.table, checks), window, blocked, why,
+                                context.instance, gx_worker)
     # the run's checks are done: the worker exits while the run publishes
     gx_worker.let_go()
     if blocked:
@@ -433,15 +432,17 @@ def _computed(
 
 
 def _checked(
-    con: duckdb.DuckDBPyConnection, check: QualityCheck, window: Window,
+    con: duckdb.DuckDBPyConnection, checks: list[QualityCheck], window: Window,
     blocked: set[dg.AssetKey], why: list[str], instance: dg.DagsterInstance,
     gx_worker: GxWorker,
 ) -> Iterator[dg.AssetCheckResult]:
-    """Evaluate a check; a failing blocking check blocks its table's downstream models and
-    says why in `why`."""
-    result = evaluate_check(con, check, window, instance, gx_worker)
-    if check.blocking and not result.passed:
-        blocked.add(table_key(check.table))
-        why.append(f"{check.name}: {result.description}")
-    yield result
+    """Evaluate checks of rows nothing writes in between, a query they share run once; a
+    failing blocking check blocks its table's downstream models and says why in `why`."""
+    shared: dict[str, pd.DataFrame] = {}
+    for check in checks:
+        result = evaluate_check(con, check, window, instance, gx_worker, shared)
+        if check.blocking and not result.passed:
+            blocked.add(table_key(check.table))
+            why.append(f"{check.name}: {result.description}")
+        yield result
 

@@ -109,12 +109,13 @@ def passed_before(
 
 def evaluate_check(
     con: duckdb.DuckDBPyConnection, check: QualityCheck, window: Window,
-    instance: dg.DagsterInstance, gx_worker: GxWorker,
+    instance: dg.DagsterInstance, gx_worker: GxWorker, shared: dict[str, pd.DataFrame],
 ) -> dg.AssetCheckResult:
     """Run a check on the window's months, record its result per month and return it. Its
-    description says what fails, or that there was nothing to check."""
+    description says what fails, or that there was nothing to check. `shared`: the frames of
+    the checks evaluated before it on the same rows (check_rows)."""
     started = time.perf_counter()
-    frame = check_rows(con, check, window.start, window.end)
+    frame = check_rows(con, check, window.start, window.end, shared)
     version = rows_version(frame)
     reused = passed_before(instance, check, frame, version)
     outcome = reused or gx_worker.validate(check, frame)

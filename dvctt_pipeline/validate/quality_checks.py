@@ -43,21 +43,15 @@ months AS (
     FROM range($window_start::TIMESTAMP, $window_end::TIMESTAMP, INTERVAL 1 MONTH) AS t(month)
 )"""
 
-def staged_dossiers_per_month(count_duplicates: bool = False) -> str:
-    """Per month of the window: staged dossiers and the shares the checks bound.
-
-    count(DISTINCT ma_ho_so) hashes every id of the month, the costliest aggregate of the
-    checks (≈ 10 s of a national month of 5 million dossiers), so only the uniqueness check
-    asks for it."""
-    duplicates = "count(*) - count(DISTINCT ma_ho_so) AS duplicate_ids," if count_duplicates \
-        else ""
-    duplicates_out = "coalesce(duplicate_ids, 0) AS duplicate_ids," if count_duplicates else ""
-    return f"""
+# Per month of the window: staged dossiers and what four checks of staging.dossiers bound. They
+# share this one query, which runs once for them (check_rows); it read the month's rows four
+# times. The count of distinct ids is its costliest aggregate
+STAGED_DOSSIERS_PER_MONTH = f"""
 WITH {MONTHS_OF_WINDOW},
 per_month AS (
     SELECT received_month AS month,
            count(*) AS dossiers,
-           {duplicates}
+           count(*) - count(DISTINCT ma_ho_so) AS duplicate_ids,
            count(*) FILTER (WHERE agency_code IS NULL AND quarantine_reason IS NULL)
                AS published_without_agency,
            count(*) FILTER (WHERE quarantine_reason = 'unknown_agency') / count(*)
@@ -68,15 +62,12 @@ per_month AS (
     GROUP BY ALL
 )
 SELECT months.month, coalesce(dossiers, 0) AS dossiers,
-       {duplicates_out}
+       coalesce(duplicate_ids, 0) AS duplicate_ids,
        coalesce(published_without_agency, 0) AS published_without_agency,
        unknown_agency_share, empty_channel_share
 FROM months LEFT JOIN per_month USING (month)
 ORDER BY month
 """
-
-
-STAGED_DOSSIERS_PER_MONTH = staged_dossiers_per_month()
 
 # The staged dossiers of each month of the window that has any.
 DOSSIERS_BY_MONTH = """
@@ -197,7 +188,7 @@ QUALITY_CHECKS = (
         "dossier_ids_are_unique", "staging.dossiers", True,
         "Each MaHoSo appears once per month in staging.dossiers (else it would be counted "
         "twice).",
-        staged_dossiers_per_month(count_duplicates=True), _between("duplicate_ids", 0, 0),
+        STAGED_DOSSIERS_PER_MONTH, _between("duplicate_ids", 0, 0),
     ),
     QualityCheck(
         "month_keeps_its_dossiers", "staging.dossiers", True,
@@ -256,10 +247,18 @@ QUALITY_CHECKS = (
 
 
 def check_rows(
-    con: duckdb.DuckDBPyConnection, check: QualityCheck, window_start: date, window_end: date
+    con: duckdb.DuckDBPyConnection, check: QualityCheck, window_start: date, window_end: date,
+    shared: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """The bounded frame the check's suite validates."""
-    return con.execute(check.sql, {"window_start": window_start, "window_end": window_end}).df()
+    """The bounded frame the check's suite validates. `shared`: the frames of the checks run
+    before it on the same rows and window, by query; a query they share runs once."""
+    if shared is None or check.sql not in shared:
+        frame = con.execute(check.sql, {"window_start": window_start,
+                                        "window_end": window_end}).df()
+        if shared is None:
+            return frame
+        shared[check.sql] = frame
+    return shared[check.sql].copy()
 
 
 def run_check(

@@ -16,7 +16,13 @@ from dvctt_pipeline.cli import materialize_months
 from dvctt_pipeline.definitions import defs
 from dvctt_pipeline.defs.partitions import WAREHOUSE_POOL
 from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
-from dvctt_pipeline.validate.quality_checks import QUALITY_CHECKS, record_results, run_check
+from dvctt_pipeline.validate.expectations import validate_frame
+from dvctt_pipeline.validate.quality_checks import (
+    QUALITY_CHECKS,
+    check_rows,
+    record_results,
+    run_check,
+)
 from dvctt_pipeline.warehouse import ensure_base_tables
 
 AGENCIES = (
@@ -121,6 +127,44 @@ def test_a_month_that_loses_more_than_half_of_its_dossiers_fails():
         assert [o.success for o in outcomes] == [True, True, False]
         # compared with the last load that passed: 2 of 6 kept
         assert outcomes[-1].failures["kept_share"].tolist() == [2 / 6]
+
+
+class CountedConnection:
+    """A connection that keeps the queries it is given."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.queries = con, []
+
+    def execute(self, sql: str, parameters: object = None) -> duckdb.DuckDBPyConnection:
+        self.queries.append(sql)
+        return self.con.execute(sql, parameters)
+
+
+def test_the_checks_of_the_staged_dossiers_read_them_once_and_each_finds_its_fault():
+    """Ten dossiers of March: one id twice, one published without an agency, half of them
+    set aside for an unknown agency, 6 with an empty channel."""
+    names = ("published_dossiers_have_an_agency", "dossier_ids_are_unique",
+             "agencies_mostly_resolved", "channels_mostly_recorded")
+    with duckdb.connect() as con:
+        ensure_base_tables(con)
+        con.execute(
+            "CREATE TABLE staging.dossiers AS SELECT 'HS-' || (i % 9) AS ma_ho_so, "
+            "CASE WHEN i <> 2 THEN '000.00.12.H17' END AS agency_code, "
+            "CASE WHEN i BETWEEN 3 AND 7 THEN 'unknown_agency' END AS quarantine_reason, "
+            "DATE '2022-03-01' AS received_month, i < 6 AS kenh_was_empty FROM range(10) t(i)")
+        counted, shared = CountedConnection(con), {}
+        frames = {name: check_rows(counted, check, date(2022, 3, 1), date(2022, 4, 1), shared)
+                  for name in names
+                  for check in QUALITY_CHECKS if check.name == name}
+
+    assert len(counted.queries) == 1
+    failing = {name: validate_frame(name, frame, check.expectations).failures
+               for name, frame in frames.items()
+               for check in QUALITY_CHECKS if check.name == name}
+    assert {name: len(rows) for name, rows in failing.items()} == dict.fromkeys(names, 1)
+    (month,) = failing["dossier_ids_are_unique"].to_dict("records")
+    assert (month["dossiers"], month["duplicate_ids"], month["published_without_agency"],
+            month["unknown_agency_share"], month["empty_channel_share"]) == (10, 1, 1, 0.5, 0.6)
 
 
 def land_export(landing: Path, relative: str, received: str, dossiers: int = 2,

@@ -3,11 +3,12 @@ snapshots.
 
 Importing GX takes 2–3 s of CPU besides Dagster and pandas (≈ 4 s before the modules only an
 unused expectation needs were left out, validate/expectations.py; the worker's start adds
-its own imports), which the first check whose rows changed paid inside the SQL models' step, with nothing else running, while a daily run
-keeps only about one of the two cores busy. When the dossier ingest is about to read enough
-new exports that the checks will validate seconds later, it starts one spawned worker that
-imports GX meanwhile, and the checks validate there. A run with nothing new, or with exports
-too small to hide the import behind, starts none and validates in this process.
+its own imports), which the first check whose rows changed paid inside the SQL models' step,
+with nothing else running, while a daily run keeps only about one of the two cores busy.
+When the dossier ingest is about to read enough new exports that the checks will validate
+seconds later, it starts one spawned worker that imports GX meanwhile, and the checks
+validate there. A run with nothing new, or with exports too small to hide the import
+behind, starts none and validates in this process.
 """
 
 import multiprocessing

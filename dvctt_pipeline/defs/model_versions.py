@@ -12,7 +12,9 @@ last materialization again, with `recomputed: false`.
 A model that is computed again counts as changed for the models that read it, whichever
 months it wrote (the run that computed it is part of their version): a model's rows may read
 other months of its parents (year-to-date periods from January, rankings a year back), so only
-an untouched parent is an unchanged input.
+an untouched parent is an unchanged input. A model whose parent this run computed is computed
+again without reading Dagster's record of its months (no version recorded before can name
+this run).
 """
 
 import hashlib
@@ -94,6 +96,7 @@ class ModelVersions:
             [table_key(table) for table in self.models])
         # the run that last computed each model; updated as this run computes them
         self.computed_in: dict[str, str] = {}
+        self.computed_here: set[str] = set()
         for table in self.models:
             event = latest.get(table_key(table))
             materialization = event.asset_materialization if event else None
@@ -128,6 +131,8 @@ class ModelVersions:
 
     def unchanged(self, model: SqlModel, inputs: str, partitions: list[str]) -> Recorded | None:
         """The recorded months, if every one of them was computed from these inputs."""
+        if model.depends_on & self.computed_here:
+            return None
         recorded = recorded_months(self.instance, table_key(model.table), partitions)
         if recorded is None:
             return None
@@ -138,6 +143,7 @@ class ModelVersions:
 
     def computed(self, model: SqlModel, run_id: str) -> None:
         self.computed_in[model.table] = run_id
+        self.computed_here.add(model.table)
 
     def metadata(self, model: SqlModel, recomputed: bool) -> dict[str, object]:
         """Whether the run computed the model's rows, and the run that last did (a month

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,25 @@ class PipelineFolders:
     def query(self, sql: str, params: dict | None = None) -> list[tuple]:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
             return con.execute(sql, params or {}).fetchall()
+
+
+# agencies.csv with the one agency of land_export's dossiers
+ONE_AGENCY = (
+    "agency_code,agency_name,admin_level,province_code,district_code,commune_code,valid_from,"
+    "valid_to,aliases\n"
+    "000.00.12.H17,Sở Tư pháp tỉnh Hòa Bình,province,17,,,,,\n"
+)
+
+
+def land_export(folders: PipelineFolders, day: str, dossiers: int) -> None:
+    """A JSON-lines export of the day (yyyy-mm-dd), its dossiers received that day by the
+    agency of ONE_AGENCY."""
+    export = folders.landing / "dossiers" / day / "dvcqg.jsonl"
+    export.parent.mkdir(parents=True)
+    export.write_text("".join(json.dumps({
+        "MaHoSo": f"000.00.12.H17-{day}-{n}", "KenhThucHien": 2,
+        "NgayTiepNhan": day.replace("-", "") + "080000", "TrangThaiHoSo": 4}) + "\n"
+        for n in range(dossiers)), encoding="utf-8")
 
 
 def materialize_or_fail(first: str, last: str) -> dg.ExecuteInProcessResult:

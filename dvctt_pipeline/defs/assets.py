@@ -383,7 +383,7 @@ def sql_models(
                   if check_key(check) in checks and table_key(check.table) not in written_here],
             window, blocked, why, context.instance, gx_worker)
         settings = warehouse.model_settings()
-        versions = ModelVersions(context.instance, con, SQL_MODELS, settings)
+        versions = ModelVersions(context.instance, con, SQL_MODELS, settings, context.run_id)
         for model in SQL_MODELS:
             key = table_key(model.table)
             if key not in selected:
@@ -421,7 +421,7 @@ def _computed(
                         full_refresh=full_refresh)
     # one step writes every model: each one's time, for the UI and the benchmark
     seconds = round(time.perf_counter() - started, 2)
-    versions.computed(model, context.run_id)
+    versions.computed(model)
     return dg.MaterializeResult(
         asset_key=table_key(model.table),
         data_version=dg.DataVersion(versions.version(model, inputs)),

@@ -88,15 +88,15 @@ class ModelVersions:
     """The versions of one run's models, in dependency order."""
 
     def __init__(self, instance: dg.DagsterInstance, con: duckdb.DuckDBPyConnection,
-                 models: tuple[SqlModel, ...], settings: Mapping[str, object]) -> None:
-        self.instance, self.con = instance, con
+                 models: tuple[SqlModel, ...], settings: Mapping[str, object],
+                 run_id: str) -> None:
+        self.instance, self.con, self.run_id = instance, con, run_id
         self.models = {model.table: model for model in models}
         self.shared = repr((macros_text(), sorted(settings.items())))
         latest = instance.get_latest_materialization_events(
             [table_key(table) for table in self.models])
         # the run that last computed each model; updated as this run computes them
         self.computed_in: dict[str, str] = {}
-        self.computed_here: set[str] = set()
         for table in self.models:
             event = latest.get(table_key(table))
             materialization = event.asset_materialization if event else None
@@ -131,7 +131,7 @@ class ModelVersions:
 
     def unchanged(self, model: SqlModel, inputs: str, partitions: list[str]) -> Recorded | None:
         """The recorded months, if every one of them was computed from these inputs."""
-        if model.depends_on & self.computed_here:
+        if any(self.computed_in.get(table) == self.run_id for table in model.depends_on):
             return None
         recorded = recorded_months(self.instance, table_key(model.table), partitions)
         if recorded is None:
@@ -141,9 +141,8 @@ class ModelVersions:
             return None
         return recorded
 
-    def computed(self, model: SqlModel, run_id: str) -> None:
-        self.computed_in[model.table] = run_id
-        self.computed_here.add(model.table)
+    def computed(self, model: SqlModel) -> None:
+        self.computed_in[model.table] = self.run_id
 
     def metadata(self, model: SqlModel, recomputed: bool) -> dict[str, object]:
         """Whether the run computed the model's rows, and the run that last did (a month

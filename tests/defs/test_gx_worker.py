@@ -4,7 +4,6 @@ with nothing new, or too little, starts none; no worker outlives its run, failed
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 import pytest
-from conftest import materializations
+from conftest import ONE_AGENCY, land_export, materializations
 
 from dvctt_pipeline.cli import materialize_months
 from dvctt_pipeline.defs import gx_worker, serve
@@ -23,12 +22,6 @@ from dvctt_pipeline.defs.gx_worker import GxWorker
 from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
 from dvctt_pipeline.validate.expectations import validate_frame
 from dvctt_pipeline.validate.quality_checks import QUALITY_CHECKS, QualityCheck
-
-AGENCIES = (
-    "agency_code,agency_name,admin_level,province_code,district_code,commune_code,valid_from,"
-    "valid_to,aliases\n"
-    "000.00.12.H17,Sở Tư pháp tỉnh Hòa Bình,province,17,,,,,\n"
-)
 
 
 class SpyPool(ProcessPoolExecutor):
@@ -139,20 +132,11 @@ def test_a_run_that_fails_stops_its_worker(pools: list[SpyPool], exports: list[L
     assert multiprocessing.active_children() == []
 
 
-def land_export(folders, day: str, dossiers: int) -> None:
-    export = folders.landing / "dossiers" / day / "dvcqg.jsonl"
-    export.parent.mkdir(parents=True)
-    export.write_text("".join(json.dumps({
-        "MaHoSo": f"000.00.12.H17-{day}-{n}", "KenhThucHien": 2,
-        "NgayTiepNhan": day.replace("-", "") + "080000", "TrangThaiHoSo": 4}) + "\n"
-        for n in range(dossiers)), encoding="utf-8")
-
-
 def test_new_snapshots_are_checked_in_a_worker_and_nothing_new_starts_none(
     folders, pools: list[SpyPool], monkeypatch: pytest.MonkeyPatch
 ):
     (folders.landing / "reference").mkdir(parents=True)
-    (folders.landing / "reference" / "agencies.csv").write_text(AGENCIES, encoding="utf-8")
+    (folders.landing / "reference" / "agencies.csv").write_text(ONE_AGENCY, encoding="utf-8")
     land_export(folders, "2022-03-02", dossiers=3)
     publish = serve.publish_serving_file
 

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from conftest import ONE_AGENCY, land_export
 
 from dvctt_pipeline.cli import materialize_months
 from dvctt_pipeline.defs import model_versions
 from dvctt_pipeline.defs.assets import SQL_MODELS
 from dvctt_pipeline.defs.keys import table_key
-
-AGENCIES = (
-    "agency_code,agency_name,admin_level,province_code,district_code,commune_code,valid_from,"
-    "valid_to,aliases\n"
-    "000.00.12.H17,Sở Tư pháp tỉnh Hòa Bình,province,17,,,,,\n"
-)
-
-
-def land_export(landing: Path, day: str, dossiers: int) -> None:
-    export = landing / "dossiers" / day / "dvcqg.jsonl"
-    export.parent.mkdir(parents=True)
-    export.write_text("".join(json.dumps({
-        "MaHoSo": f"000.00.12.H17-{day}-{n}", "KenhThucHien": 2,
-        "NgayTiepNhan": day.replace("-", "") + "080000", "TrangThaiHoSo": 4}) + "\n"
-        for n in range(dossiers)), encoding="utf-8")
 
 
 def recomputed(result: dg.ExecuteInProcessResult) -> set[str]:
@@ -44,10 +29,10 @@ def test_a_model_whose_parent_the_run_computed_is_computed_without_reading_its_r
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
     (folders.landing / "reference").mkdir(parents=True)
-    (folders.landing / "reference" / "agencies.csv").write_text(AGENCIES, encoding="utf-8")
-    land_export(folders.landing, "2022-03-02", dossiers=3)
+    (folders.landing / "reference" / "agencies.csv").write_text(ONE_AGENCY, encoding="utf-8")
+    land_export(folders, "2022-03-02", dossiers=3)
     assert materialize_months("2022-03", "2022-03").success
-    land_export(folders.landing, "2022-03-03", dossiers=2)
+    land_export(folders, "2022-03-03", dossiers=2)
     read: list[str] = []
     recorded_months = model_versions.recorded_months
 

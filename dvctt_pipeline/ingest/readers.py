@@ -21,6 +21,7 @@ import mmap
 import os
 import re
 import shutil
+import sys
 import tempfile
 import unicodedata
 import zlib
@@ -36,7 +37,9 @@ import duckdb
 import numpy as np
 
 from dvctt_pipeline.ingest.guards import UnreadableFile
+from dvctt_pipeline.ingest.long_records import cut_to_fields, line_text
 from dvctt_pipeline.validate.dossier_rules import (
+    LONGEST_LINE_BYTES,
     MAX_LINE_BYTES,
     judge_records,
     judge_records_again,
@@ -67,7 +70,7 @@ LEGACY_ENCODING = "cp1258"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # Delimiters a spreadsheet export uses; the header line tells which one a file has.
 CSV_DELIMITERS = ",;\t|"
-# Stands in, in a copy of a JSON-lines file, for a line too long to read (MAX_LINE_BYTES).
+# Stands in, in a copy of a JSON-lines file, for a line too long to read (LONGEST_LINE_BYTES).
 TOO_LONG_MARK = "\x1fline_too_long\x1f"
 # The csv module stops at a field over 128 kB; a checked copy keeps only the used fields, so a
 # long note or an embedded attachment is read past instead (up to 1 GB a field).
@@ -81,6 +84,8 @@ csv.field_size_limit(1 << 30)
 RECORD_TYPE = json.dumps(
     {**dict.fromkeys(USED_FIELDS, "VARCHAR"), "DanhSachLePhi": "STRUCT(Gia VARCHAR)[]"}
 )
+# The members a long line keeps (_long_lines_cut): those RECORD_TYPE reads.
+READ_MEMBERS = frozenset(json.loads(RECORD_TYPE))
 # JSON's whitespace before a record's first character
 JSON_BLANKS = "' ' || chr(9) || chr(13)"
 
@@ -149,7 +154,8 @@ JSON_LINES = _json_records(f"""
 # so that one bad line does not fail the whole read), so it can neither number
 # lines nor say why one is set aside: its result is kept only for files it read one record
 # per line (_read_by_json_reader), else JSON_LINES reads them. A file with a line near
-# MAX_LINE_BYTES is left to JSON_LINES, which alone marks it too long.
+# MAX_LINE_BYTES is left to JSON_LINES, which alone reads it, cut when longer
+# (_long_lines_cut).
 FAST_READ_MAX_LINE_BYTES = MAX_LINE_BYTES // 2
 JSON_RECORDS = f"""
     SELECT file_index, false AS blank, NULL::VARCHAR AS read_error, {_record_columns("")}
@@ -165,10 +171,9 @@ JSON_ARRAYS = _json_records("""
     SELECT file_index, false AS blank, json::VARCHAR AS line
     FROM read_json($paths, format = 'array', records = false, columns = {'json': 'JSON'})
 """)
-# An element of a JSON array longer than this is not read (DuckDB's maximum_object_size, the
-# limit of a whole read): an array read in pieces fails there too.
-MAX_ELEMENT_CHARS = 16 * 1024 * 1024
 JSON_BLANKS_AT = re.compile(r"[ \t\n\r]*")
+# Longer than JSON's longest token that is not a string or number: -Infinity, \uXXXX
+LONGEST_JSON_TOKEN = 16
 # Text read at a time from an array read in pieces
 TEXT_BLOCK = 1 << 20
 # Bytes read at a time to measure a file's lines
@@ -213,8 +218,8 @@ def _csv_records(columns_present: Sequence[str], dialect: str = "") -> str:
 def read_json_lines(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
     """Files in one statement, by DuckDB's JSON reader; the files it cannot read as their lines
     say, and gzipped ones, line by line. A file with a line of MAX_LINE_BYTES or more is read
-    again from a copy where that line is marked, so that it alone is set aside
-    (`line_too_long`)."""
+    again from a copy where that line keeps only the members the readers read
+    (_long_lines_cut)."""
     by_lines = list(range(len(paths)))
     if not any(path.name.lower().endswith(".gz") for path in paths):
         # the lines are measured while DuckDB reads (numpy and file reads release the GIL);
@@ -234,13 +239,13 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> No
 
 def _judged_line_by_line(paths: list[Path], judge: Callable[[dict[str, object]], None]) -> None:
     """`judge` the files' lines (JSON_LINES); a file whose read fails on a line too long is
-    judged from a copy where that line is marked."""
+    judged from a copy where that line is cut to the members the readers read."""
     try:
         judge({"paths": [str(path) for path in paths]})
     except duckdb.Error:
         if len(paths) > 1:
             raise  # the registry reads the batch again in halves, down to each file alone
-        with _overlong_lines_marked(paths[0]) as copy:
+        with _long_lines_cut(paths[0]) as copy:
             if copy is None:
                 raise
             judge({"paths": [str(copy)]})
@@ -357,11 +362,12 @@ def _lines_and_longest(path: Path) -> tuple[int, int]:
 
 
 @contextmanager
-def _overlong_lines_marked(path: Path) -> Iterator[Path | None]:
-    """A temporary copy of a JSON-lines file whose lines of MAX_LINE_BYTES or more are
-    replaced by TOO_LONG_MARK, or None when it has no such line. Read in pieces: a long line
-    never sits in memory whole."""
-    marked = 0
+def _long_lines_cut(path: Path) -> Iterator[Path | None]:
+    """A temporary copy of a JSON-lines file whose lines of MAX_LINE_BYTES or more keep only
+    the members the readers read (ingest.long_records), or None when it has no such line. A
+    line of LONGEST_LINE_BYTES or more, or whose read members alone reach MAX_LINE_BYTES,
+    is replaced by TOO_LONG_MARK, and is never held in memory whole."""
+    cut = 0
     with tempfile.TemporaryDirectory(prefix="dvctt-lines-") as folder:
         copy = Path(folder) / "export.jsonl"
         try:
@@ -370,13 +376,33 @@ def _overlong_lines_marked(path: Path) -> Iterator[Path | None]:
                     if len(line.rstrip(b"\r\n")) < MAX_LINE_BYTES:
                         target.write(line)
                         continue
-                    marked += 1
-                    while not line.endswith(b"\n") and (line := source.readline(1 << 20)):
-                        pass  # the rest of the long line
-                    target.write(TOO_LONG_MARK.encode() + b"\n")
+                    cut += 1
+                    target.write(_cut_line(_rest_of_line(line, source)) + b"\n")
         except (OSError, EOFError, zlib.error):
-            marked = 0  # a damaged gzip: DuckDB's own error says what is wrong
-        yield copy if marked else None
+            cut = 0  # a damaged gzip: DuckDB's own error says what is wrong
+        yield copy if cut else None
+
+
+def _rest_of_line(start: bytes, source: IO[bytes]) -> str | None:
+    """The text of the line that begins with `start`, read on from `source` to its end,
+    without its line end; None, once skipped to its end, when it has LONGEST_LINE_BYTES or
+    more. Only the text is kept: the line's bytes are let go once it is decoded."""
+    line = bytearray(start)
+    while not line.endswith(b"\n") and (part := source.readline(COPY_BLOCK)):
+        if len(line) <= LONGEST_LINE_BYTES:
+            line += part
+        elif part.endswith(b"\n"):
+            line[-1:] = b"\n"  # what is kept no longer matters: only that the line ended
+    while line.endswith((b"\n", b"\r")):
+        del line[-1]
+    return line_text(line) if len(line) < LONGEST_LINE_BYTES else None
+
+
+def _cut_line(line: str | None) -> bytes:
+    if line is None:
+        return TOO_LONG_MARK.encode()
+    cut = cut_to_fields(line, READ_MEMBERS)
+    return cut if len(cut) < MAX_LINE_BYTES else TOO_LONG_MARK.encode()
 
 
 @dataclass(frozen=True)
@@ -457,9 +483,9 @@ class CopiedLines(NamedTuple):
 
 def _lines_in_pieces(copy_lines: Callable[[IO[bytes]], CopiedLines]) -> Iterator[Piece]:
     """Pieces of JSON lines, each filled by `copy_lines`. A piece with a line of
-    MAX_LINE_BYTES or more is given as a copy where that line is marked, as read_json_lines
-    does for a whole file after its read fails; the others carry their lines and longest line
-    for DuckDB's JSON reader (Piece.measured)."""
+    MAX_LINE_BYTES or more is given as a copy where that line is cut (_long_lines_cut), as
+    read_json_lines does for a whole file after its read fails; the others carry their lines
+    and longest line for DuckDB's JSON reader (Piece.measured)."""
     def copy_piece(piece: Path) -> CopiedLines | None:
         with _written_over(piece) as target:
             copied = copy_lines(target)
@@ -469,8 +495,8 @@ def _lines_in_pieces(copy_lines: Callable[[IO[bytes]], CopiedLines]) -> Iterator
         if copied.longest < MAX_LINE_BYTES:
             yield Piece(JSON_LINES, {"paths": [str(piece)]}, (copied.lines, copied.longest))
             continue
-        with _overlong_lines_marked(piece) as marked:
-            yield Piece(JSON_LINES, {"paths": [str(marked or piece)]})
+        with _long_lines_cut(piece) as cut:
+            yield Piece(JSON_LINES, {"paths": [str(cut or piece)]})
 
 
 def _copy_whole_lines(
@@ -502,14 +528,22 @@ def _copy_whole_lines(
 
 
 def read_json_arrays(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
+    """Files in one statement, by DuckDB's JSON reader. A file it cannot read alone is read
+    again element by element, as in pieces: DuckDB's reader stops at a malformed array (whose
+    fault the element reader places) and at an element of some tens of megabytes (documents
+    embedded in a record), which the element reader cuts to the members the readers read."""
     try:
         judge_records(con, JSON_ARRAYS, {"paths": [str(path) for path in paths]})
     except duckdb.OutOfMemoryException:
         raise  # the pipeline's limit (registry), not the file's fault
     except duckdb.Error as error:
-        # DuckDB's message may quote the record: keep only the byte position
-        position = re.search(r"at byte \d+", str(error))
-        raise _not_an_array(paths, f" (malformed {position[0]})" if position else "") from error
+        if len(paths) > 1:
+            # DuckDB's message may quote a record: the registry reads each file alone instead
+            raise _not_an_array(paths, "") from error
+        # as one piece, which leaves its records judged: a file read whole is smaller than a
+        # piece (ingest.dossiers)
+        for _ in judged_pieces(con, paths[0], sys.maxsize):
+            pass
 
 
 def _not_an_array(paths: Sequence[Path], where: str) -> UnreadableFile:
@@ -526,9 +560,9 @@ def json_array_pieces(
     """The elements of a JSON array, one a line, in pieces of JSON lines of about
     `piece_bytes`: the n-th line is the n-th element, so positions are those of the array.
     A malformed array fails when the piece holding the fault is copied, before that piece is
-    read: what its earlier pieces stored is discarded, and it fails alone. One difference with a
-    whole read: an element of MAX_LINE_BYTES or more is set aside as `line_too_long`, as in
-    JSON lines, where a whole read takes elements up to MAX_ELEMENT_CHARS."""
+    read: what its earlier pieces stored is discarded, and it fails alone. An element of
+    MAX_LINE_BYTES or more keeps only the members the readers read, as a long JSON line does;
+    in pieces and whole alike, an element of LONGEST_LINE_BYTES or more fails the file."""
     with _open_text(path, "utf-8-sig") as text:
         elements = _ArrayElements(text, path)
         yield from _lines_in_pieces(lambda target: elements.copy(target, piece_bytes))
@@ -576,12 +610,23 @@ class _ArrayElements:
         while True:
             try:
                 _, end = self._decoder.raw_decode(self._buffer, start)
-                break
-            except (ValueError, RecursionError):
-                # the element may go on in the next block
-                if len(self._buffer) - start > MAX_ELEMENT_CHARS or not self._fill():
+            except json.JSONDecodeError as error:
+                if not _cut_short(error):
                     raise self._malformed() from None
-                start = 0
+                end = None
+            except RecursionError:
+                raise self._malformed() from None
+            # a value that ends where the text buffered ends (a number) may go on
+            if end is not None and (end < len(self._buffer) or self._text_ended):
+                break
+            # read on until the text buffered from the element doubles, so that a long one
+            # (documents embedded in a record) is parsed a few times over, not once a block
+            buffered = len(self._buffer) - start
+            if buffered >= LONGEST_LINE_BYTES:
+                raise self._too_long()
+            if not self._fill(max(TEXT_BLOCK, buffered)) and end is None:
+                raise self._malformed()
+            start = 0
         element = self._buffer[start:end]
         self._at = end
         separator = self._next_char()
@@ -609,12 +654,13 @@ class _ArrayElements:
             if len(self._buffer) - self._at >= TEXT_BLOCK // 2 or not self._fill():
                 return self._buffer[self._at:self._at + 1]
 
-    def _fill(self) -> bool:
-        """Drop what was read, add a block of text; whether there was any."""
+    def _fill(self, size: int = 0) -> bool:
+        """Drop what was read, add `size` characters of text (a block by default); whether
+        there were any."""
         if self._text_ended:
             return False
         try:
-            block = self._text.read(TEXT_BLOCK)
+            block = self._text.read(size or TEXT_BLOCK)
         except UnicodeDecodeError:
             raise self._malformed() from None
         self._buffer, self._at = self._buffer[self._at:] + block, 0
@@ -623,6 +669,23 @@ class _ArrayElements:
 
     def _malformed(self) -> UnreadableFile:
         return _not_an_array([self._path], f" (malformed after element {self._elements_read:,})")
+
+    def _too_long(self) -> UnreadableFile:
+        return UnreadableFile(
+            f"{self._path.name}: element {self._elements_read + 1:,} of its array has "
+            f"{LONGEST_LINE_BYTES:,} characters or more, more than the pipeline reads (a limit "
+            "of the pipeline, not a fault of the file); exported as JSON lines, that record "
+            "alone would be set aside and the others would load."
+        )
+
+
+def _cut_short(error: json.JSONDecodeError) -> bool:
+    """Whether the text the decoder was given may have ended inside the value rather than hold
+    a fault: a string left open, or a fault within a token's length of the end (a literal such
+    as -Infinity, or an escape, cut short). A fault found there is found again, further from
+    the end, once more text is read."""
+    return (error.msg.startswith("Unterminated string")
+            or error.pos >= len(error.doc) - LONGEST_JSON_TOKEN)
 
 
 def read_csv_export(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:

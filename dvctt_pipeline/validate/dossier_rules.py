@@ -17,9 +17,13 @@ import numpy as np
 
 from dvctt_pipeline.sqltext import quote_identifier
 
-# A line of a JSON-lines export this long or longer is not read (DuckDB's default line limit):
-# a dossier record is a few kilobytes, so such a line is set aside rather than read.
+# DuckDB reads a line of a JSON-lines export up to this length (its default line limit). A
+# dossier record is a few kilobytes; a longer line (documents embedded in the record) keeps
+# only the fields the readers read (ingest.long_records) and is read as that.
 MAX_LINE_BYTES = 2 * 1024 * 1024
+# A line this long or longer is set aside (`line_too_long`) instead: cutting it holds it in
+# memory about four times over (a line of 200 MB: 0.78 GB more at the peak).
+LONGEST_LINE_BYTES = 128 * 1024 * 1024
 
 # Reason codes, as they appear in quarantine tables and marts.data_quality.
 REASONS = {
@@ -27,8 +31,9 @@ REASONS = {
     "not_an_object": "the record is valid JSON but not an object",
     "missing_ma_ho_so": "MaHoSo is empty or missing",
     "missing_ngay_tiep_nhan": "NgayTiepNhan is empty or missing",
-    "line_too_long": f"the line has {MAX_LINE_BYTES:,} bytes or more, more than the pipeline "
-                     "reads (a limit of the pipeline, not of the format)",
+    "line_too_long": f"the line has {LONGEST_LINE_BYTES:,} bytes or more, or the fields the "
+                     f"pipeline reads {MAX_LINE_BYTES:,} or more: more than the pipeline reads "
+                     "(a limit of the pipeline, not of the format)",
     "ragged_row": "the CSV row has more or fewer fields than the header",
     "bad_date": "a date is not yyyyMMddHHmmss or ISO 8601, or does not exist",
     "implausible_date": "a date lies outside the accepted range (2000-01-01 to the end of the "

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from dvctt_pipeline.ingest import readers
 from dvctt_pipeline.ingest.dossiers import ingest_dossier_exports
 from dvctt_pipeline.validate.dossier_rules import MAX_LINE_BYTES
 from dvctt_pipeline.warehouse import connect
@@ -212,54 +213,72 @@ def test_personal_data_never_reaches_the_warehouse(tmp_path, con):
         assert not values & set(PERSONAL.values()), f"{schema}.{table}.{column}"
 
 
-def test_a_50_mb_line_is_set_aside_and_the_files_read_with_it_still_load(tmp_path, con):
-    """A portal export that embeds a scanned attachment in one record: that line alone is set
-    aside (the line limit is the pipeline's), the file's other lines and the other exports of
-    the batch load."""
-    attachment = [{"TenTep": "ho-so.pdf", "NoiDung": "JVBERi0xLjQK" * (50 * 1024 * 1024 // 12)}]
-    write_export(tmp_path, "2022-01-05", "a.jsonl", [record("A-1"), record("A-2")])
-    write_export(tmp_path, "2022-01-05", "b.jsonl", [
-        record("B-1"), record("B-2", TepDinhKem=attachment), record("B-3")])
-    write_export(tmp_path, "2022-01-05", "c.jsonl", [record("C-1")])
-    outcomes = {o.relative_path.rsplit("/", 1)[1]: o for o in ingest_dossier_exports(con, tmp_path)}
-    assert [(o.status, o.rows_read, o.rows_loaded, o.rows_quarantined)
-            for o in outcomes.values()] == [
-        ("loaded", 2, 2, 0), ("loaded", 3, 2, 1), ("loaded", 1, 1, 0)]
-    assert con.execute(
-        "SELECT relative_path, line_no, reason FROM quarantine.dossier_snapshots"
-    ).fetchall() == [("dossiers/2022-01-05/b.jsonl", 2, "line_too_long")]
-    assert con.execute("SELECT ma_ho_so FROM raw.dossier_snapshots ORDER BY 1").fetchall() == [
-        ("A-1",), ("A-2",), ("B-1",), ("B-3",), ("C-1",)]
+RAW_FIELDS = ("SELECT ma_ho_so, line_no, kenh_thuc_hien, trang_thai, fee_total "
+              "FROM raw.dossier_snapshots ORDER BY file_name, line_no")
 
 
-def test_a_gzipped_export_with_an_over_long_line_keeps_its_line_numbers(tmp_path, con):
+def test_a_record_with_a_50_mb_attachment_loads_with_the_files_read_with_it(tmp_path, con):
+    """A portal export that embeds 50 MB of scanned documents in a record, before and after
+    the fields the metrics use: its line is longer than DuckDB reads, so it is read cut to those
+    fields. The record loads at its line with its values, and so do the file's other lines and
+    the other exports of the batch, as they would without the attachment."""
+    attachment = [{"TenTep": "ho-so.pdf", "NoiDung": "JVBERi0xLjQK" * (25 * 1024 * 1024 // 12)}]
+    plain = [[record("A-1"), record("A-2")],
+             [record("B-1"), record("B-2", TrangThaiHoSo=5, DanhSachLePhi=[{"Gia": 15000}]),
+              record("B-3")],
+             [record("C-1")]]
+    for landing, attached in ((tmp_path / "plain", None), (tmp_path / "attached", attachment)):
+        b_lines = [*plain[1]]
+        if attached:
+            b_lines[1] = {"TepDinhKem": attached, **plain[1][1], "TepKetQua": attached}
+        for name, lines in zip(("a.jsonl", "b.jsonl", "c.jsonl"),
+                               (plain[0], b_lines, plain[2]), strict=True):
+            write_export(landing, "2022-01-05", name, lines)
+    outcomes = ingest_dossier_exports(con, tmp_path / "attached")
+    assert [(o.status, o.rows_read, o.rows_loaded, o.rows_quarantined) for o in outcomes] == [
+        ("loaded", 2, 2, 0), ("loaded", 3, 3, 0), ("loaded", 1, 1, 0)]
+    attached_rows = con.execute(RAW_FIELDS).fetchall()
+    assert ("B-2", 2, 2, 5, 15000) in attached_rows
+    with connect(tmp_path / "plain.duckdb") as plain_con:
+        ingest_dossier_exports(plain_con, tmp_path / "plain")
+        assert attached_rows == plain_con.execute(RAW_FIELDS).fetchall()
+    assert con.execute("SELECT count(*) FROM quarantine.dossier_snapshots").fetchone() == (0,)
+
+
+def test_a_gzipped_export_with_a_long_line_keeps_its_line_numbers(tmp_path, con):
     path = write_export(tmp_path, "2022-01-05", "d.jsonl", [
         record("D-1"), "", record("D-3", Ghi_chu="x" * 3_000_000), record("D-4")])
     path.with_name("d.jsonl.gz").write_bytes(gzip.compress(path.read_bytes()))
     path.unlink()
     (outcome,) = ingest_dossier_exports(con, tmp_path)
-    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (3, 2, 1)
-    assert con.execute("SELECT line_no, reason FROM quarantine.dossier_snapshots").fetchall() == [
-        (3, "line_too_long")]
-    assert con.execute("SELECT line_no FROM raw.dossier_snapshots ORDER BY 1").fetchall() == [
-        (1,), (4,)]
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (3, 3, 0)
+    assert con.execute("SELECT ma_ho_so, line_no FROM raw.dossier_snapshots ORDER BY 2"
+                       ).fetchall() == [("D-1", 1), ("D-3", 3), ("D-4", 4)]
 
 
-
-def padded_to(ma_ho_so: str, size: int) -> str:
-    """A record whose JSON line has exactly `size` bytes."""
-    line = json.dumps(record(ma_ho_so, GhiChu=""), ensure_ascii=False)
-    return json.dumps(record(ma_ho_so, GhiChu="x" * (size - len(line.encode()))),
+def padded_to(ma_ho_so: str, size: int, field: str = "GhiChu") -> str:
+    """A record whose JSON line has exactly `size` bytes, padded in `field`."""
+    line = json.dumps(record(ma_ho_so, **{field: ""}), ensure_ascii=False)
+    return json.dumps(record(ma_ho_so, **{field: "x" * (size - len(line.encode()))}),
                       ensure_ascii=False)
 
 
-def test_the_line_limit_is_exact(tmp_path, con):
+def test_the_line_limits_are_exact(tmp_path, con, monkeypatch):
+    """A line of MAX_LINE_BYTES or more is read cut to its used fields, up to the longest line
+    the pipeline reads (made small here: the same code reads a line of 256 MB); from that
+    length on, or when the used fields alone reach MAX_LINE_BYTES, it is set aside."""
+    monkeypatch.setattr(readers, "LONGEST_LINE_BYTES", MAX_LINE_BYTES + 1_000_000)
     write_export(tmp_path, "2022-01-05", "edge.jsonl", [
-        padded_to("A-1", MAX_LINE_BYTES - 1), padded_to("A-2", MAX_LINE_BYTES)])
+        padded_to("A-1", MAX_LINE_BYTES - 1), padded_to("A-2", MAX_LINE_BYTES),
+        padded_to("A-3", MAX_LINE_BYTES + 999_999), padded_to("A-4", MAX_LINE_BYTES + 1_000_000),
+        padded_to("A-5", MAX_LINE_BYTES - 1, "DonViXuLy"),
+        padded_to("A-6", MAX_LINE_BYTES + 10_000, "DonViXuLy")])
     (outcome,) = ingest_dossier_exports(con, tmp_path)
-    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (2, 1, 1)
-    assert con.execute("SELECT line_no, reason FROM quarantine.dossier_snapshots").fetchall() == [
-        (2, "line_too_long")]
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (6, 4, 2)
+    assert con.execute("SELECT ma_ho_so FROM raw.dossier_snapshots ORDER BY 1").fetchall() == [
+        ("A-1",), ("A-2",), ("A-3",), ("A-5",)]
+    assert con.execute("SELECT line_no, reason FROM quarantine.dossier_snapshots ORDER BY 1"
+                       ).fetchall() == [(4, "line_too_long"), (6, "line_too_long")]
 
 
 def test_a_registry_of_bare_sha256_digests_names_them_and_loads_on(tmp_path, con):

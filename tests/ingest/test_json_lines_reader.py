@@ -20,6 +20,7 @@ import pytest
 
 from dvctt_pipeline.ingest import readers
 from dvctt_pipeline.ingest.dossiers import PIECE_BYTES_ENV, ingest_dossier_exports
+from dvctt_pipeline.ingest.long_records import cut_to_fields, line_text
 from dvctt_pipeline.ingest.readers import USED_FIELDS
 from dvctt_pipeline.validate.dossier_rules import MAX_LINE_BYTES
 from dvctt_pipeline.warehouse import connect, ensure_base_tables
@@ -105,8 +106,12 @@ SHAPES: dict[str, tuple[bytes, bool]] = {
                                         + CLEAN[3:6]), False),
     "line_near_limit": ("\n".join(CLEAN + [json.dumps(record(10, GhiChu="x" * (MAX_LINE_BYTES
                                                                               - 400)))]), False),
-    "line_too_long": ("\n".join(CLEAN + [json.dumps(record(11, GhiChu="x" * MAX_LINE_BYTES))]),
-                      False),
+    # documents embedded in a record: a line longer than DuckDB reads, read cut to its fields
+    "long_line": ("\n".join(CLEAN + [json.dumps(record(11, GhiChu="x" * MAX_LINE_BYTES))]),
+                  False),
+    # ... unless a field the readers read is that long itself: set aside as line_too_long
+    "read_field_too_long": ("\n".join(CLEAN + [json.dumps(record(13, DonViXuLy="x"
+                                                                  * MAX_LINE_BYTES))]), False),
 }
 
 
@@ -172,11 +177,34 @@ def test_each_shape_is_judged_alike_both_ways(tmp_path: Path, shape: str) -> Non
     assert judged_as_read(con, [path]) == (line_by_line, [[] if read_directly else [0]])
 
 
-@pytest.mark.parametrize("odd", ["blank_lines", "line_too_long"])
+def cut_copy(folder: Path, name: str, content: str | bytes) -> Path:
+    """The file with each line cut to the members the readers read, as a line too long for
+    DuckDB is (readers._long_lines_cut)."""
+    text = content.encode() if isinstance(content, str) else content
+    cut = [cut_to_fields(line_text(line.removesuffix(b"\r")), readers.READ_MEMBERS)
+           for line in text.split(b"\n")]
+    return write(folder, f"{name}.cut", b"\n".join(cut))
+
+
+@pytest.mark.parametrize("shape", [shape for shape in SHAPES if shape != "read_field_too_long"])
+def test_a_line_cut_to_its_read_members_is_judged_as_the_whole_line(
+        tmp_path: Path, shape: str) -> None:
+    """Every line of every shape cut as a long line is: the same fields, reason and position
+    as the line itself (a field's spelling, escapes, a repeated key, an odd fee list, a value
+    that is not an object, a blank or damaged line), and no personal data left in the copy."""
+    content, _ = SHAPES[shape]
+    con = duckdb.connect()
+    whole = judged_line_by_line(con, [write(tmp_path, shape, content)])
+    cut = cut_copy(tmp_path, shape, content)
+    assert judged_line_by_line(con, [cut]) == whole
+    assert "0912345678" not in cut.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.mark.parametrize("odd", ["blank_lines", "long_line"])
 def test_only_the_odd_files_of_a_batch_are_read_again_line_by_line(
         tmp_path: Path, odd: str) -> None:
     """One file of a batch that DuckDB's JSON reader cannot read as its lines say (a blank
-    line; a line too long, read again from a marked copy) is read again alone: the files
+    line; a line too long, read again from a cut copy) is read again alone: the files
     around it keep the JSON reader's records, those with a line it could not read too (that
     line judged again), and every file its positions."""
     paths = [write(tmp_path, name, SHAPES[name][0]) for name in ("clean", odd, "pandas")]
@@ -226,6 +254,7 @@ def test_the_warehouse_gets_the_same_rows_either_way(
     raw, quarantine = direct
     assert {"unknown_channel", "bad_date", "missing_ma_ho_so", "invalid_json",
             "not_an_object", "line_too_long"} <= {row[-1] for row in quarantine}
+    assert "G22.99-000011" in {row[2] for row in raw}  # the long line's record
     assert not any("0912345678" in str(row) or "Bích Ngọc" in str(row) for row in raw)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -191,6 +192,49 @@ def test_a_json_array_in_pieces_is_read_as_whole(tmp_path, monkeypatch, pieces_r
     assert [reasons[element] for element in range(10, 14)] == ["not_an_object"] * 4
     assert reasons[3] == "unknown_channel" and reasons[5] == "bad_date"
     assert reasons[12 + 4] == "bad_date"  # the 12th record, after the four that are not
+
+
+def test_json_array_elements_with_documents_embedded_load_whole_and_in_pieces(
+        tmp_path, monkeypatch, pieces_read):
+    """An API export whose records embed their scanned documents (3 MB and 40 MB here: DuckDB's
+    reader stops at an element past about 32 MB): every record loads, with what the same
+    array without the documents gives, read whole (the file is then read again element by
+    element) and in pieces; an element past the pipeline's limit fails its file alone, saying
+    that the limit is the pipeline's."""
+    records: list[dict[str, object]] = frame(20).to_dict(orient="records")
+    plain, attached = tmp_path / "plain", tmp_path / "attached"
+    export_path(plain, "api.json").write_text(json.dumps(records), encoding="utf-8")
+    for index, size in ((3, 3_000_000), (8, 40_000_000)):
+        records[index] = {"TepDinhKem": [{"NoiDung": "JVBERi0x" * (size // 8)}], **records[index]}
+    export_path(attached, "api.json").write_text(json.dumps(records), encoding="utf-8")
+    monkeypatch.delenv(PIECE_BYTES_ENV, raising=False)
+    expected = ingest(plain, tmp_path / "plain.duckdb")
+    assert ingest(attached, tmp_path / "whole.duckdb")[1:] == expected[1:]
+    monkeypatch.setenv(PIECE_BYTES_ENV, str(1_000_000))
+    assert ingest(attached, tmp_path / "pieces.duckdb")[1:] == expected[1:]
+    assert pieces_read[-1] > 1
+    monkeypatch.setattr(readers, "LONGEST_LINE_BYTES", 20_000_000)
+    (outcome,), raw, _ = ingest(attached, tmp_path / "too_long.duckdb")
+    assert (outcome.status, raw) == ("failed", [])
+    assert "element 9 of its array has 20,000,000 characters or more" in outcome.message
+    assert "a limit of the pipeline, not a fault of the file" in outcome.message
+
+
+def test_an_array_streamed_a_few_characters_at_a_time_gives_its_elements(monkeypatch):
+    """Elements cut anywhere by the blocks of text read (a literal, an escape, a number, a
+    string left open) are read on, not taken for faults; a fault is still one."""
+    elements = [{"MaHoSo": "A-\\u00e9\u1ea1", "x": [True, False, None, -1.5e3, "\\n"]},
+                [float("nan"), float("-inf")], "chuỗi", {}, 12345678]
+    text = json.dumps(elements, ensure_ascii=True).replace(", ", " ,\r\n ")
+    for block, whole in itertools.product(range(2, 40), (text, json.dumps(elements))):
+        monkeypatch.setattr(readers, "TEXT_BLOCK", block)
+        copy = io.BytesIO()
+        readers._ArrayElements(io.StringIO(whole), Path("api.json")).copy(copy, 1 << 20)
+        lines = copy.getvalue().decode().splitlines()
+        assert json.dumps([json.loads(line) for line in lines]) == json.dumps(elements)
+    with pytest.raises(readers.UnreadableFile, match="malformed after element 0"):
+        readers._ArrayElements(io.StringIO(text.replace("false", "flase")), Path("api.json")
+                               ).copy(io.BytesIO(), 1 << 20)
 
 
 def test_a_malformed_json_array_in_pieces_fails_alone(tmp_path, monkeypatch, pieces_read):

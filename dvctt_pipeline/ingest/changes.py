@@ -70,8 +70,10 @@ def months_in_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile) ->
 def months_of_batch(con: duckdb.DuckDBPyConnection, files: Sequence[LandingFile]
                     ) -> dict[str, set[date]]:
     """The months each of `files` touches, read in one statement as the ingest reads a batch
-    (raises when the batch cannot be read as a whole)."""
-    DOSSIERS.read(con, files)
+    (raises when the batch cannot be read as a whole, or a file of it would fail its load)."""
+    for outcome in DOSSIERS.read(con, files):
+        if isinstance(outcome, UnreadableFile):
+            raise outcome
     months: dict[str, set[date]] = {landing_file.relative_path: set() for landing_file in files}
     for index, month in con.execute(MONTHS_OF_RECORDS_SQL).fetchall():
         months[files[index].relative_path].add(month)

@@ -11,7 +11,13 @@ import duckdb
 
 from dvctt_pipeline.ingest.guards import UnreadableFile
 from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
-from dvctt_pipeline.ingest.readers import READERS, export_format, judged_pieces, reader_for
+from dvctt_pipeline.ingest.readers import (
+    READERS,
+    export_format,
+    fields_in_another_case,
+    judged_pieces,
+    reader_for,
+)
 from dvctt_pipeline.ingest.registry import (
     BeforeReading,
     FileOutcome,
@@ -38,17 +44,24 @@ def read_dossier_exports(
     con: duckdb.DuckDBPyConnection, files: Sequence[LandingFile]
 ) -> list[RowCounts | UnreadableFile]:
     reader_for(files[0].path).read(con, [landing_file.path for landing_file in files])
-    judged = {index: (records, quarantined) for index, records, quarantined in con.execute(
-        "SELECT file_index, records, quarantined FROM judged_files").fetchall()}
-    return [_file_counts(landing_file, *judged.get(index, (0, 0)))
+    judged = {index: counts for index, *counts in con.execute(
+        "SELECT file_index, records, quarantined, with_ma_ho_so FROM judged_files").fetchall()}
+    return [_file_counts(landing_file, *judged.get(index, (0, 0, 0)))
             for index, landing_file in enumerate(files)]
 
 
-def _file_counts(landing_file: LandingFile, records: int, quarantined: int) -> (
-        RowCounts | UnreadableFile):
+def _file_counts(landing_file: LandingFile, records: int, quarantined: int,
+                 with_ma_ho_so: int) -> RowCounts | UnreadableFile:
     if records == 0:
         return UnreadableFile(
             f"{landing_file.name} contains no dossier records; check that the export is complete."
+        )
+    if not with_ma_ho_so and (misspelled := fields_in_another_case(landing_file.path)):
+        return UnreadableFile(
+            f"{landing_file.name}: none of its records has a MaHoSo: its fields are named "
+            f"{', '.join(misspelled)}, where the pipeline reads {', '.join(misspelled.values())}"
+            " (in JSON the case of a field's letters counts; the national portal's sync spells "
+            "them so); export the fields with those names."
         )
     return RowCounts(records, records - quarantined, quarantined)
 
@@ -72,14 +85,16 @@ def load_dossier_pieces(
     """Read, judge and store a big export one piece after the other, each piece committed
     on its own: memory and temporary files hold one piece's records at a time. Positions
     (lines, array elements, CSV records) count on from piece to piece."""
-    records = quarantined = lines = 0
+    records = quarantined = lines = with_ma_ho_so = 0
     for _ in judged_pieces(con, landing_file.path, piece_bytes()):
-        row = con.execute("SELECT lines, records, quarantined FROM judged_files").fetchone()
+        row = con.execute(
+            "SELECT lines, records, quarantined, with_ma_ho_so FROM judged_files").fetchone()
         store_dossier_records(con, [StoredFile(0, landing_file, file_id)], lines_before=lines)
-        piece_lines, piece_records, piece_quarantined = row or (0, 0, 0)
+        piece_lines, piece_records, piece_quarantined, piece_with_ma_ho_so = row or (0, 0, 0, 0)
         lines, records = lines + piece_lines, records + piece_records
-        quarantined += piece_quarantined
-    counts = _file_counts(landing_file, records, quarantined)
+        quarantined, with_ma_ho_so = (quarantined + piece_quarantined,
+                                      with_ma_ho_so + piece_with_ma_ho_so)
+    counts = _file_counts(landing_file, records, quarantined, with_ma_ho_so)
     if isinstance(counts, UnreadableFile):
         raise counts
     return counts

@@ -25,6 +25,13 @@ class UnreadableFile(ValueError):
     """The whole file cannot be read; the message says what to fix."""
 
 
+def not_utf8(name: str) -> UnreadableFile:
+    """A JSON export's text that is neither UTF-8 nor UTF-16 with its byte-order mark (CSV
+    exports are read in Windows-1258 too)."""
+    return UnreadableFile(f"{name} is not UTF-8 text; export it again as UTF-8, or as UTF-16 "
+                          "with its byte-order mark.")
+
+
 def max_uncompressed_bytes() -> int:
     text = os.environ.get(MAX_UNCOMPRESSED_ENV, "")
     if not text:

@@ -27,7 +27,7 @@ import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -36,7 +36,7 @@ from typing import IO, NamedTuple, TypeVar
 import duckdb
 import numpy as np
 
-from dvctt_pipeline.ingest.guards import UnreadableFile
+from dvctt_pipeline.ingest.guards import UnreadableFile, not_utf8
 from dvctt_pipeline.ingest.long_records import cut_to_fields, line_text
 from dvctt_pipeline.validate.dossier_rules import (
     LONGEST_LINE_BYTES,
@@ -219,7 +219,12 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> No
     """Files in one statement, by DuckDB's JSON reader; the files it cannot read as their lines
     say, and gzipped ones, line by line. A file with a line of MAX_LINE_BYTES or more is read
     again from a copy where that line keeps only the members the readers read
-    (_long_lines_cut)."""
+    (_long_lines_cut). A UTF-16 file is read from a UTF-8 copy (_utf8_paths)."""
+    with _utf8_paths(paths) as utf8_paths:
+        _read_utf8_json_lines(con, utf8_paths)
+
+
+def _read_utf8_json_lines(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
     by_lines = list(range(len(paths)))
     if not any(path.name.lower().endswith(".gz") for path in paths):
         # the lines are measured while DuckDB reads (numpy and file reads release the GIL);
@@ -467,7 +472,7 @@ def json_lines_pieces(
 ) -> Iterator[Piece]:
     """The lines of a JSON-lines file, decompressed if gzipped, in pieces of about
     `piece_bytes` cut at line ends: a file of any size is read a bounded piece at a time."""
-    with _open_bytes(path) as source:
+    with _export_bytes(path) as source:
         yield from _lines_in_pieces(
             lambda target: _copy_whole_lines(source, target, piece_bytes))
 
@@ -531,12 +536,16 @@ def read_json_arrays(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> N
     """Files in one statement, by DuckDB's JSON reader. A file it cannot read alone is read
     again element by element, as in pieces: DuckDB's reader stops at a malformed array (whose
     fault the element reader places) and at an element of some tens of megabytes (documents
-    embedded in a record), which the element reader cuts to the members the readers read."""
+    embedded in a record), which the element reader cuts to the members the readers read. A
+    UTF-16 file is read from a UTF-8 copy (_utf8_paths)."""
     try:
-        judge_records(con, JSON_ARRAYS, {"paths": [str(path) for path in paths]})
+        with _utf8_paths(paths) as utf8_paths:
+            judge_records(con, JSON_ARRAYS, {"paths": [str(path) for path in utf8_paths]})
     except duckdb.OutOfMemoryException:
         raise  # the pipeline's limit (registry), not the file's fault
-    except duckdb.Error as error:
+    except (duckdb.Error, UnicodeDecodeError) as error:
+        # (DuckDB's message about text that is not UTF-8 quotes its bytes, and Python cannot
+        # decode the message)
         if len(paths) > 1:
             # DuckDB's message may quote a record: the registry reads each file alone instead
             raise _not_an_array(paths, "") from error
@@ -563,7 +572,7 @@ def json_array_pieces(
     read: what its earlier pieces stored is discarded, and it fails alone. An element of
     MAX_LINE_BYTES or more keeps only the members the readers read, as a long JSON line does;
     in pieces and whole alike, an element of LONGEST_LINE_BYTES or more fails the file."""
-    with _open_text(path, "utf-8-sig") as text:
+    with _export_text(path) as text:
         elements = _ArrayElements(text, path)
         yield from _lines_in_pieces(lambda target: elements.copy(target, piece_bytes))
 
@@ -662,7 +671,7 @@ class _ArrayElements:
         try:
             block = self._text.read(size or TEXT_BLOCK)
         except UnicodeDecodeError:
-            raise self._malformed() from None
+            raise not_utf8(self._path.name) from None
         self._buffer, self._at = self._buffer[self._at:] + block, 0
         self._text_ended = not block
         return bool(block)
@@ -686,6 +695,44 @@ def _cut_short(error: json.JSONDecodeError) -> bool:
     the end, once more text is read."""
     return (error.msg.startswith("Unterminated string")
             or error.pos >= len(error.doc) - LONGEST_JSON_TOKEN)
+
+
+# How far into a JSON export its first record is looked for (fields_in_another_case)
+FIRST_RECORD_LINES = 100
+
+
+def fields_in_another_case(path: Path) -> dict[str, str]:
+    """The fields of a JSON export's first record (its first line or array element that is an
+    object) named as the readers' fields in another case (`mahoso`, as a database writes its
+    columns), each with the field it would be; {} for CSV, which matches names in any case."""
+    if export_format(path) == ".csv":
+        return {}
+    try:
+        record = _first_record(path)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, UnreadableFile):
+        return {}
+    by_lower = {field.lower(): field for field in READ_MEMBERS}
+    return {name: by_lower[name.lower()] for name in record
+            if name.lower() in by_lower and name != by_lower[name.lower()]}
+
+
+def _first_record(path: Path) -> dict[str, object]:
+    if export_format(path) == ".json":
+        with _export_text(path) as text:
+            elements = _ArrayElements(text, path)
+            elements.copy(copy := io.BytesIO(), 1)
+            lines = copy.getvalue().splitlines()
+    else:
+        with _export_bytes(path) as source:
+            lines = [source.readline(MAX_LINE_BYTES) for _ in range(FIRST_RECORD_LINES)]
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            return record
+    return {}
 
 
 def read_csv_export(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
@@ -722,6 +769,24 @@ def _starts_with_utf16_bom(path: Path) -> bool:
 def _open_bytes(path: Path) -> IO[bytes]:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     return opener(path, "rb")
+
+
+def _export_bytes(path: Path) -> IO[bytes]:
+    """A JSON export's text as UTF-8: a UTF-16 one (PowerShell's Out-File, Notepad's
+    "Unicode") transcoded as it is read."""
+    return _utf8_stream(path, "utf-16") if _starts_with_utf16_bom(path) else _open_bytes(path)
+
+
+def _export_text(path: Path) -> IO[str]:
+    return _open_text(path, "utf-16" if _starts_with_utf16_bom(path) else "utf-8-sig")
+
+
+@contextmanager
+def _utf8_paths(paths: Sequence[Path]) -> Iterator[list[Path]]:
+    """The files, each UTF-16 one replaced by a temporary UTF-8 copy of the same name."""
+    with ExitStack() as copies:
+        yield [copies.enter_context(_transcoded(path, "utf-16"))
+               if _starts_with_utf16_bom(path) else path for path in paths]
 
 
 def _read_utf8_csv(
@@ -938,9 +1003,10 @@ def _undecodable(path: Path, encoding: str) -> UnreadableFile:
 
 @contextmanager
 def _transcoded(path: Path, encoding: str) -> Iterator[Path]:
-    """A temporary UTF-8, NFC copy of a UTF-16 or Windows-1258 file."""
+    """A temporary UTF-8, NFC copy of a UTF-16 or Windows-1258 file, named as the file (its
+    messages name it), without .gz."""
     with tempfile.TemporaryDirectory(prefix="dvctt-transcoded-") as folder:
-        copy = Path(folder) / "export.csv"
+        copy = Path(folder) / re.sub(r"\.gz$", "", path.name, flags=re.IGNORECASE)
         with _utf8_stream(path, encoding) as source, copy.open("wb") as target:
             shutil.copyfileobj(source, target, 1 << 20)
         yield copy

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dvctt_pipeline.ingest.guards import UnreadableFile, check_landing_file
+from dvctt_pipeline.ingest.guards import UnreadableFile, check_landing_file, not_utf8
 from dvctt_pipeline.ingest.landing import (
     LandingFile,
     RegisteredFile,
@@ -277,7 +277,7 @@ def _load_batch(
         return []
     try:
         results = kind.read(con, [candidate.landing_file for candidate in batch])
-    except (UnreadableFile, duckdb.Error) as error:
+    except (UnreadableFile, duckdb.Error, UnicodeDecodeError) as error:
         return _in_halves(con, kind, batch, error)
     outcomes = [
         _record(con, kind, candidate, "failed", failure_message(candidate.landing_file, result))
@@ -366,7 +366,7 @@ def _load_pieces(
 
 def _in_halves(
     con: duckdb.DuckDBPyConnection, kind: SourceKind, batch: Sequence[Candidate],
-    error: UnreadableFile | duckdb.Error,
+    error: UnreadableFile | duckdb.Error | UnicodeDecodeError,
 ) -> list[FileOutcome]:
     """A batch that failed as a whole: each half again, and so on, so that a bad file fails
     alone and the others load. Halving finds one bad file of 500 in 18 reads, where reading
@@ -382,6 +382,8 @@ def _in_halves(
 def failure_message(landing_file: LandingFile, error: Exception) -> str:
     if isinstance(error, UnreadableFile):
         return str(error)
+    if isinstance(error, UnicodeDecodeError) or "invalid unicode" in str(error).lower():
+        return str(not_utf8(landing_file.name))
     if limit := _pipeline_limit(error):
         return (f"{landing_file.name} ({landing_file.size_bytes / 1e9:.1f} GB) could not be "
                 f"loaded: {limit}. This is a limit of the pipeline, not a fault of the file.")

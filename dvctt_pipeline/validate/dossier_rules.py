@@ -179,11 +179,12 @@ FROM (
 """
 
 # Per file of the batch: where its lines start in judged_records, its lines, its records
-# (blank lines are not records) and how many of them were set aside.
+# (blank lines are not records), how many of them were set aside and how many have a MaHoSo.
 JUDGED_FILES_SQL = """
 CREATE OR REPLACE TEMP TABLE judged_files AS
 SELECT file_index, min(rowid) AS first_row, count(*) AS lines,
-       count(*) FILTER (WHERE NOT blank) AS records, count(reason) AS quarantined
+       count(*) FILTER (WHERE NOT blank) AS records, count(reason) AS quarantined,
+       count(ma_ho_so) AS with_ma_ho_so
 FROM judged_records
 GROUP BY file_index
 """

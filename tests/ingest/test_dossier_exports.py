@@ -281,6 +281,26 @@ def test_the_line_limits_are_exact(tmp_path, con, monkeypatch):
                        ).fetchall() == [(4, "line_too_long"), (6, "line_too_long")]
 
 
+def test_an_export_whose_fields_are_named_in_another_case_fails_alone_saying_so(tmp_path, con):
+    """A database's export names the fields as its columns, in lower case: none of its records
+    has a MaHoSo. It fails with how its fields are named and what the pipeline reads, and the
+    exports read with it load; a file where only some records lack MaHoSo loads, those set
+    aside."""
+    lower = [{key.lower(): value for key, value in record(f"L-{n}").items()} for n in (1, 2)]
+    write_export(tmp_path, "2022-01-05", "a.jsonl", [record("A-1")])
+    write_export(tmp_path, "2022-01-05", "b.jsonl", lower)
+    write_export(tmp_path, "2022-01-05", "c.jsonl", [record("C-1"), lower[0]])
+    outcomes = {o.relative_path.rsplit("/", 1)[1]: o for o in ingest_dossier_exports(con, tmp_path)}
+    assert [(o.status, o.rows_loaded, o.rows_quarantined) for o in outcomes.values()] == [
+        ("loaded", 1, 0), ("failed", 0, 0), ("loaded", 1, 1)]
+    assert ("its fields are named mahoso, madonvixuly, matthc, kenhthuchien, ngaytiepnhan, "
+            "ngayhentra, ngayketthucxuly, trangthaihoso, duocthanhtoantructuyen, danhsachlephi, "
+            "where the pipeline reads MaHoSo, MaDonViXuLy, MaTTHC") in outcomes["b.jsonl"].message
+    assert not any(value in outcomes["b.jsonl"].message for value in PERSONAL.values())
+    assert con.execute("SELECT ma_ho_so FROM raw.dossier_snapshots ORDER BY 1").fetchall() == [
+        ("A-1",), ("C-1",)]
+
+
 def test_a_registry_of_bare_sha256_digests_names_them_and_loads_on(tmp_path, con):
     """A warehouse registered before content hashes said their algorithm: its digests are
     kept, named, and a file registered then still counts as loaded, its copy too once the

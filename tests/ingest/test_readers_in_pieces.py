@@ -220,6 +220,23 @@ def test_json_array_elements_with_documents_embedded_load_whole_and_in_pieces(
     assert "a limit of the pipeline, not a fault of the file" in outcome.message
 
 
+def powershell_utf16(text: str) -> bytes:
+    """As Windows PowerShell 5's Out-File writes text: UTF-16 with its BOM, CRLF."""
+    return "\ufeff".encode("utf-16-le") + text.replace("\n", "\r\n").encode("utf-16-le")
+
+
+@pytest.mark.parametrize("name", ["powershell.jsonl", "powershell.json"])
+def test_a_utf16_json_export_in_pieces_is_read_as_whole(tmp_path, monkeypatch, pieces_read,
+                                                       name):
+    records = frame().to_dict(orient="records")
+    text = (json.dumps(records, ensure_ascii=False, indent=4) if name.endswith(".json")
+            else "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records))
+    landing = tmp_path / "landing"
+    export_path(landing, name).write_bytes(powershell_utf16(text))
+    (outcome,), _ = assert_pieces_read_as_whole(tmp_path, landing, monkeypatch, pieces_read)
+    assert outcome.rows_read == len(records)
+
+
 def test_an_array_streamed_a_few_characters_at_a_time_gives_its_elements(monkeypatch):
     """Elements cut anywhere by the blocks of text read (a literal, an escape, a number, a
     string left open) are read on, not taken for faults; a fault is still one."""

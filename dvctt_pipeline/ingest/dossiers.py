@@ -15,6 +15,7 @@ from dvctt_pipeline.ingest.readers import (
     READERS,
     export_format,
     fields_in_another_case,
+    judge_again_with_fields_renamed,
     judged_pieces,
     reader_for,
 )
@@ -44,24 +45,32 @@ def read_dossier_exports(
     con: duckdb.DuckDBPyConnection, files: Sequence[LandingFile]
 ) -> list[RowCounts | UnreadableFile]:
     reader_for(files[0].path).read(con, [landing_file.path for landing_file in files])
-    judged = {index: counts for index, *counts in con.execute(
-        "SELECT file_index, records, quarantined, with_ma_ho_so FROM judged_files").fetchall()}
-    return [_file_counts(landing_file, *judged.get(index, (0, 0, 0)))
+    _judge_again_with_their_names(con, files)
+    judged = {index: (records, quarantined) for index, records, quarantined in con.execute(
+        "SELECT file_index, records, quarantined FROM judged_files").fetchall()}
+    return [_file_counts(landing_file, *judged.get(index, (0, 0)))
             for index, landing_file in enumerate(files)]
 
 
-def _file_counts(landing_file: LandingFile, records: int, quarantined: int,
-                 with_ma_ho_so: int) -> RowCounts | UnreadableFile:
+def _judge_again_with_their_names(
+    con: duckdb.DuckDBPyConnection, files: Sequence[LandingFile]
+) -> None:
+    """Judge again, with their own names for the fields, the JSON exports of the batch whose
+    first record names the fields in another case (a database's export, in lower case), as a
+    CSV header may: the same files as a read in pieces (readers.judged_pieces). Only a file
+    with a record without MaHoSo is looked at."""
+    without_ma_ho_so = [index for (index,) in con.execute(
+        "SELECT file_index FROM judged_files WHERE with_ma_ho_so < records").fetchall()]
+    for index in without_ma_ho_so:
+        if spelling := fields_in_another_case(files[index].path):
+            judge_again_with_fields_renamed(con, files[index].path, index, spelling)
+
+
+def _file_counts(landing_file: LandingFile, records: int, quarantined: int) -> (
+        RowCounts | UnreadableFile):
     if records == 0:
         return UnreadableFile(
             f"{landing_file.name} contains no dossier records; check that the export is complete."
-        )
-    if not with_ma_ho_so and (misspelled := fields_in_another_case(landing_file.path)):
-        return UnreadableFile(
-            f"{landing_file.name}: none of its records has a MaHoSo: its fields are named "
-            f"{', '.join(misspelled)}, where the pipeline reads {', '.join(misspelled.values())}"
-            " (in JSON the case of a field's letters counts; the national portal's sync spells "
-            "them so); export the fields with those names."
         )
     return RowCounts(records, records - quarantined, quarantined)
 
@@ -85,16 +94,14 @@ def load_dossier_pieces(
     """Read, judge and store a big export one piece after the other, each piece committed
     on its own: memory and temporary files hold one piece's records at a time. Positions
     (lines, array elements, CSV records) count on from piece to piece."""
-    records = quarantined = lines = with_ma_ho_so = 0
+    records = quarantined = lines = 0
     for _ in judged_pieces(con, landing_file.path, piece_bytes()):
-        row = con.execute(
-            "SELECT lines, records, quarantined, with_ma_ho_so FROM judged_files").fetchone()
+        row = con.execute("SELECT lines, records, quarantined FROM judged_files").fetchone()
         store_dossier_records(con, [StoredFile(0, landing_file, file_id)], lines_before=lines)
-        piece_lines, piece_records, piece_quarantined, piece_with_ma_ho_so = row or (0, 0, 0, 0)
+        piece_lines, piece_records, piece_quarantined = row or (0, 0, 0)
         lines, records = lines + piece_lines, records + piece_records
-        quarantined, with_ma_ho_so = (quarantined + piece_quarantined,
-                                      with_ma_ho_so + piece_with_ma_ho_so)
-    counts = _file_counts(landing_file, records, quarantined, with_ma_ho_so)
+        quarantined += piece_quarantined
+    counts = _file_counts(landing_file, records, quarantined)
     if isinstance(counts, UnreadableFile):
         raise counts
     return counts

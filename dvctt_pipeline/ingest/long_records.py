@@ -31,9 +31,10 @@ def line_text(line: bytes | bytearray) -> str:
     return str(line, "utf-8", "surrogateescape")
 
 
-def cut_to_fields(line: str, fields: Collection[str]) -> bytes:
+def cut_to_fields(line: str, fields_by_lower_case: Collection[str]) -> bytes:
     """`line` (line_text), a JSON line without its line end, with only the members of its
-    object named in `fields` (a byte order mark kept in front), in UTF-8."""
+    object whose name, in lower case, is one of `fields_by_lower_case` (a byte order mark kept
+    in front), in UTF-8."""
     bom = BOM if line.startswith(BOM) else ""
     text = line[len(bom):]
     if not text.strip(" "):
@@ -46,7 +47,8 @@ def cut_to_fields(line: str, fields: Collection[str]) -> bytes:
         members = _object_members(text, start)
     except (ValueError, RecursionError):
         return INVALID_JSON
-    kept = ",".join(f"{key}:{value}" for name, key, value in members if name in fields)
+    kept = ",".join(f"{key}:{value}" for name, key, value in members
+                    if name.lower() in fields_by_lower_case)
     return (bom + "{" + kept + "}").encode("utf-8", "surrogateescape")
 
 

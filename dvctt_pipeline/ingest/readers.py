@@ -25,7 +25,7 @@ import sys
 import tempfile
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -38,6 +38,7 @@ import numpy as np
 
 from dvctt_pipeline.ingest.guards import UnreadableFile, not_utf8
 from dvctt_pipeline.ingest.long_records import cut_to_fields, line_text
+from dvctt_pipeline.sqltext import quote_literal
 from dvctt_pipeline.validate.dossier_rules import (
     LONGEST_LINE_BYTES,
     MAX_LINE_BYTES,
@@ -84,8 +85,9 @@ csv.field_size_limit(1 << 30)
 RECORD_TYPE = json.dumps(
     {**dict.fromkeys(USED_FIELDS, "VARCHAR"), "DanhSachLePhi": "STRUCT(Gia VARCHAR)[]"}
 )
-# The members a long line keeps (_long_lines_cut): those RECORD_TYPE reads.
+# The members a long line keeps (_long_lines_cut): those RECORD_TYPE reads, in any case.
 READ_MEMBERS = frozenset(json.loads(RECORD_TYPE))
+READ_MEMBERS_BY_LOWER_CASE = {member.lower(): member for member in READ_MEMBERS}
 # JSON's whitespace before a record's first character
 JSON_BLANKS = "' ' || chr(9) || chr(13)"
 
@@ -138,7 +140,7 @@ def _json_records(lines: str) -> str:
 # two line ends, so a file that mixes them (an export appended to or edited by another tool)
 # got an empty line more at each CRLF and every later position one too far. Told CRLF, it
 # ends a line at either.
-JSON_LINES = _json_records(f"""
+JSON_LINES_TEXT = f"""
     SELECT file_index,
            CASE WHEN starts_with(line, '{{') THEN false ELSE coalesce(trim(line) = '', true) END
                AS blank,
@@ -146,7 +148,8 @@ JSON_LINES = _json_records(f"""
     FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, header = false, delim = '\\0',
                   quote = '', escape = '', auto_detect = false, strict_mode = false,
                   new_line = '\\r\\n', max_line_size = {MAX_LINE_BYTES})
-""")
+"""
+JSON_LINES = _json_records(JSON_LINES_TEXT)
 
 # The records of JSON-lines files read by DuckDB's JSON reader itself, one pass over the text
 # where JSON_LINES splits the lines and then parses each (half the CPU on a national month).
@@ -406,7 +409,7 @@ def _rest_of_line(start: bytes, source: IO[bytes]) -> str | None:
 def _cut_line(line: str | None) -> bytes:
     if line is None:
         return TOO_LONG_MARK.encode()
-    cut = cut_to_fields(line, READ_MEMBERS)
+    cut = cut_to_fields(line, READ_MEMBERS_BY_LOWER_CASE)
     return cut if len(cut) < MAX_LINE_BYTES else TOO_LONG_MARK.encode()
 
 
@@ -426,12 +429,47 @@ def judged_pieces(
 ) -> Iterator[None]:
     """Read an export piece by piece: each step leaves the next piece's records judged in
     `judged_records` (validate.dossier_rules). A piece of JSON lines is read by DuckDB's JSON
-    reader where that reads it exactly, else line by line (_read_by_json_reader)."""
+    reader where that reads it exactly, else line by line (_read_by_json_reader). A JSON
+    export whose first record names the fields in another case is read with its names
+    (fields_in_another_case), line by line."""
+    spelling = fields_in_another_case(path)
     for piece in reader_for(path).pieces(con, path, piece_bytes):
-        if not piece.measured or _read_by_json_reader(
+        if spelling:
+            judge_records(con, fields_renamed(JSON_LINES_TEXT, spelling), piece.params)
+        elif not piece.measured or _read_by_json_reader(
                 con, piece.params["paths"], [piece.measured]):
             judge_records(con, piece.records, piece.params)
         yield
+
+
+def fields_renamed(lines: str, spelling: Mapping[str, str]) -> str:
+    """The records of `lines` (a query giving file_index, blank and JSON text `line`), each
+    key of `spelling` read as the field it names: {"mahoso": "MaHoSo"} reads a record's
+    "mahoso" as its MaHoSo."""
+    line = "line"
+    for key, field in spelling.items():
+        key_pattern = quote_literal('"' + key + r'"(\s*):')
+        renamed = quote_literal('"' + field + r'"\1:')
+        line = f"regexp_replace({line}, {key_pattern}, {renamed}, 'g')"
+    return _json_records(f"SELECT file_index, blank, {line} AS line FROM ({lines})")
+
+
+def judge_again_with_fields_renamed(
+    con: duckdb.DuckDBPyConnection, path: Path, file_index: int, spelling: Mapping[str, str]
+) -> None:
+    """Judge a JSON export of the batch again, its rows of judged_records replaced, with the
+    keys of `spelling` read as the fields they name (fields_renamed): its elements or lines
+    as JSON lines, the long ones cut."""
+    con.execute("DELETE FROM judged_records WHERE file_index = $index", {"index": file_index})
+    judge = partial(judge_records, con, fields_renamed(JSON_LINES_TEXT, spelling),
+                    file_indexes=[file_index])
+    if export_format(path) == ".json":
+        # as one piece: a file read whole is smaller than a piece (ingest.dossiers)
+        for piece in json_array_pieces(con, path, sys.maxsize):
+            judge(piece.params)
+        return
+    with _utf8_paths([path]) as utf8_paths:
+        _judged_line_by_line(utf8_paths, judge)
 
 
 Copied = TypeVar("Copied")
@@ -702,18 +740,18 @@ FIRST_RECORD_LINES = 100
 
 
 def fields_in_another_case(path: Path) -> dict[str, str]:
-    """The fields of a JSON export's first record (its first line or array element that is an
-    object) named as the readers' fields in another case (`mahoso`, as a database writes its
-    columns), each with the field it would be; {} for CSV, which matches names in any case."""
+    """The keys of a JSON export's first record (its first line or array element that is an
+    object) that name a field the readers read in another case (`mahoso`, as a database
+    writes its columns; `maHoSo`), each with that field, unless the record names the field as
+    the readers do too; {} for CSV, whose header is matched in any case."""
     if export_format(path) == ".csv":
         return {}
     try:
         record = _first_record(path)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, UnreadableFile):
         return {}
-    by_lower = {field.lower(): field for field in READ_MEMBERS}
-    return {name: by_lower[name.lower()] for name in record
-            if name.lower() in by_lower and name != by_lower[name.lower()]}
+    return {key: READ_MEMBERS_BY_LOWER_CASE[key.lower()] for key in record
+            if READ_MEMBERS_BY_LOWER_CASE.get(key.lower(), key) not in record}
 
 
 def _first_record(path: Path) -> dict[str, object]:

@@ -237,6 +237,32 @@ def test_a_utf16_json_export_in_pieces_is_read_as_whole(tmp_path, monkeypatch, p
     assert outcome.rows_read == len(records)
 
 
+@pytest.mark.parametrize("name", ["database.jsonl", "api.json"])
+def test_a_json_export_with_its_own_names_for_the_fields_loads_as_the_portals_spelling(
+        tmp_path, monkeypatch, pieces_read, name):
+    """Fields named in lower case (a database's export) or camel case (an API's) are read with
+    those names, whole and in pieces: the rows of the portal's spelling."""
+    def written(landing: Path, rename: Callable[[str], str]) -> Path:
+        records = [{rename(key): value for key, value in record.items()}
+                   for record in frame().to_dict(orient="records")]
+        text = (json.dumps(records, ensure_ascii=False) if name.endswith(".json") else
+                "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records))
+        export_path(landing, name).write_text(text, encoding="utf-8")
+        return landing
+
+    portal = written(tmp_path / "portal", str)
+    own = written(tmp_path / "own", str.lower if name.endswith(".jsonl")
+                  else lambda key: key[0].lower() + key[1:])
+    monkeypatch.delenv(PIECE_BYTES_ENV, raising=False)
+    expected = ingest(portal, tmp_path / "portal.duckdb")
+    assert ingest(own, tmp_path / "whole.duckdb") == expected
+    monkeypatch.setenv(PIECE_BYTES_ENV, str(PIECE_BYTES))
+    assert ingest(own, tmp_path / "pieces.duckdb") == expected
+    assert pieces_read[-1] > 1
+    (outcome,), _, _ = expected
+    assert outcome.rows_loaded > outcome.rows_quarantined > 0
+
+
 def test_an_array_streamed_a_few_characters_at_a_time_gives_its_elements(monkeypatch):
     """Elements cut anywhere by the blocks of text read (a literal, an escape, a number, a
     string left open) are read on, not taken for faults; a fault is still one."""

@@ -35,7 +35,8 @@ REASONS = {
                      f"pipeline reads {MAX_LINE_BYTES:,} or more: more than the pipeline reads "
                      "(a limit of the pipeline, not of the format)",
     "ragged_row": "the CSV row has more or fewer fields than the header",
-    "bad_date": "a date is not yyyyMMddHHmmss or ISO 8601, or does not exist",
+    "bad_date": "a date is not yyyyMMddHHmmss, ISO 8601 or milliseconds since 1970, or does "
+                "not exist",
     "implausible_date": "a date lies outside the accepted range (2000-01-01 to the end of the "
                         "year after the current one), or a yyyyMMddHHmmss has digits missing "
                         "or extra",
@@ -47,11 +48,16 @@ REASONS = {
 
 TYPE_MACROS = """
 -- yyyyMMddHHmmss and ISO 8601 without an offset are Vietnam local time already; an ISO 8601
--- time with an offset (Z, +07:00) is converted to Vietnam local time. strptime alone would
--- take 13 digits for a date (one digit of the seconds): exactly 14 are asked for.
+-- time with an offset (Z, +07:00) is converted to Vietnam local time, and so are milliseconds
+-- since 1970 (UTC), as Java's JSON libraries write a date unless told otherwise: 13 digits
+-- from a 1 (September 2001 to May 2033), where a yyyyMMddHHmmss short of a digit starts with
+-- 20. strptime alone would take 13 digits for a date (one digit of the seconds): exactly 14
+-- are asked for.
 CREATE OR REPLACE TEMP MACRO portal_timestamp(text) AS
     coalesce(
         CASE WHEN length(text) = 14 THEN try_strptime(text, '%Y%m%d%H%M%S') END,
+        CASE WHEN length(text) = 13 AND regexp_full_match(text, '1[0-9]{12}')
+             THEN timezone('Asia/Ho_Chi_Minh', to_timestamp(text::BIGINT / 1000)) END,
         CASE WHEN regexp_matches(text, '(Z|[+-]\d{2}:?\d{2})$')
              THEN timezone('Asia/Ho_Chi_Minh', try_cast(text AS TIMESTAMPTZ))
              ELSE try_cast(text AS TIMESTAMP) END);

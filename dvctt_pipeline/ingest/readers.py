@@ -85,9 +85,9 @@ csv.field_size_limit(1 << 30)
 RECORD_TYPE = json.dumps(
     {**dict.fromkeys(USED_FIELDS, "VARCHAR"), "DanhSachLePhi": "STRUCT(Gia VARCHAR)[]"}
 )
-# The members a long line keeps (_long_lines_cut): those RECORD_TYPE reads, in any case.
-READ_MEMBERS = frozenset(json.loads(RECORD_TYPE))
-READ_MEMBERS_BY_LOWER_CASE = {member.lower(): member for member in READ_MEMBERS}
+# The members RECORD_TYPE reads, by their names in lower case: those a long line keeps
+# (_long_lines_cut), and those a record may name in another case (fields_in_another_case).
+READ_MEMBERS_BY_LOWER_CASE = {member.lower(): member for member in json.loads(RECORD_TYPE)}
 # JSON's whitespace before a record's first character
 JSON_BLANKS = "' ' || chr(9) || chr(13)"
 
@@ -397,10 +397,8 @@ def _rest_of_line(start: bytes, source: IO[bytes]) -> str | None:
     more. Only the text is kept: the line's bytes are let go once it is decoded."""
     line = bytearray(start)
     while not line.endswith(b"\n") and (part := source.readline(COPY_BLOCK)):
-        if len(line) <= LONGEST_LINE_BYTES:
-            line += part
-        elif part.endswith(b"\n"):
-            line[-1:] = b"\n"  # what is kept no longer matters: only that the line ended
+        # past the limit only each part's last byte is kept, which tells where the line ends
+        line += part if len(line) <= LONGEST_LINE_BYTES else part[-1:]
     while line.endswith((b"\n", b"\r")):
         del line[-1]
     return line_text(line) if len(line) < LONGEST_LINE_BYTES else None

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from dvctt_pipeline.ingest.dossiers import DOSSIERS, piece_bytes, read_in_pieces
+from dvctt_pipeline.ingest.guards import check_not_cut_short
 from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
 from dvctt_pipeline.ingest.readers import UnreadableFile, judged_pieces
 from dvctt_pipeline.ingest.registry import Batch, Candidate
@@ -113,6 +114,12 @@ def months_of_files(con: duckdb.DuckDBPyConnection, files: Iterable[LandingFile]
 
     batch = Batch(DOSSIERS)
     for landing_file in files:
+        try:
+            check_not_cut_short(landing_file)
+        except UnreadableFile:
+            # read as it is, it would give the months of its first records only
+            unreadable.append(landing_file.relative_path)
+            continue
         if read_in_pieces(landing_file):
             read_alone(landing_file)
             continue

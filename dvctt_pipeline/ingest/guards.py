@@ -19,6 +19,12 @@ from dvctt_pipeline.ingest.landing import LandingFile
 MAX_UNCOMPRESSED_ENV = "DVCTT_MAX_UNCOMPRESSED_BYTES"
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 20 * 1024**3
 _BLOCK = 1 << 20
+# A copy or download cut short can leave a file at its full size, the part never written
+# zero bytes: Windows' copy and several download tools size a file before they write it. No
+# export ends in this many: text has no zero byte, UTF-16's line end has one (a NUL character
+# would be two), a gzip or a zip (an .xlsx) ends in at most eight (sizes and lengths).
+CUT_SHORT_ZERO_BYTES = 16
+_FIRST_TAIL_BYTES = 4096
 
 
 class UnreadableFile(ValueError):
@@ -51,8 +57,41 @@ def check_landing_file(landing_file: LandingFile) -> None:
         )
     if landing_file.size_bytes == 0:
         raise UnreadableFile(f"{landing_file.name} is empty (0 bytes); export it again.")
+    check_not_cut_short(landing_file)
     if landing_file.name.lower().endswith(".gz"):
         check_gzip(landing_file.path, max_uncompressed_bytes())
+
+
+def check_not_cut_short(landing_file: LandingFile) -> None:
+    """Refuse a file whose end was never written (CUT_SHORT_ZERO_BYTES): read as it is, the
+    records before the zero bytes would load and the file's other dossiers be missing."""
+    zeros = trailing_zero_bytes(landing_file.path)
+    if zeros < CUT_SHORT_ZERO_BYTES:
+        return
+    what = (f"is {zeros:,} zero bytes and nothing else" if zeros == landing_file.size_bytes
+            else f"ends in {zeros:,} zero bytes of its {landing_file.size_bytes:,}")
+    raise UnreadableFile(
+        f"{landing_file.name} {what}: a copy or download cut short leaves a file so, at its "
+        "full size with the rest never written; copy or download it again."
+    )
+
+
+def trailing_zero_bytes(path: Path) -> int:
+    """How many zero bytes end the file, read backwards from a few kilobytes (most files end
+    in text) to a block at a time."""
+    zeros, size = 0, _FIRST_TAIL_BYTES
+    with path.open("rb", buffering=0) as stream:
+        end = stream.seek(0, os.SEEK_END)
+        while end > 0:
+            start = max(0, end - size)
+            stream.seek(start)
+            block = stream.read(end - start)
+            written = block.rstrip(b"\0")
+            zeros += len(block) - len(written)
+            if written:
+                break
+            end, size = start, min(2 * size, _BLOCK)
+    return zeros
 
 
 def check_gzip(path: Path, limit: int) -> None:

@@ -57,7 +57,8 @@ def case_bytes(case: dict) -> bytes:
     content = ("\ufeff" if case.get("bom") else "").encode() + text.encode("utf-8")
     if case.get("gzip"):
         content = gzip.compress(content)
-    return content[: case["truncate"]] if "truncate" in case else content
+    content = content[: case["truncate"]] if "truncate" in case else content
+    return content + bytes(case.get("zeros", 0))
 
 
 def write_workbook(path: Path, spec: dict) -> None:

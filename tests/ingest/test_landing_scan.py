@@ -90,3 +90,19 @@ def test_an_export_whose_fields_are_named_in_lower_case_touches_its_months(tmp_p
                      encoding="utf-8")
     changes = landing_changes(landing, {})
     assert (changes.months, changes.unreadable) == ({date(2022, 3, 1), date(2022, 4, 1)}, [])
+
+
+def test_an_export_cut_short_by_its_copy_is_unreadable_not_the_months_of_its_first_records(
+        tmp_path):
+    """A copy cut short leaves the file at its full size, its end zero bytes: the look lists
+    it as unreadable (its load fails) rather than reading the months of the records before."""
+    landing = tmp_path / "landing"
+    export(landing / "dossiers" / "2022-04-07" / "dvcqg.jsonl")
+    cut = landing / "dossiers" / "2022-05-08" / "dvcqg.jsonl"
+    cut.parent.mkdir(parents=True)
+    may = {**RECORD, "NgayTiepNhan": "20220505080000", "NgayKetThucXuLy": None}
+    cut.write_bytes(json.dumps(may).encode() + b"\n" + bytes(1 << 20))
+    changes = landing_changes(landing, {})
+    assert (changes.months, changes.unreadable) == (
+        {date(2022, 3, 1), date(2022, 4, 1)}, ["dossiers/2022-05-08/dvcqg.jsonl"])
+    assert set(changes.file_months) == {"dossiers/2022-04-07/dvcqg.jsonl"}

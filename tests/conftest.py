@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,28 @@ def materialize_or_fail(first: str, last: str) -> dg.ExecuteInProcessResult:
     result = materialize_months(first, last)
     assert result.success, [event.message for event in result.get_step_failure_events()]
     return result
+
+
+@pytest.fixture(scope="session")
+def march_exports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """March 2022 as the sample's daily exports and reference files, without the report
+    workbooks (read-only: tests copy it)."""
+    landing = tmp_path_factory.mktemp("march") / "landing"
+    generate_landing(landing, "2022-03", "2022-03", scale=0.05, seed=7)
+    shutil.rmtree(landing / "reports")
+    return landing
+
+
+def materialized_copy(landing: Path, root: Path, env: pytest.MonkeyPatch, month: str,
+                      edit: Callable[[Path], None] | None = None) -> PipelineFolders:
+    """The pipeline under `root`, run for `month` on a copy of `landing` (`edit`ed first)."""
+    folders = PipelineFolders.under(root)
+    shutil.copytree(landing, folders.landing)
+    if edit:
+        edit(folders.landing)
+    folders.point_environment(env)
+    materialize_or_fail(month, month)
+    return folders
 
 
 @pytest.fixture

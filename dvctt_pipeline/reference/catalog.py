@@ -24,6 +24,7 @@ from dvctt_pipeline.reference.rows import (
     dated_file_date,
     first_failing_rule,
     known_province_codes,
+    procedure_codes,
     province_codes,
     read_reference_csv,
     set_aside,
@@ -77,9 +78,11 @@ def _check_snapshot(path: Path, landing: Path) -> CheckedRows:
     geography = admin_units.geography_on(effective.date())
     frame = read_reference_csv(path, landing, CATALOG)
     frame["province_code"] = province_codes(frame["province_code"])
+    # messages name the row by its code as written; the code is stored as the portal writes it
+    frame["ma_tthc"] = procedure_codes(frame["MaTTHC"])
     frame["admin_level"] = frame["admin_level"].str.lower()
     frame["service_level"] = frame["MucDo"].map(service_level)
-    key = ["province_code", "admin_level", "MaTTHC"]
+    key = ["province_code", "admin_level", "ma_tthc"]
     reasons = first_failing_rule(frame, [
         ("unknown_province", ~frame["province_code"].isin(known_province_codes([geography]))),
         ("unknown_admin_level",
@@ -97,7 +100,7 @@ def _check_snapshot(path: Path, landing: Path) -> CheckedRows:
         "effective_date": effective.date(),
         "province_code": good["province_code"],
         "admin_level": good["admin_level"],
-        "ma_tthc": good["MaTTHC"],
+        "ma_tthc": good["ma_tthc"],
         "ten_tthc": good["TenTTHC"],
         "service_level": good["service_level"],
         "eligible_full_online": good["du_dieu_kien_toan_trinh"].map(ELIGIBILITY).astype(bool),

@@ -20,6 +20,7 @@ from dvctt_pipeline.reference.rows import (
     has_bad_date,
     known_province_codes,
     parse_dates,
+    procedure_codes,
     province_codes,
     read_reference_csv,
     set_aside,
@@ -50,6 +51,8 @@ FEES = ReferenceFileKind(
 def _check_policies(path: Path, landing: Path) -> CheckedRows:
     frame = read_reference_csv(path, landing, FEES)
     frame["province_code"] = province_codes(frame["province_code"])
+    # messages name the row by its code as written; the code is stored as the portal writes it
+    frame["ma_tthc"] = procedure_codes(frame["MaTTHC"])
     frame["pct"] = pd.to_numeric(frame["reduction_pct"].str.rstrip("%"), errors="coerce")
     frame["from_date"] = parse_dates(frame["valid_from"])
     frame["to_date"] = parse_dates(frame["valid_to"])
@@ -66,7 +69,7 @@ def _check_policies(path: Path, landing: Path) -> CheckedRows:
     good = checked.loaded
     loaded = pd.DataFrame({
         "province_code": good["province_code"],
-        "ma_tthc": good["MaTTHC"],
+        "ma_tthc": good["ma_tthc"],
         "reduction_pct": good["pct"],
         "valid_from": good["from_date"].dt.date,
         "valid_to": good["to_date"].dt.date,

@@ -27,6 +27,7 @@ import duckdb
 import pandas as pd
 
 from dvctt_pipeline.reference import admin_units
+from dvctt_pipeline.validate.dossier_rules import PROCEDURE_CODE_LENGTH, SHORTENED_PROCEDURE_CODE
 from dvctt_pipeline.warehouse import replace_table
 
 QUARANTINE_COLUMNS = ["relative_path", "row_no", "reason", "row_values"]
@@ -300,6 +301,13 @@ def gso_codes(text: pd.Series, digits: int) -> pd.Series:
     """GSO codes with the leading zeros Excel drops from a number-looking cell ('1' is '01',
     Hà Nội; a district has 3 digits, a commune 5)."""
     return text.where(~text.str.isdigit(), text.str.zfill(digits))
+
+
+def procedure_codes(text: pd.Series) -> pd.Series:
+    """MaTTHC with the trailing zeros a spreadsheet drops from a number-looking cell ('1.00437'
+    is '1.004370'), as the dossier exports' rules read it (validate.dossier_rules)."""
+    shortened = text.str.fullmatch(SHORTENED_PROCEDURE_CODE)
+    return text.where(~shortened, text.str.ljust(PROCEDURE_CODE_LENGTH, "0"))
 
 
 def province_codes(text: pd.Series) -> pd.Series:

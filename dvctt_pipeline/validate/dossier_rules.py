@@ -46,7 +46,21 @@ REASONS = {
     "due_before_received": "NgayHenTra is before NgayTiepNhan",
 }
 
-TYPE_MACROS = """
+# MaTTHC is a digit, a dot and six digits (1.004370). A spreadsheet, or pandas, takes such a
+# code for a number and writes it back without its trailing zeros (1.00437), and the code no
+# longer matches the catalogue's: it is read with them again, in dossier exports and in the
+# reference files (reference.rows.procedure_codes), as a GSO code gets its leading zeros back.
+SHORTENED_PROCEDURE_CODE = r"[0-9]\.[0-9]{1,5}"
+PROCEDURE_CODE_LENGTH = len("1.004370")
+PROCEDURE_CODE_MACRO = f"""
+CREATE OR REPLACE TEMP MACRO procedure_code(text) AS
+    CASE WHEN length(text) < {PROCEDURE_CODE_LENGTH}
+              AND regexp_full_match(text, '{SHORTENED_PROCEDURE_CODE}')
+         THEN rpad(text, {PROCEDURE_CODE_LENGTH}, '0')
+         ELSE text END;
+"""
+
+TYPE_MACROS = PROCEDURE_CODE_MACRO + """
 -- yyyyMMddHHmmss and ISO 8601 without an offset are Vietnam local time already; an ISO 8601
 -- time with an offset (Z, +07:00) is converted to Vietnam local time, and so are milliseconds
 -- since 1970 (UTC), as Java's JSON libraries write a date unless told otherwise: 13 digits
@@ -61,6 +75,11 @@ CREATE OR REPLACE TEMP MACRO portal_timestamp(text) AS
         CASE WHEN regexp_matches(text, '(Z|[+-]\d{2}:?\d{2})$')
              THEN timezone('Asia/Ho_Chi_Minh', try_cast(text AS TIMESTAMPTZ))
              ELSE try_cast(text AS TIMESTAMP) END);
+-- pandas writes a column of whole numbers that has an empty cell as decimals: a date typed as
+-- a number comes as 20220301080000.0 (exactly: a float holds 14 digits), read without its .0.
+CREATE OR REPLACE TEMP MACRO without_point_zero(text) AS
+    CASE WHEN ends_with(text, '.0') AND regexp_full_match(text, '[0-9]+\.0')
+         THEN left(text, length(text) - 2) ELSE text END;
 -- A date outside the accepted range: from 2000 (before any electronic one-stop system) to the
 -- end of next year (a due date may lie ahead); 1900, 2099 and 9999 are placeholders or typos.
 -- A date that does not parse but is all digits, not 14, is a yyyyMMddHHmmss with a digit lost
@@ -168,13 +187,13 @@ FROM (
                 blank_to_null(ma_ho_so) AS ma_ho_so,
                 blank_to_null(ma_don_vi_xu_ly) AS ma_don_vi_xu_ly,
                 don_vi_xu_ly,
-                blank_to_null(ma_tthc) AS ma_tthc,
+                procedure_code(blank_to_null(ma_tthc)) AS ma_tthc,
                 blank_to_null(ma_linh_vuc) AS ma_linh_vuc,
                 blank_to_null(kenh_thuc_hien) AS kenh_thuc_hien,
-                blank_to_null(ngay_tiep_nhan) AS ngay_tiep_nhan,
-                blank_to_null(ngay_hen_tra) AS ngay_hen_tra,
-                blank_to_null(ngay_ket_thuc_xu_ly) AS ngay_ket_thuc_xu_ly,
-                blank_to_null(ngay_tra) AS ngay_tra,
+                without_point_zero(blank_to_null(ngay_tiep_nhan)) AS ngay_tiep_nhan,
+                without_point_zero(blank_to_null(ngay_hen_tra)) AS ngay_hen_tra,
+                without_point_zero(blank_to_null(ngay_ket_thuc_xu_ly)) AS ngay_ket_thuc_xu_ly,
+                without_point_zero(blank_to_null(ngay_tra)) AS ngay_tra,
                 blank_to_null(trang_thai) AS trang_thai,
                 blank_to_null(thanh_toan_truc_tuyen) AS thanh_toan_truc_tuyen,
                 fee_total

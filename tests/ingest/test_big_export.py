@@ -15,14 +15,12 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pytest
-from conftest import PipelineFolders, materialize_or_fail
+from conftest import PipelineFolders, materialize_or_fail, materialized_copy
 
 from dvctt_pipeline.ingest.changes import landing_changes
 from dvctt_pipeline.ingest.dossiers import DOSSIERS, PIECE_BYTES_ENV, ingest_dossier_exports
 from dvctt_pipeline.ingest.landing import LandingFile
 from dvctt_pipeline.ingest.registry import Batch, Candidate
-from dvctt_pipeline.sample.generator import generate_landing
 from dvctt_pipeline.warehouse import ensure_base_tables
 
 MONTH = "2022-03"
@@ -35,15 +33,6 @@ MONTH_FIGURES = {
     "province_rankings": "period_start = DATE '2022-03-01'",
 }
 RAW_COLUMNS = "* EXCLUDE (file_id, export_date, file_name)"
-
-
-@pytest.fixture(scope="module")
-def daily_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """March 2022 as the sample's daily exports (read-only: tests copy it)."""
-    landing = tmp_path_factory.mktemp("daily") / "landing"
-    generate_landing(landing, MONTH, MONTH, scale=0.05, seed=7)
-    shutil.rmtree(landing / "reports")
-    return landing
 
 
 def portal_dump_lines(daily: Path) -> list[str]:
@@ -79,15 +68,12 @@ def month_figures(folders: PipelineFolders) -> dict[str, list[tuple]]:
             for table, where in MONTH_FIGURES.items()}
 
 
-def test_a_month_in_one_gzipped_file_read_in_pieces_gives_the_daily_files_figures(
-        tmp_path, daily_files, monkeypatch):
-    daily = PipelineFolders.under(tmp_path / "daily")
-    shutil.copytree(daily_files, daily.landing)
-    daily.point_environment(monkeypatch)
-    materialize_or_fail(MONTH, MONTH)
+def test_a_month_in_one_gzipped_file_read_in_pieces_gives_the_march_exports_figures(
+        tmp_path, march_exports, monkeypatch):
+    daily = materialized_copy(march_exports, tmp_path / "daily", monkeypatch, MONTH)
 
     dumped = PipelineFolders.under(tmp_path / "dump")
-    lines = national_dump(daily_files, dumped.landing, f"dvcqg_{MONTH}.jsonl.gz")
+    lines = national_dump(march_exports, dumped.landing, f"dvcqg_{MONTH}.jsonl.gz")
     (dumped.landing / "dossiers" / DUMP_DAY / "trong.jsonl").write_bytes(b"")  # fails alone
     dumped.point_environment(monkeypatch)
     monkeypatch.setenv(PIECE_BYTES_ENV, str(sum(map(len, lines)) // PIECES))
@@ -114,10 +100,10 @@ def test_a_month_in_one_gzipped_file_read_in_pieces_gives_the_daily_files_figure
     assert all(f'"MaHoSo": "{ma_ho_so}"' in lines[line_no - 1] for line_no, ma_ho_so in rows)
 
 
-def test_the_same_dump_uncompressed_in_pieces_loads_the_same_rows_and_months(tmp_path, daily_files,
-                                                                  monkeypatch):
+def test_the_same_dump_uncompressed_in_pieces_loads_the_same_rows_and_months(
+        tmp_path, march_exports, monkeypatch):
     landing = tmp_path / "landing"
-    lines = national_dump(daily_files, landing, f"dvcqg_{MONTH}.jsonl")
+    lines = national_dump(march_exports, landing, f"dvcqg_{MONTH}.jsonl")
     months = landing_changes(landing, {}).months  # what the landing sensor reads
     with duckdb.connect() as whole, duckdb.connect() as in_pieces:
         ensure_base_tables(whole)

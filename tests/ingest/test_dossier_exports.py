@@ -28,7 +28,7 @@ PERSONAL = {
 
 def record(ma_ho_so: str, **fields: object) -> dict[str, object]:
     base = {
-        "MaHoSo": ma_ho_so, "MaDonViXuLy": "000.00.01.H17", "MaTTHC": "1.001",
+        "MaHoSo": ma_ho_so, "MaDonViXuLy": "000.00.01.H17", "MaTTHC": "1.001234",
         "KenhThucHien": 2, "NgayTiepNhan": "20220105080000", "NgayHenTra": "20220110170000",
         "NgayKetThucXuLy": "", "TrangThaiHoSo": 4, "DuocThanhToanTrucTuyen": 0,
         "DanhSachLePhi": [{"TenPhiLePhi": "Lệ phí", "Gia": 50000}], **PERSONAL,
@@ -100,8 +100,8 @@ def test_fields_padded_with_spaces_are_stored_trimmed(tmp_path, con):
     none, a decomposed name composed, and the names in neither case as they are."""
     nbsp, wide = "\u00a0", "\u3000"
     write_export(tmp_path, "2022-01-05", "dvcqg.jsonl", [
-        record(f" A-1{nbsp}", DonViXuLy=f"{wide}Sở Tư pháp tỉnh Hòa Bình ", MaTTHC=f"1.001{nbsp}",
-               NgayTiepNhan=" 20220105080000"),
+        record(f" A-1{nbsp}", DonViXuLy=f"{wide}Sở Tư pháp tỉnh Hòa Bình ",
+               MaTTHC=f"1.001234{nbsp}", NgayTiepNhan=" 20220105080000"),
         record("A-2", DonViXuLy=f" {nbsp} ", MaDonViXuLy=" "),
         record("A-3", DonViXuLy=unicodedata.normalize("NFD", "Sở Tư pháp tỉnh Hòa Bình")),
         record("A-4", DonViXuLy="UBND xã Đồng Phú"),
@@ -111,10 +111,10 @@ def test_fields_padded_with_spaces_are_stored_trimmed(tmp_path, con):
         "SELECT ma_ho_so, ma_don_vi_xu_ly, don_vi_xu_ly, ma_tthc, ngay_tiep_nhan::VARCHAR "
         "FROM raw.dossier_snapshots ORDER BY line_no"
     ).fetchall() == [
-        ("A-1", "000.00.01.H17", "Sở Tư pháp tỉnh Hòa Bình", "1.001", "2022-01-05 08:00:00"),
-        ("A-2", None, None, "1.001", "2022-01-05 08:00:00"),
-        ("A-3", "000.00.01.H17", "Sở Tư pháp tỉnh Hòa Bình", "1.001", "2022-01-05 08:00:00"),
-        ("A-4", "000.00.01.H17", "UBND xã Đồng Phú", "1.001", "2022-01-05 08:00:00"),
+        ("A-1", "000.00.01.H17", "Sở Tư pháp tỉnh Hòa Bình", "1.001234", "2022-01-05 08:00:00"),
+        ("A-2", None, None, "1.001234", "2022-01-05 08:00:00"),
+        ("A-3", "000.00.01.H17", "Sở Tư pháp tỉnh Hòa Bình", "1.001234", "2022-01-05 08:00:00"),
+        ("A-4", "000.00.01.H17", "UBND xã Đồng Phú", "1.001234", "2022-01-05 08:00:00"),
     ]
 
 

@@ -51,22 +51,23 @@ def con():
 
 def test_muc_do_of_both_vocabularies_becomes_one(tmp_path, con):
     write(tmp_path, "catalog/services_2022-01-01.csv", CATALOG_HEADER + (
-        "17,province,1.1,A,2,0\n17,province,1.2,B,3,0\n17,province,1.3,C,4,1\n"
-        "17,province,1.4,D,Một phần,0\n17,province,1.5,E,toàn trình,1\n"
-        "17,province,1.6,F,Mức độ 4,1\n"))
+        "17,province,1.001101,A,2,0\n17,province,1.001102,B,3,0\n17,province,1.001103,C,4,1\n"
+        "17,province,1.001104,D,Một phần,0\n17,province,1.001105,E,toàn trình,1\n"
+        "17,province,1.001106,F,Mức độ 4,1\n"))
     assert load_catalog(con, tmp_path) == {
         "core.service_catalog": 6, "quarantine.service_catalog": 0}
     assert con.execute(
         "SELECT ma_tthc, service_level, eligible_full_online FROM core.service_catalog "
         "ORDER BY ma_tthc").fetchall() == [
-        ("1.1", "information", False), ("1.2", "partial", False), ("1.3", "full", True),
-        ("1.4", "partial", False), ("1.5", "full", True), ("1.6", "full", True)]
+        ("1.001101", "information", False), ("1.001102", "partial", False),
+        ("1.001103", "full", True), ("1.001104", "partial", False), ("1.001105", "full", True),
+        ("1.001106", "full", True)]
 
 
 def test_bad_catalogue_rows_are_set_aside_with_their_line_and_reason(tmp_path, con):
     write(tmp_path, "catalog/services_2025-07-01.csv", CATALOG_HEADER + (
         "25,province,1.1,A,4,1\n"       # kept
-        "17,province,1.2,B,4,1\n"       # Hòa Bình no longer exists
+        "17,province,1.001102,B,4,1\n"       # Hòa Bình no longer exists
         "25,district,1.3,C,4,1\n"       # no district level from 2025-07-01
         "25,commune,,D,4,1\n"
         "25,commune,1.5,E,5,1\n"
@@ -86,7 +87,7 @@ def test_bad_catalogue_rows_are_set_aside_with_their_line_and_reason(tmp_path, c
 def test_a_windows_1258_catalogue_reads_as_vietnamese(tmp_path, con):
     (tmp_path / "catalog").mkdir()
     (tmp_path / "catalog" / "services_2022-01-01.csv").write_bytes(
-        windows_1258(CATALOG_HEADER + "17,province,1.1,Đăng ký khai sinh,toàn trình,1\n"))
+        windows_1258(CATALOG_HEADER + "17,province,1.001101,Đăng ký khai sinh,toàn trình,1\n"))
     load_catalog(con, tmp_path)
     assert con.execute("SELECT ten_tthc, service_level FROM core.service_catalog").fetchall() == [
         ("Đăng ký khai sinh", "full")]
@@ -99,7 +100,8 @@ def test_a_windows_1258_catalogue_reads_as_vietnamese(tmp_path, con):
 ])
 def test_a_catalogue_file_of_the_wrong_shape_fails_alone(tmp_path, con, relative, text, message):
     write(tmp_path, relative, text)
-    write(tmp_path, "catalog/services_2021-01-01.csv", CATALOG_HEADER + "17,province,1.1,A,4,1\n")
+    write(tmp_path, "catalog/services_2021-01-01.csv",
+          CATALOG_HEADER + "17,province,1.001101,A,4,1\n")
     assert load_catalog(con, tmp_path) == {
         "core.service_catalog": 1, "quarantine.service_catalog": 0}
     (status, failure), (other_status, _) = con.execute(
@@ -226,7 +228,7 @@ def test_the_good_files_beside_the_bad_ones_load(office_files):
     assert office_files.execute(
         "SELECT kind, count(*) FILTER (status = 'loaded'), count(*) FILTER (status = 'failed') "
         "FROM meta.reference_files GROUP BY kind ORDER BY kind").fetchall() == [
-        ("agencies", 1, 0), ("fee_policies", 1, 0), ("service_catalog", 2, 3),
+        ("agencies", 1, 0), ("fee_policies", 1, 0), ("service_catalog", 3, 3),
         ("targets", 2, 1)]
 
 

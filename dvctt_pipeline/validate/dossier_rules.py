@@ -60,7 +60,7 @@ CREATE OR REPLACE TEMP MACRO procedure_code(text) AS
          ELSE text END;
 """
 
-TYPE_MACROS = PROCEDURE_CODE_MACRO + """
+TYPE_MACROS = PROCEDURE_CODE_MACRO + r"""
 -- yyyyMMddHHmmss and ISO 8601 without an offset are Vietnam local time already; an ISO 8601
 -- time with an offset (Z, +07:00) is converted to Vietnam local time, and so are milliseconds
 -- since 1970 (UTC), as Java's JSON libraries write a date unless told otherwise: 13 digits

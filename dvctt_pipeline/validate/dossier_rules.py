@@ -79,8 +79,9 @@ CREATE OR REPLACE TEMP MACRO portal_timestamp(text) AS
         CASE WHEN regexp_matches(text, '(Z|[+-]\d{2}:?\d{2})$')
              THEN timezone('Asia/Ho_Chi_Minh', try_cast(text AS TIMESTAMPTZ))
              ELSE try_cast(text AS TIMESTAMP) END);
--- pandas writes a column of whole numbers that has an empty cell as decimals: a date typed as
--- a number comes as 20220301080000.0 (exactly: a float holds 14 digits), read without its .0.
+-- A spreadsheet, or pandas, writes a column of whole numbers that has an empty cell as
+-- decimals: a code comes as 2.0, a date typed as a number as 20220301080000.0 (exactly: a
+-- float holds 14 digits). Codes and dates are read without that .0.
 CREATE OR REPLACE TEMP MACRO without_point_zero(text) AS
     CASE WHEN ends_with(text, '.0') AND regexp_full_match(text, '[0-9]+\.0')
          THEN left(text, length(text) - 2) ELSE text END;
@@ -94,12 +95,10 @@ CREATE OR REPLACE TEMP MACRO implausible(text, moment) AS
              THEN moment < TIMESTAMP '2000-01-01'
                   OR moment >= date_trunc('year', current_date) + INTERVAL 2 YEAR
          ELSE length(text) <> 14 AND regexp_full_match(text, '[0-9]+') END;
--- A code is an exact integer, written as a number or as text; "2.0" is accepted because a
--- spreadsheet column with an empty cell is exported as decimals. "1.5", "0x2" or "1e0" are
--- not codes (a cast alone would round or parse them).
+-- A code is an exact integer, written as a number or as text (its .0 already gone). "1.5",
+-- "0x2" or "1e0" are not codes (a cast alone would round or parse them).
 CREATE OR REPLACE TEMP MACRO integer_code(text) AS
-    CASE WHEN text IN (CAST(try_cast(text AS TINYINT) AS VARCHAR),
-                       CAST(try_cast(text AS TINYINT) AS VARCHAR) || '.0')
+    CASE WHEN text = CAST(try_cast(text AS TINYINT) AS VARCHAR)
          THEN try_cast(text AS TINYINT) END;
 -- trim() reads every character of a value and copies it: most of the rules' time, while
 -- codes and dates seldom have anything to trim. The spaces it removes are Unicode's space
@@ -193,13 +192,13 @@ FROM (
                 don_vi_xu_ly,
                 procedure_code(blank_to_null(ma_tthc)) AS ma_tthc,
                 blank_to_null(ma_linh_vuc) AS ma_linh_vuc,
-                blank_to_null(kenh_thuc_hien) AS kenh_thuc_hien,
+                without_point_zero(blank_to_null(kenh_thuc_hien)) AS kenh_thuc_hien,
                 without_point_zero(blank_to_null(ngay_tiep_nhan)) AS ngay_tiep_nhan,
                 without_point_zero(blank_to_null(ngay_hen_tra)) AS ngay_hen_tra,
                 without_point_zero(blank_to_null(ngay_ket_thuc_xu_ly)) AS ngay_ket_thuc_xu_ly,
                 without_point_zero(blank_to_null(ngay_tra)) AS ngay_tra,
-                blank_to_null(trang_thai) AS trang_thai,
-                blank_to_null(thanh_toan_truc_tuyen) AS thanh_toan_truc_tuyen,
+                without_point_zero(blank_to_null(trang_thai)) AS trang_thai,
+                without_point_zero(blank_to_null(thanh_toan_truc_tuyen)) AS thanh_toan_truc_tuyen,
                 fee_total
             FROM ({records})
         )

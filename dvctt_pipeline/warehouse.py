@@ -5,10 +5,10 @@ Python code writes into (reference data, file registry, raw snapshots, quarantin
 
 The warehouse may instead be a DuckLake (DVCTT_WAREHOUSE=ducklake:...): a connection then
 attaches it and makes it the default database, so every query and model runs unchanged. What
-DuckLake lacks is handled here, once (`_for_ducklake`): it has no sequences and no PRIMARY KEY
-or UNIQUE constraints. Temporary tables and macros, COMMENT ON, DEFAULT current_timestamp,
-CREATE OR REPLACE, ALTER TABLE ADD COLUMN and multi-statement transactions work as in a
-DuckDB file.
+DuckLake lacks is handled here, once (`_for_ducklake`): it has no sequences, no PRIMARY KEY
+or UNIQUE constraints and no compression chosen per column. Temporary tables and macros,
+COMMENT ON, DEFAULT current_timestamp, CREATE OR REPLACE, ALTER TABLE ADD COLUMN and
+multi-statement transactions work as in a DuckDB file.
 """
 
 from __future__ import annotations
@@ -92,16 +92,19 @@ COMMENT ON COLUMN meta.incremental_state.files_loaded IS
 COMMENT ON COLUMN meta.incremental_state.inputs_hash IS
     'Dấu vân tay các bảng tham chiếu / Fingerprint of the table''s other inputs (core.agencies)';
 
+-- The text columns' compression is fixed, not chosen: DuckDB would otherwise try every
+-- method on each row group of each column, a sixth of writing a national month's snapshots
+-- (benchmarks/RESULTS.md). Codes and names repeat (a dictionary); MaHoSo do not (FSST).
 CREATE TABLE IF NOT EXISTS raw.dossier_snapshots (
     file_id BIGINT NOT NULL,
     export_date DATE NOT NULL,
-    file_name VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL USING COMPRESSION dictionary,
     line_no BIGINT NOT NULL,
-    ma_ho_so VARCHAR NOT NULL,
-    ma_don_vi_xu_ly VARCHAR,
-    don_vi_xu_ly VARCHAR,
-    ma_tthc VARCHAR,
-    ma_linh_vuc VARCHAR,
+    ma_ho_so VARCHAR NOT NULL USING COMPRESSION fsst,
+    ma_don_vi_xu_ly VARCHAR USING COMPRESSION dictionary,
+    don_vi_xu_ly VARCHAR USING COMPRESSION dictionary,
+    ma_tthc VARCHAR USING COMPRESSION dictionary,
+    ma_linh_vuc VARCHAR USING COMPRESSION dictionary,
     kenh_thuc_hien TINYINT,
     kenh_was_empty BOOLEAN NOT NULL,
     ngay_tiep_nhan TIMESTAMP NOT NULL,
@@ -456,9 +459,11 @@ def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _for_ducklake(ddl: str) -> str:
-    """The base tables' DDL without what DuckLake lacks: the sequence (see _NEW_FILE_IDS) and
-    key constraints (the ingest and reference loads keep their keys unique themselves)."""
+    """The base tables' DDL without what DuckLake lacks: the sequence (see _NEW_FILE_IDS), key
+    constraints (the ingest and reference loads keep their keys unique themselves) and a
+    column's compression (its Parquet files' writer chooses)."""
     ddl = re.sub(r"CREATE SEQUENCE [^;]*;", "", ddl)
+    ddl = re.sub(r" USING COMPRESSION \w+", "", ddl)
     return ddl.replace(" PRIMARY KEY", " NOT NULL")
 
 

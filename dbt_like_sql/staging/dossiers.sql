@@ -7,6 +7,10 @@ description: >
   handling agency.
 replace: months of received_month
 incremental: ma_ho_so
+# fixed rather than chosen as each row group is written (a sixth of writing a national month)
+compression:
+  fsst: [ma_ho_so]
+  dictionary: [agency_code, agency_resolved_by, ma_tthc, ma_linh_vuc, quarantine_reason]
 columns:
   ma_ho_so: "Mã hồ sơ / Dossier id (MaHoSo)"
   agency_code: "Mã đơn vị xử lý đã xác định / Resolved handling agency code (NULL: unknown)"

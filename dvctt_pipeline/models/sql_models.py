@@ -31,7 +31,10 @@ is written to `meta.restatements`, so analysts can see why a published figure ch
 models insert their rows straight from their query.
 
 A model whose plan DuckDB gets wrong can name optimizers to switch off while it runs
-(`disabled_optimizers:` in the header, with a comment in the model saying why).
+(`disabled_optimizers:` in the header, with a comment in the model saying why). A model of
+millions of rows can fix its text columns' compression (`compression: {method: [column, ...]}`),
+which DuckDB would otherwise choose by trying every method on each row group as it writes them;
+a DuckLake's Parquet files are compressed by their writer and ignore it.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from sqlglot import exp
 
 from dvctt_pipeline.months import months_between, running_month
 from dvctt_pipeline.sqltext import quote_identifier, quote_literal
-from dvctt_pipeline.warehouse import retry_on_lake_conflict, transaction
+from dvctt_pipeline.warehouse import is_lake, retry_on_lake_conflict, transaction
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql"
 # Definitions shared by models (DuckDB macros), created on the connection before a model runs.
@@ -77,6 +80,8 @@ FULL_REFRESH_TAG = "dvctt/full_refresh"
 # What a number means (`units:` in a header, for the data dictionary); other columns' types
 # say it (text, date, boolean).
 UNITS = ("count", "fraction", "percentage_points", "percent", "rank", "year")
+# The methods a header may fix for a text column (`compression:`): values that repeat, or not.
+COMPRESSIONS = ("dictionary", "fsst")
 
 
 class ModelDefinitionError(ValueError):
@@ -102,6 +107,7 @@ class SqlModel:
     grain: tuple[str, ...] = ()  # the columns that identify a row
     units: dict[str, str] = field(default_factory=dict)  # column -> one of UNITS
     disabled_optimizers: tuple[str, ...] = ()  # DuckDB optimizers off while it runs
+    compression: dict[str, str] = field(default_factory=dict)  # column -> one of COMPRESSIONS
 
     @property
     def schema(self) -> str:
@@ -170,7 +176,7 @@ def _parse_model(path: Path) -> SqlModel:
     if undocumented:
         raise ModelDefinitionError(f"{path}: the grain names undocumented columns "
                                    f"{', '.join(undocumented)}.")
-    units = _parse_units(path, header)
+    units = _columns_by_value(path, header, "units", UNITS)
     if header["table"].startswith("marts.") and replace != "all" and not grain:
         raise ModelDefinitionError(f"{path}: a marts model that replaces a window declares its "
                                    "grain (the columns that identify a row), for restatements.")
@@ -188,22 +194,25 @@ def _parse_model(path: Path) -> SqlModel:
         grain=grain,
         units=units,
         disabled_optimizers=tuple(header.get("disabled_optimizers", ())),
+        compression=_columns_by_value(path, header, "compression", COMPRESSIONS),
     )
 
 
-def _parse_units(path: Path, header: dict) -> dict[str, str]:
-    """`units: {unit: [column, ...]}` of the header, as column -> unit."""
-    units = {}
-    for unit, columns in header.get("units", {}).items():
-        if unit not in UNITS:
-            raise ModelDefinitionError(f"{path}: unknown unit {unit!r}; use one of "
-                                       f"{', '.join(UNITS)}.")
-        units |= dict.fromkeys(columns, unit)
-    undocumented = sorted(set(units) - set(header["columns"]))
+def _columns_by_value(
+    path: Path, header: dict, key: str, allowed: tuple[str, ...]
+) -> dict[str, str]:
+    """`<key>: {value: [column, ...]}` of the header (units, compression), as column -> value."""
+    by_column = {}
+    for value, columns in header.get(key, {}).items():
+        if value not in allowed:
+            raise ModelDefinitionError(f"{path}: {key}: {value!r} is not one of "
+                                       f"{', '.join(allowed)}.")
+        by_column |= dict.fromkeys(columns, value)
+    undocumented = sorted(set(by_column) - set(header["columns"]))
     if undocumented:
-        raise ModelDefinitionError(f"{path}: units name undocumented columns "
+        raise ModelDefinitionError(f"{path}: {key} name undocumented columns "
                                    f"{', '.join(undocumented)}.")
-    return units
+    return by_column
 
 
 @cache
@@ -300,7 +309,11 @@ def _ensure_table(
     con.execute(f"DROP TABLE IF EXISTS {model.table}")
     con.execute("DELETE FROM meta.incremental_state WHERE table_name = $table",
                 {"table": model.table})
-    definitions = ", ".join(f"{quote_identifier(name)} {data_type}" for name, data_type in expected)
+    compression = {} if is_lake(con) else model.compression
+    definitions = ", ".join(
+        f"{quote_identifier(name)} {data_type}"
+        + (f" USING COMPRESSION {compression[name]}" if name in compression else "")
+        for name, data_type in expected)
     con.execute(f"CREATE TABLE {model.table} ({definitions})")
     _document(con, model, [name for name, _ in expected])
     return True

@@ -107,7 +107,7 @@ def test_a_header_with_an_unknown_unit_is_refused(tmp_path):
         "/*\ntable: marts.shares\ndescription: Tỷ lệ / Shares\nreplace: all\n"
         "units:\n  per_mille: [share]\ncolumns:\n  share: \"Tỷ lệ / Share\"\n*/\n"
         "SELECT 0.5 AS share", "utf-8")
-    with pytest.raises(ModelDefinitionError, match="unknown unit 'per_mille'"):
+    with pytest.raises(ModelDefinitionError, match="units: 'per_mille' is not one of"):
         load_models(folder.parent)
 
 

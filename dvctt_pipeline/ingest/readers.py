@@ -42,6 +42,7 @@ from dvctt_pipeline.sqltext import quote_literal
 from dvctt_pipeline.validate.dossier_rules import (
     LONGEST_LINE_BYTES,
     MAX_LINE_BYTES,
+    TYPE_MACROS,
     judge_records,
     judge_records_again,
 )
@@ -99,7 +100,7 @@ def _record_columns(record: str) -> str:
     )
     return f"""{fields},
         list_sum(list_transform({record}DanhSachLePhi,
-                                fee -> try_cast(fee.Gia AS DECIMAL(18, 2)))) AS fee_total"""
+                                fee -> amount_in_dong(fee.Gia))) AS fee_total"""
 
 
 def _json_records(lines: str) -> str:
@@ -213,7 +214,7 @@ def _csv_records(columns_present: Sequence[str], dialect: str = "") -> str:
         false AS blank,
         {column(READ_ERROR_COLUMN)} AS read_error,
         {fields},
-        try_cast(nullif(trim({column(CSV_FEE_COLUMN)}), '') AS DECIMAL(18, 2)) AS fee_total
+        amount_in_dong(nullif(trim({column(CSV_FEE_COLUMN)}), '')) AS fee_total
     FROM read_csv($path, header = true, all_varchar = true{dialect})
     """
 
@@ -920,6 +921,7 @@ def csv_pieces(
     own (while the previous piece is stored) tells whether DuckDB reads it or a checked copy
     is read instead (a ragged row, a line past DuckDB's limit)."""
     with _csv_utf8_source(path) as source, con.cursor() as trial:
+        trial.execute(TYPE_MACROS)  # a record's fee is read by one (amount_in_dong)
         header = io.BytesIO()
         _copy_whole_lines(source, header, 0, CSV_QUOTE)
         first_line = header.getvalue().decode("utf-8-sig")

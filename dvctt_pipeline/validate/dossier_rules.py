@@ -85,6 +85,29 @@ CREATE OR REPLACE TEMP MACRO portal_timestamp(text) AS
 CREATE OR REPLACE TEMP MACRO without_point_zero(text) AS
     CASE WHEN ends_with(text, '.0') AND regexp_full_match(text, '[0-9]+\.0')
          THEN left(text, length(text) - 2) ELSE text END;
+-- A fee in đồng as offices and their tools write it. Đồng have no subunit in use, so a dot or
+-- a comma before groups of exactly three digits groups thousands (1.500.000, as Excel on a
+-- Vietnamese Windows writes it; 1,500,000), and the other one, if any, then marks decimals
+-- (1.500.000,00; 1,500,000.50); a comma before one or two last digits is a decimal comma
+-- (50000,5). Spaces (no-break ones too) and a currency sign after the amount (đ, ₫, VNĐ, VND,
+-- đồng) are dropped. An amount without a dot or a comma, as most are, is cast at once; text
+-- that is no amount (miễn phí) gives no fee, and its record still loads.
+CREATE OR REPLACE TEMP MACRO grouped_amount(text) AS
+    CASE WHEN regexp_full_match(text, '[0-9]{1,3}(\.[0-9]{3})+|[0-9]{1,3}(,[0-9]{3})+')
+             THEN regexp_replace(text, '[.,]', '', 'g')
+         WHEN regexp_full_match(text, '[0-9]{1,3}(\.[0-9]{3})+,[0-9]+')
+             THEN replace(replace(text, '.', ''), ',', '.')
+         WHEN regexp_full_match(text, '[0-9]{1,3}(,[0-9]{3})+\.[0-9]+')
+             THEN replace(text, ',', '')
+         WHEN regexp_full_match(text, '[0-9]+,[0-9]{1,2}')
+             THEN replace(text, ',', '.')
+         ELSE text END;
+CREATE OR REPLACE TEMP MACRO amount_in_dong(text) AS
+    coalesce(
+        CASE WHEN NOT contains(text, '.') AND NOT contains(text, ',')
+             THEN try_cast(text AS DECIMAL(18, 2)) END,
+        try_cast(grouped_amount(regexp_replace(
+            text, '(?i)[ \x{00A0}\x{202F}]|(vnđ|vnd|đồng|đ|₫)\.?$', '', 'g')) AS DECIMAL(18, 2)));
 -- A date outside the accepted range: from 2000 (before any electronic one-stop system) to the
 -- end of next year (a due date may lie ahead); 1900, 2099 and 9999 are placeholders or typos.
 -- A date that does not parse but is all digits, not 14, is a yyyyMMddHHmmss with a digit lost

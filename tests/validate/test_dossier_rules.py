@@ -43,3 +43,33 @@ def test_blank_to_null_is_trim_then_empty_to_null_on_any_text() -> None:
     assert con.execute(
         "SELECT count(*) FROM value_list WHERE blank_to_null(value) IS DISTINCT FROM value"
     ).fetchone()[0] > 5_000
+
+
+# A fee as offices' tools write it, and the đồng it means (None: no amount, no fee).
+AMOUNTS = {
+    "1500000": "1500000.00",
+    "1.500.000": "1500000.00",  # Excel on a Vietnamese Windows, thousands grouped
+    "1.500.000,00": "1500000.00",
+    "1,500,000": "1500000.00",
+    "1,500,000.50": "1500000.50",
+    "12.500": "12500.00",  # đồng have no thousandths: a dot before three digits groups
+    "50000,5": "50000.50",  # a decimal comma
+    "50000.0": "50000.00",  # a float's
+    "1.5": "1.50",
+    "1 200 000 đ": "1200000.00",
+    "1\u00a0200\u00a0000\u00a0₫": "1200000.00",
+    "50.000 VNĐ": "50000.00",
+    "200000vnd": "200000.00",
+    "miễn phí": None,
+    "-": None,
+    "1.500.00": None,  # neither grouped nor a decimal
+    "99999999999999999": None,  # past DECIMAL(18, 2): no amount rather than a wrong one
+}
+
+
+def test_fees_are_read_as_the_dong_they_are_written_for() -> None:
+    con = duckdb.connect()
+    con.execute(TYPE_MACROS)
+    read = {text: con.execute("SELECT amount_in_dong($text)::VARCHAR", {"text": text}).fetchone()[0]
+            for text in AMOUNTS}
+    assert read == AMOUNTS

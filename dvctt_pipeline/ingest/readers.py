@@ -29,9 +29,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
-from typing import IO, NamedTuple, TypeVar
+from typing import IO, Literal, NamedTuple, TypeVar
 
 import duckdb
 import numpy as np
@@ -42,6 +43,7 @@ from dvctt_pipeline.sqltext import quote_literal
 from dvctt_pipeline.validate.dossier_rules import (
     LONGEST_LINE_BYTES,
     MAX_LINE_BYTES,
+    SPREADSHEET_DATE_MACROS,
     TYPE_MACROS,
     judge_records,
     judge_records_again,
@@ -66,6 +68,14 @@ USED_FIELDS: dict[str, str] = {
 REQUIRED_CSV_COLUMNS = ("MaHoSo", "NgayTiepNhan", "KenhThucHien", "TrangThaiHoSo")
 # CSV exports give the total fee of a dossier in one column instead of the DanhSachLePhi list.
 CSV_FEE_COLUMN = "Gia"
+DATE_FIELDS = ("NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra")
+# A date as a spreadsheet shows it, day and month in either order before the year (15/03/2022,
+# 3/15/2022): a CSV an office opened and saved again in Excel has its dates so. Looked for in
+# the first bytes of a CSV before its dates are looked at (_date_order).
+SPREADSHEET_DATE = re.compile(rb"\b[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}\b")
+PEEK_BYTES = 1 << 16
+# How a CSV's spreadsheet dates are read: its file shows which comes first, or does not.
+DateOrder = Literal["day_first", "month_first", "unknown"]
 # Legacy Vietnamese Windows code page; its text uses combining tone marks, hence NFC after.
 LEGACY_ENCODING = "cp1258"
 # Excel's "Unicode text" and some "CSV (UTF-16)" exports start with a UTF-16 byte-order mark.
@@ -198,21 +208,35 @@ CSV_QUOTE = b'"'
 CSV_PIECE_DIALECT = ", delim = $delim, quote = '\"', escape = '\"'"
 
 
-def _csv_records(columns_present: Sequence[str], dialect: str = "") -> str:
-    """Column names in this SQL are the constants of USED_FIELDS, never the file's own text."""
+def _csv_records(
+    columns_present: Sequence[str], dialect: str = "", date_order: DateOrder | None = None
+) -> str:
+    """Column names in this SQL are the constants of USED_FIELDS, never the file's own text.
+    `date_order`: how the spreadsheet dates of the file are read (_date_order); an unknown
+    order sets their records aside as `ambiguous_date`."""
     present = {name.lower() for name in columns_present}
 
     def column(field: str) -> str:
         return f'"{field}"' if field.lower() in present else "NULL::VARCHAR"
 
+    def value(field: str) -> str:
+        # in an unknown order, the dates read the same either way (03/03/2022) are read
+        if field in DATE_FIELDS and date_order:
+            return f"in_iso_order({column(field)}, {date_order != 'month_first'})"
+        return column(field)
+
+    read_error = column(READ_ERROR_COLUMN)
+    if date_order == "unknown":
+        ambiguous = " OR ".join(f"order_matters({column(field)})" for field in DATE_FIELDS)
+        read_error = f"coalesce({read_error}, CASE WHEN {ambiguous} THEN 'ambiguous_date' END)"
     fields = ",\n        ".join(
-        f"{column(field)} AS {name}" for field, name in USED_FIELDS.items()
+        f"{value(field)} AS {name}" for field, name in USED_FIELDS.items()
     )
     return f"""
     SELECT
         0 AS file_index,
         false AS blank,
-        {column(READ_ERROR_COLUMN)} AS read_error,
+        {read_error} AS read_error,
         {fields},
         amount_in_dong(nullif(trim({column(CSV_FEE_COLUMN)}), '')) AS fee_total
     FROM read_csv($path, header = true, all_varchar = true{dialect})
@@ -841,15 +865,92 @@ def _read_utf8_csv(
             ).fetchall()
         ]
         if not _missing_columns(header):
-            judge_records(con, _csv_records(header), {"path": str(path)})
+            order = _date_order(con, header, "", path, _exported_on(shown_as))
+            judge_records(con, _csv_records(header, "", order), {"path": str(path)})
             return
     except duckdb.InvalidInputException as error:
         # a ragged row, or a line longer than DuckDB's limit: the checked copy reads it
         if _is_encoding_error(error):
             raise
     with _csv_with_ragged_rows_marked(path, shown_as) as (checked_copy, checked_header):
-        judge_records(con, _csv_records(checked_header, f", {CHECKED_COPY_DIALECT}"),
+        dialect = f", {CHECKED_COPY_DIALECT}"
+        order = _date_order(con, checked_header, dialect, checked_copy, _exported_on(shown_as))
+        judge_records(con, _csv_records(checked_header, dialect, order),
                       {"path": str(checked_copy)})
+
+
+# Per CSV: its spreadsheet dates (spreadsheet_date) whose order matters; those that only one
+# order reads, by their numbers (read month first, a first number above 12 is no month; the
+# mirror for day first); and those received after the day the file was exported (its
+# folder's date, $last_received: a day later, for an export made around midnight) if read
+# month first, and if read day first.
+DATE_ORDER_SQL = """
+SELECT count(*),
+       count(*) FILTER (WHERE first > 12), count(*) FILTER (WHERE second > 12),
+       count(*) FILTER (WHERE received AND month_first > $last_received),
+       count(*) FILTER (WHERE received AND day_first > $last_received)
+FROM (
+    SELECT date.first, date.second, received,
+           try_strptime(concat_ws('-', date.year, date.second, date.first), '%Y-%m-%d')
+               AS day_first,
+           try_strptime(concat_ws('-', date.year, date.first, date.second), '%Y-%m-%d')
+               AS month_first
+    FROM (
+        SELECT unnest([
+            struct_pack(date := spreadsheet_date(ngay_tiep_nhan), received := true),
+            struct_pack(date := spreadsheet_date(ngay_hen_tra), received := false),
+            struct_pack(date := spreadsheet_date(ngay_ket_thuc_xu_ly), received := false),
+            struct_pack(date := spreadsheet_date(ngay_tra), received := false)], max_depth := 2)
+        FROM ({records})
+    )
+    WHERE date.first <> date.second
+)
+"""
+
+
+def _date_order(
+    con: duckdb.DuckDBPyConnection, header: Sequence[str], dialect: str, path: Path,
+    exported_on: date | None, params: Mapping[str, object] | None = None,
+) -> DateOrder | None:
+    """How the CSV's dates written as a spreadsheet shows them (15/03/2022) are read: in the
+    one order their numbers allow (15/03/2022 is day first, 3/15/2022 month first); where no
+    number is above 12, in the one order that receives no dossier after the file's export
+    day (a day's export of the 5th holding 05/03/2022); else 'unknown' (none or both):
+    guessing would put a dossier of 5 March in May. None, read as written, where the first
+    64 kB have no such date (as in most exports, whose dates are then not read again)."""
+    if not _shows_spreadsheet_dates(path):
+        return None
+    con.execute(TYPE_MACROS + SPREADSHEET_DATE_MACROS)
+    last_received = exported_on + timedelta(days=1) if exported_on else None
+    dates, *by_number, month_first_too_late, day_first_too_late = con.execute(
+        DATE_ORDER_SQL.format(records=_csv_records(header, dialect)),
+        {**(params or {}), "path": str(path), "last_received": last_received}).fetchone()
+    if not dates:
+        return None
+    # the numbers first: a file put in a folder of an earlier day still reads by them
+    not_month_first, not_day_first = (
+        by_number if any(by_number) else (month_first_too_late, day_first_too_late))
+    if not_month_first and not not_day_first:
+        return "day_first"
+    if not_day_first and not not_month_first:
+        return "month_first"
+    return "unknown"
+
+
+def _shows_spreadsheet_dates(path: Path) -> bool:
+    try:
+        with _open_bytes(path) as stream:
+            return bool(SPREADSHEET_DATE.search(stream.read(PEEK_BYTES)))
+    except (OSError, EOFError):
+        return False  # a damaged gzip: DuckDB's read says so
+
+
+def _exported_on(path: Path) -> date | None:
+    """The date of an export's folder (dossiers/<YYYY-MM-DD>/), None for a file elsewhere."""
+    try:
+        return date.fromisoformat(path.parent.name)
+    except ValueError:
+        return None
 
 
 def _missing_columns(header: Sequence[str]) -> list[str]:
@@ -926,7 +1027,9 @@ def csv_pieces(
         _copy_whole_lines(source, header, 0, CSV_QUOTE)
         first_line = header.getvalue().decode("utf-8-sig")
         names, delimiter = _header_and_delimiter(first_line, path)
-        direct = Piece(_csv_records(names, CSV_PIECE_DIALECT), {"delim": delimiter})
+        if order := _whole_file_date_order(trial, names, delimiter, path):
+            con.execute(SPREADSHEET_DATE_MACROS)  # the pieces are judged on `con`
+        direct = Piece(_csv_records(names, CSV_PIECE_DIALECT, order), {"delim": delimiter})
 
         def copy_piece(piece: Path) -> bool | None:
             with _written_over(piece) as target:
@@ -939,8 +1042,22 @@ def csv_pieces(
                 yield Piece(direct.records, {**direct.params, "path": str(piece)})
                 continue
             with _csv_with_ragged_rows_marked(piece, path) as (checked_copy, checked_header):
-                yield Piece(_csv_records(checked_header, f", {CHECKED_COPY_DIALECT}"),
+                yield Piece(_csv_records(checked_header, f", {CHECKED_COPY_DIALECT}", order),
                             {"path": str(checked_copy)})
+
+
+def _whole_file_date_order(
+    trial: duckdb.DuckDBPyConnection, header: Sequence[str], delimiter: str, path: Path
+) -> DateOrder | None:
+    """The date order (_date_order) of a CSV read in pieces, from all of its dates before its
+    first piece is read: a file sorted by date may have only days up to the 12th in its first
+    pieces. DuckDB reads the file itself for that, past its ragged rows; where it cannot
+    (text in another encoding than UTF-8), the order is unknown."""
+    try:
+        return _date_order(trial, header, f"{CSV_PIECE_DIALECT}, ignore_errors = true", path,
+                           _exported_on(path), {"delim": delimiter})
+    except duckdb.Error:
+        return "unknown"
 
 
 def _reads_directly(trial: duckdb.DuckDBPyConnection, direct: Piece, piece: Path) -> bool:

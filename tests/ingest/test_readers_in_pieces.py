@@ -116,6 +116,21 @@ def assert_pieces_read_as_whole(tmp_path: Path, landing: Path, monkeypatch: pyte
     return outcomes, quarantined
 
 
+def assert_loads_as_the_portals_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       pieces_read: list[int], landing: Path, portal: Path
+                                       ) -> None:
+    """The export of `landing`, read whole and in pieces, gives the rows of the same records
+    as the portal writes them (`portal`), some of them set aside."""
+    monkeypatch.delenv(PIECE_BYTES_ENV, raising=False)
+    expected = ingest(portal, tmp_path / "portal.duckdb")
+    assert ingest(landing, tmp_path / "whole.duckdb") == expected
+    monkeypatch.setenv(PIECE_BYTES_ENV, str(PIECE_BYTES))
+    assert ingest(landing, tmp_path / "pieces.duckdb") == expected
+    assert pieces_read[-1] > 1
+    (outcome,), _, _ = expected
+    assert outcome.rows_loaded > outcome.rows_quarantined > 0
+
+
 @pytest.mark.parametrize(("name", "write"), [
     ("export.csv", lambda path: frame().to_csv(path, index=False)),
     ("export.csv.gz", lambda path: frame().to_csv(path, index=False, compression="gzip")),
@@ -170,6 +185,32 @@ def test_a_csv_with_ragged_rows_in_some_pieces_is_read_as_whole(tmp_path, monkey
     reasons = {line_no: reason for _, line_no, _, reason in quarantined}
     # records 40 and 89: the blank line is no record
     assert reasons[40] == reasons[89] == "ragged_row"
+
+
+def test_a_csv_whose_dates_excel_wrote_day_first_loads_as_the_portals_export(
+        tmp_path, monkeypatch, pieces_read):
+    """An export opened and saved again in Excel on a Vietnamese Windows (dates as
+    05/03/2022 08:00), sorted by date: its first pieces hold only days up to the 12th, which
+    could be read either way; the file's later dates tell the order of all of them, in pieces
+    as whole."""
+    def written(landing: Path, date_format: str) -> Path:
+        # by date, those that do not exist (30 February) last
+        export = frame().sort_values("NgayTiepNhan", kind="stable", key=lambda dates: dates.where(
+            ~dates.str.startswith("20220230"), "9"))
+        export["NgayHenTra"] = export["NgayTiepNhan"].str[:8] + "170000"
+        for column in ("NgayTiepNhan", "NgayHenTra"):
+            export[column] = [text if text.startswith("20220230") else
+                              pd.Timestamp(text).strftime(date_format) for text in export[column]]
+        export.to_csv(export_path(landing, "excel.csv"), index=False, sep=";",
+                      lineterminator="\r\n", encoding="utf-8-sig")
+        return landing
+
+    excel = written(tmp_path / "excel", "%d/%m/%Y %H:%M")
+    assert_loads_as_the_portals_export(tmp_path, monkeypatch, pieces_read, excel,
+                                       written(tmp_path / "portal", "%Y%m%d%H%M%S"))
+    first_piece = excel.joinpath("dossiers", DAY, "excel.csv").read_bytes()[:PIECE_BYTES].decode(
+        errors="ignore")
+    assert "/03/2022" in first_piece and not re.search(r"\b(1[3-9]|2[0-9])/03/", first_piece)
 
 
 def json_array_text(indent: int | None) -> str:
@@ -250,17 +291,10 @@ def test_a_json_export_with_its_own_names_for_the_fields_loads_as_the_portals_sp
         export_path(landing, name).write_text(text, encoding="utf-8")
         return landing
 
-    portal = written(tmp_path / "portal", str)
     own = written(tmp_path / "own", str.lower if name.endswith(".jsonl")
                   else lambda key: key[0].lower() + key[1:])
-    monkeypatch.delenv(PIECE_BYTES_ENV, raising=False)
-    expected = ingest(portal, tmp_path / "portal.duckdb")
-    assert ingest(own, tmp_path / "whole.duckdb") == expected
-    monkeypatch.setenv(PIECE_BYTES_ENV, str(PIECE_BYTES))
-    assert ingest(own, tmp_path / "pieces.duckdb") == expected
-    assert pieces_read[-1] > 1
-    (outcome,), _, _ = expected
-    assert outcome.rows_loaded > outcome.rows_quarantined > 0
+    assert_loads_as_the_portals_export(tmp_path, monkeypatch, pieces_read, own,
+                                       written(tmp_path / "portal", str))
 
 
 def test_an_array_streamed_a_few_characters_at_a_time_gives_its_elements(monkeypatch):

@@ -6,7 +6,7 @@ import random
 
 import duckdb
 
-from dvctt_pipeline.validate.dossier_rules import TYPE_MACROS
+from dvctt_pipeline.validate.dossier_rules import SPREADSHEET_DATE_MACROS, TYPE_MACROS
 
 # Characters exports carry at a value's ends: ASCII spaces and controls, the no-break and
 # other Unicode space separators (which trim removes), and characters that are not spaces
@@ -73,3 +73,30 @@ def test_fees_are_read_as_the_dong_they_are_written_for() -> None:
     read = {text: con.execute("SELECT amount_in_dong($text)::VARCHAR", {"text": text}).fetchone()[0]
             for text in AMOUNTS}
     assert read == AMOUNTS
+
+
+# A date as spreadsheets write it, and the moment it is read as, day first and month first
+# (the text itself where that order does not read it: it is then a bad_date).
+SPREADSHEET_DATES = {
+    "15/03/2022 08:30": ("2022-03-15 08:30:00", "15/03/2022 08:30"),
+    "5/3/2022 8:30": ("2022-03-05 08:30:00", "2022-05-03 08:30:00"),
+    "05/03/2022 08:30:15": ("2022-03-05 08:30:15", "2022-05-03 08:30:15"),
+    "3/15/2022 2:05 PM": ("3/15/2022 2:05 PM", "2022-03-15 14:05:00"),
+    "3/15/2022 2:05:09 AM": ("3/15/2022 2:05:09 AM", "2022-03-15 02:05:09"),
+    " 15.03.2022 ": ("2022-03-15 00:00:00", " 15.03.2022 "),
+    "15-03-2022 23:59": ("2022-03-15 23:59:00", "15-03-2022 23:59"),
+    "30/02/2022 08:00": ("30/02/2022 08:00", "30/02/2022 08:00"),
+    "15/03/22": ("15/03/22", "15/03/22"),  # a two-digit year is not read so
+    "20220315083000": ("20220315083000", "20220315083000"),
+    "2022-03-15 08:30:00": ("2022-03-15 08:30:00", "2022-03-15 08:30:00"),
+    "ngày 15/03/2022": ("ngày 15/03/2022", "ngày 15/03/2022"),
+}
+
+
+def test_spreadsheet_dates_are_read_in_the_order_given() -> None:
+    con = duckdb.connect()
+    con.execute(SPREADSHEET_DATE_MACROS)
+    read = {text: con.execute("SELECT in_iso_order($text, true), in_iso_order($text, false)",
+                              {"text": text}).fetchone()
+            for text in SPREADSHEET_DATES}
+    assert read == SPREADSHEET_DATES

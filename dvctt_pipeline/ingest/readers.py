@@ -89,16 +89,22 @@ TOO_LONG_MARK = "\x1fline_too_long\x1f"
 csv.field_size_limit(1 << 30)
 
 
+# A fee's amount in each element of DanhSachLePhi
+FEE_MEMBER = "Gia"
 # The used fields as one struct: from_json parses a record once, where one JSON function per
 # field would parse it again each time (3x slower on a national month). Fields stay text, as
 # the rules type them. from_json gives NULL for a value of another shape than asked for, so an
 # odd fee list (not a list, prices as text) costs the fee, never the record.
 RECORD_TYPE = json.dumps(
-    {**dict.fromkeys(USED_FIELDS, "VARCHAR"), "DanhSachLePhi": "STRUCT(Gia VARCHAR)[]"}
+    {**dict.fromkeys(USED_FIELDS, "VARCHAR"), "DanhSachLePhi": f"STRUCT({FEE_MEMBER} VARCHAR)[]"}
 )
 # The members RECORD_TYPE reads, by their names in lower case: those a long line keeps
 # (_long_lines_cut), and those a record may name in another case (fields_in_another_case).
 READ_MEMBERS_BY_LOWER_CASE = {member.lower(): member for member in json.loads(RECORD_TYPE)}
+# How exports other than the portal's spell its field names: a database's columns in lower
+# case (mahoso), an API in camel case (maHoSo), an older system in upper case (MAHOSO)
+CASE_STYLES: tuple[Callable[[str], str], ...] = (
+    str.lower, lambda name: name[:1].lower() + name[1:], str.upper)
 # JSON's whitespace before a record's first character
 JSON_BLANKS = "' ' || chr(9) || chr(13)"
 
@@ -620,7 +626,8 @@ def _not_an_array(paths: Sequence[Path], where: str) -> UnreadableFile:
     names = ", ".join(path.name for path in paths)
     return UnreadableFile(
         f"{names} is not one complete JSON array of records{where}; a .json export must "
-        "be [ {...}, {...} ] in UTF-8 (JSON lines go in a .jsonl file)."
+        "be [ {...}, {...} ], or an API's response holding one as a member "
+        "({\"data\": [ {...} ]}), in UTF-8 (JSON lines go in a .jsonl file)."
     )
 
 
@@ -643,7 +650,11 @@ class _ArrayElements:
     module's C scanner finds where each ends (8 CPU seconds for a 340 MB array, against 18
     for ijson's C backend re-serialising the elements, and 11 and 0.7 GB of memory for
     DuckDB copying them). An element keeps its text; its line ends, blanks between tokens
-    (JSON has none inside a string), become spaces, so that it is one line."""
+    (JSON has none inside a string), become spaces, so that it is one line.
+
+    The array may also be a member of an object, as an API's response saved to a file holds
+    its records ({"status": "ok", "total": 2, "data": [{...}, {...}]}): the one member whose
+    value is an array of objects; the response's other members are read past."""
 
     def __init__(self, text: IO[str], path: Path) -> None:
         self._text, self._path = text, path
@@ -651,6 +662,10 @@ class _ArrayElements:
         # NaN and Infinity are taken, as DuckDB takes them
         self._decoder = json.JSONDecoder()
         self._started = self._ended = self._text_ended = False
+        # the names of the members of the response holding the array, if one does, and the
+        # one holding the records
+        self._members: list[str] | None = None
+        self._records_member = ""
 
     def copy(self, target: IO[bytes], size: int) -> CopiedLines:
         """Write elements as lines until `size` bytes are written or the array ends."""
@@ -666,6 +681,8 @@ class _ArrayElements:
 
     def _start(self) -> None:
         self._started = True
+        if self._next_char() == "{":
+            self._enter_response()
         if self._next_char() != "[":
             raise self._malformed()
         self._at += 1
@@ -675,30 +692,7 @@ class _ArrayElements:
     def _next_element(self) -> str | None:
         if self._ended:
             return None
-        self._next_char()
-        start = self._at
-        while True:
-            try:
-                _, end = self._decoder.raw_decode(self._buffer, start)
-            except json.JSONDecodeError as error:
-                if not _cut_short(error):
-                    raise self._malformed() from None
-                end = None
-            except RecursionError:
-                raise self._malformed() from None
-            # a value that ends where the text buffered ends (a number) may go on
-            if end is not None and (end < len(self._buffer) or self._text_ended):
-                break
-            # read on until the text buffered from the element doubles, so that a long one
-            # (documents embedded in a record) is parsed a few times over, not once a block
-            buffered = len(self._buffer) - start
-            if buffered >= LONGEST_LINE_BYTES:
-                raise self._too_long()
-            if not self._fill(max(TEXT_BLOCK, buffered)) and end is None:
-                raise self._malformed()
-            start = 0
-        element = self._buffer[start:end]
-        self._at = end
+        element = self._next_value()
         separator = self._next_char()
         if separator == "]":
             self._end()
@@ -709,12 +703,79 @@ class _ArrayElements:
         self._elements_read += 1
         return element
 
+    def _next_value(self) -> str:
+        """The text of the JSON value at the next character, read past."""
+        self._next_char()
+        while True:
+            try:
+                _, end = self._decoder.raw_decode(self._buffer, self._at)
+            except json.JSONDecodeError as error:
+                if not _cut_short(error):
+                    raise self._malformed() from None
+                end = None
+            except RecursionError:
+                raise self._malformed() from None
+            # a value that ends where the text buffered ends (a number) may go on
+            if end is not None and (end < len(self._buffer) or self._text_ended):
+                break
+            # read on until the text buffered from the value doubles, so that a long one
+            # (documents embedded in a record) is parsed a few times over, not once a block
+            buffered = len(self._buffer) - self._at
+            if buffered >= LONGEST_LINE_BYTES:
+                raise self._too_long()
+            if not self._fill(max(TEXT_BLOCK, buffered)) and end is None:
+                raise self._malformed()
+        value = self._buffer[self._at:end]
+        self._at = end
+        return value
+
     def _end(self) -> None:
-        """After the closing bracket, only blanks."""
+        """After the closing bracket, the rest of the response holding the array, if one
+        does; then only blanks."""
         self._at += 1
+        if self._members is not None:
+            while (name := self._next_member()) is not None:
+                if self._records_follow():
+                    raise self._records_twice(name)
+                self._next_value()
         if self._next_char() != "":
             raise self._malformed()
         self._ended = True
+
+    def _enter_response(self) -> None:
+        """Read an object's members up to the first whose value is an array of objects."""
+        self._at += 1
+        self._members = []
+        while (name := self._next_member()) is not None:
+            if self._records_follow():
+                self._records_member = name
+                return
+            self._next_value()
+        raise self._no_records()
+
+    def _next_member(self) -> str | None:
+        """The name of the response's next member, read past its colon; None at its end."""
+        char = self._next_char()
+        if char == "}":
+            self._at += 1
+            return None
+        if self._members:
+            if char != ",":
+                raise self._malformed()
+            self._at += 1
+        name = json.loads(self._next_value())
+        if not isinstance(name, str) or self._next_char() != ":":
+            raise self._malformed()
+        self._at += 1
+        self._members.append(name)
+        return name
+
+    def _records_follow(self) -> bool:
+        """Whether the next value is an array whose first element is an object."""
+        if self._next_char() != "[":
+            return False
+        inside = JSON_BLANKS_AT.match(self._buffer, self._at + 1).end()
+        return self._buffer[inside:inside + 1] == "{"
 
     def _next_char(self) -> str:
         """The next character that is not a blank, "" at the end of the text, with at least
@@ -739,6 +800,20 @@ class _ArrayElements:
 
     def _malformed(self) -> UnreadableFile:
         return _not_an_array([self._path], f" (malformed after element {self._elements_read:,})")
+
+    def _no_records(self) -> UnreadableFile:
+        members = ", ".join(self._members or []) or "none"
+        return UnreadableFile(
+            f"{self._path.name} is a JSON object with no array of records among its members "
+            f"({members}); a .json export must be [ {{...}}, {{...}} ], or an API's response "
+            "holding one as a member ({\"data\": [ {...} ]})."
+        )
+
+    def _records_twice(self, name: str) -> UnreadableFile:
+        return UnreadableFile(
+            f"{self._path.name} holds two arrays of records ({self._records_member}, {name}); "
+            "export one array of records per file."
+        )
 
     def _too_long(self) -> UnreadableFile:
         return UnreadableFile(
@@ -773,8 +848,15 @@ def fields_in_another_case(path: Path) -> dict[str, str]:
         record = _first_record(path)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, UnreadableFile):
         return {}
-    return {key: READ_MEMBERS_BY_LOWER_CASE[key.lower()] for key in record
+    seen = {key: READ_MEMBERS_BY_LOWER_CASE[key.lower()] for key in record
             if READ_MEMBERS_BY_LOWER_CASE.get(key.lower(), key) not in record}
+    # every member read, a fee's amount in the fee list too, in the case the record's keys
+    # show: the first record may lack some (it has no fee), and later ones have them
+    for case in CASE_STYLES:
+        if seen and all(case(member) == key for key, member in seen.items()):
+            return {case(member): member for member in (*READ_MEMBERS_BY_LOWER_CASE.values(),
+                                                        FEE_MEMBER) if case(member) != member}
+    return seen
 
 
 def _first_record(path: Path) -> dict[str, object]:

@@ -20,6 +20,7 @@ from dvctt_pipeline.reference.rows import (
     has_bad_date,
     known_province_codes,
     parse_dates,
+    parse_number,
     procedure_codes,
     province_codes,
     read_reference_csv,
@@ -53,7 +54,7 @@ def _check_policies(path: Path, landing: Path) -> CheckedRows:
     frame["province_code"] = province_codes(frame["province_code"])
     # messages name the row by its code as written; the code is stored as the portal writes it
     frame["ma_tthc"] = procedure_codes(frame["MaTTHC"])
-    frame["pct"] = pd.to_numeric(frame["reduction_pct"].str.rstrip("%"), errors="coerce")
+    frame["pct"] = parse_number(frame["reduction_pct"])  # in percent, with its sign or not
     frame["from_date"] = parse_dates(frame["valid_from"])
     frame["to_date"] = parse_dates(frame["valid_to"])
     reasons = first_failing_rule(frame, [

@@ -319,12 +319,18 @@ def known_province_codes(geographies: Iterable[str]) -> set[str]:
             for code in admin_units.provinces(geography)["province_code"]}
 
 
+def parse_number(text: pd.Series) -> pd.Series:
+    """The number written, with a decimal comma or point and a percent sign or not: '55',
+    '55%' and '55 %' are 55, '55,5%' (Excel on a Vietnamese Windows) 55.5; empty or unreadable
+    text is NaN."""
+    return pd.to_numeric(text.str.replace(",", ".", regex=False).str.strip().str.rstrip("%")
+                         .str.strip(), errors="coerce")
+
+
 def parse_fraction(text: pd.Series) -> pd.Series:
     """'0.55', '0,55' and '55%' are 0.55; empty or unreadable text is NaN."""
-    cleaned = text.str.replace(",", ".", regex=False)
-    is_percent = cleaned.str.endswith("%")
-    numbers = pd.to_numeric(cleaned.str.rstrip("%").str.strip(), errors="coerce")
-    return numbers.where(~is_percent, numbers / 100)
+    numbers = parse_number(text)
+    return numbers.where(~text.str.strip().str.endswith("%"), numbers / 100)
 
 
 def parse_dates(text: pd.Series) -> pd.Series:

@@ -654,7 +654,8 @@ class _ArrayElements:
 
     The array may also be a member of an object, as an API's response saved to a file holds
     its records ({"status": "ok", "total": 2, "data": [{...}, {...}]}): the one member whose
-    value is an array of objects; the response's other members are read past."""
+    value is an array of objects; the response's other members are read past. An object with
+    a field of a record (MaHoSo) is a record alone, whose fee list is no array of records."""
 
     def __init__(self, text: IO[str], path: Path) -> None:
         self._text, self._path = text, path
@@ -747,6 +748,8 @@ class _ArrayElements:
         self._at += 1
         self._members = []
         while (name := self._next_member()) is not None:
+            if name.lower() in READ_MEMBERS_BY_LOWER_CASE:
+                raise self._one_record(name)
             if self._records_follow():
                 self._records_member = name
                 return
@@ -807,6 +810,12 @@ class _ArrayElements:
             f"{self._path.name} is a JSON object with no array of records among its members "
             f"({members}); a .json export must be [ {{...}}, {{...}} ], or an API's response "
             "holding one as a member ({\"data\": [ {...} ]})."
+        )
+
+    def _one_record(self, name: str) -> UnreadableFile:
+        return UnreadableFile(
+            f"{self._path.name} is one JSON object with the fields of a record ({name}), not an "
+            "array of records: write it as [ {...} ], or the records as JSON lines (.jsonl)."
         )
 
     def _records_twice(self, name: str) -> UnreadableFile:

@@ -12,12 +12,14 @@ import duckdb
 from dvctt_pipeline.ingest.guards import UnreadableFile
 from dvctt_pipeline.ingest.landing import LandingFile, dossier_exports
 from dvctt_pipeline.ingest.readers import (
+    JSON_FORMATS,
     READERS,
     export_format,
     fields_in_another_case,
-    judge_again_with_fields_renamed,
+    judge_again_as_written,
     judged_pieces,
     reader_for,
+    shows_spreadsheet_dates,
 )
 from dvctt_pipeline.ingest.registry import (
     BeforeReading,
@@ -45,25 +47,31 @@ def read_dossier_exports(
     con: duckdb.DuckDBPyConnection, files: Sequence[LandingFile]
 ) -> list[RowCounts | UnreadableFile]:
     reader_for(files[0].path).read(con, [landing_file.path for landing_file in files])
-    _judge_again_with_their_names(con, files)
+    _judge_again_as_written(con, files)
     judged = {index: (records, quarantined) for index, records, quarantined in con.execute(
         "SELECT file_index, records, quarantined FROM judged_files").fetchall()}
     return [_file_counts(landing_file, *judged.get(index, (0, 0)))
             for index, landing_file in enumerate(files)]
 
 
-def _judge_again_with_their_names(
+def _judge_again_as_written(
     con: duckdb.DuckDBPyConnection, files: Sequence[LandingFile]
 ) -> None:
-    """Judge again, with their own names for the fields, the JSON exports of the batch whose
-    first record names the fields in another case (a database's export, in lower case), as a
-    CSV header may: the same files as a read in pieces (readers.judged_pieces). Only a file
-    with a record without MaHoSo is looked at."""
-    without_ma_ho_so = [index for (index,) in con.execute(
-        "SELECT file_index FROM judged_files WHERE with_ma_ho_so < records").fetchall()]
-    for index in without_ma_ho_so:
-        if spelling := fields_in_another_case(files[index].path):
-            judge_again_with_fields_renamed(con, files[index].path, index, spelling)
+    """Judge again the JSON exports of the batch that a first read misjudged
+    (readers.judge_again_as_written): those whose first record names the fields in another
+    case (a database's export, in lower case), as a CSV header may; and those whose dates
+    are written as a spreadsheet shows them, as a CSV's may be, in the file's order. The
+    same files as a read in pieces (readers.judged_pieces). Only a file with a record
+    without MaHoSo, or with a date that did not read, is looked at."""
+    for index, without_ma_ho_so in con.execute(
+            "SELECT file_index, with_ma_ho_so < records FROM judged_files "
+            "WHERE with_ma_ho_so < records OR bad_dates > 0 ORDER BY file_index").fetchall():
+        path = files[index].path
+        if export_format(path) not in JSON_FORMATS:
+            continue
+        spelling = fields_in_another_case(path) if without_ma_ho_so else {}
+        if spelling or shows_spreadsheet_dates(path):
+            judge_again_as_written(con, path, index, spelling)
 
 
 def _file_counts(landing_file: LandingFile, records: int, quarantined: int) -> (

@@ -69,12 +69,15 @@ REQUIRED_CSV_COLUMNS = ("MaHoSo", "NgayTiepNhan", "KenhThucHien", "TrangThaiHoSo
 # CSV exports give the total fee of a dossier in one column instead of the DanhSachLePhi list.
 CSV_FEE_COLUMN = "Gia"
 DATE_FIELDS = ("NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra")
+# Exports of JSON text: their date order is found after a first read (judge_again_as_written)
+JSON_FORMATS = (".jsonl", ".ndjson", ".json")
 # A date as a spreadsheet shows it, day and month in either order before the year (15/03/2022,
-# 3/15/2022): a CSV an office opened and saved again in Excel has its dates so. Looked for in
-# the first bytes of a CSV before its dates are looked at (_date_order).
+# 3/15/2022): a CSV an office opened and saved again in Excel has its dates so, and a JSON
+# export from a service formatting dates in its culture. Looked for in the first bytes of an
+# export before its dates are looked at (_date_order).
 SPREADSHEET_DATE = re.compile(rb"\b[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}\b")
 PEEK_BYTES = 1 << 16
-# How a CSV's spreadsheet dates are read: its file shows which comes first, or does not.
+# How an export's spreadsheet dates are read: its file shows which comes first, or does not.
 DateOrder = Literal["day_first", "month_first", "unknown"]
 # Legacy Vietnamese Windows code page; its text uses combining tone marks, hence NFC after.
 LEGACY_ENCODING = "cp1258"
@@ -109,28 +112,49 @@ CASE_STYLES: tuple[Callable[[str], str], ...] = (
 JSON_BLANKS = "' ' || chr(9) || chr(13)"
 
 
-def _record_columns(record: str) -> str:
+def _in_date_order(value: str, field: str, date_order: DateOrder | None) -> str:
+    """`value`, the text of `field`, as the rules read it: a date written as a spreadsheet
+    shows it (15/03/2022) written again as ISO 8601 in its file's order (_date_order)."""
+    if field in DATE_FIELDS and date_order:
+        return f"in_iso_order({value}, {date_order != 'month_first'})"
+    return value
+
+
+def _ambiguous_dates(read_error: str, value_of: Callable[[str], str],
+                     date_order: DateOrder | None) -> str:
+    """`read_error`, or `ambiguous_date` where a file whose date order is unknown has a date
+    that reads as two different days in the two orders."""
+    if date_order != "unknown":
+        return read_error
+    ambiguous = " OR ".join(f"order_matters({value_of(field)})" for field in DATE_FIELDS)
+    return f"coalesce({read_error}, CASE WHEN {ambiguous} THEN 'ambiguous_date' END)"
+
+
+def _record_columns(record: str, date_order: DateOrder | None = None) -> str:
     """The used fields and the fee total of `record`, a struct of RECORD_TYPE."""
     fields = ",\n        ".join(
-        f"{record}{field} AS {column}" for field, column in USED_FIELDS.items()
+        f"{_in_date_order(record + field, field, date_order)} AS {column}"
+        for field, column in USED_FIELDS.items()
     )
     return f"""{fields},
         list_sum(list_transform({record}DanhSachLePhi,
-                                fee -> amount_in_dong(fee.Gia))) AS fee_total"""
+                                fee -> amount_in_dong(fee.{FEE_MEMBER}))) AS fee_total"""
 
 
-def _json_records(lines: str) -> str:
-    """The records of `lines`, a query giving file_index, blank and the JSON text `line`."""
+def _json_records(lines: str, date_order: DateOrder | None = None) -> str:
+    """The records of `lines`, a query giving file_index, blank and the JSON text `line`;
+    `date_order`: how their dates written as a spreadsheet shows them are read."""
+    # json_valid runs on the few records that are not objects, to tell the reason
+    read_error = _ambiguous_dates(f"""CASE WHEN blank OR record IS NOT NULL THEN NULL
+             WHEN line = '{TOO_LONG_MARK}' THEN 'line_too_long'
+             WHEN is_object OR NOT json_valid(line) THEN 'invalid_json'
+             ELSE 'not_an_object' END""", lambda field: f"record.{field}", date_order)
     return f"""
     SELECT
         file_index,
         blank,
-        -- json_valid runs on the few records that are not objects, to tell the reason
-        CASE WHEN blank OR record IS NOT NULL THEN NULL
-             WHEN line = '{TOO_LONG_MARK}' THEN 'line_too_long'
-             WHEN is_object OR NOT json_valid(line) THEN 'invalid_json'
-             ELSE 'not_an_object' END AS read_error,
-        {_record_columns("record.")}
+        {read_error} AS read_error,
+        {_record_columns("record.", date_order)}
     FROM (
         SELECT
             file_index,
@@ -225,18 +249,11 @@ def _csv_records(
     def column(field: str) -> str:
         return f'"{field}"' if field.lower() in present else "NULL::VARCHAR"
 
-    def value(field: str) -> str:
-        # in an unknown order, the dates read the same either way (03/03/2022) are read
-        if field in DATE_FIELDS and date_order:
-            return f"in_iso_order({column(field)}, {date_order != 'month_first'})"
-        return column(field)
-
-    read_error = column(READ_ERROR_COLUMN)
-    if date_order == "unknown":
-        ambiguous = " OR ".join(f"order_matters({column(field)})" for field in DATE_FIELDS)
-        read_error = f"coalesce({read_error}, CASE WHEN {ambiguous} THEN 'ambiguous_date' END)"
+    # in an unknown order, the dates read the same either way (03/03/2022) are read
+    read_error = _ambiguous_dates(column(READ_ERROR_COLUMN), column, date_order)
     fields = ",\n        ".join(
-        f"{value(field)} AS {name}" for field, name in USED_FIELDS.items()
+        f"{_in_date_order(column(field), field, date_order)} AS {name}"
+        for field, name in USED_FIELDS.items()
     )
     return f"""
     SELECT
@@ -460,38 +477,63 @@ def judged_pieces(
     `judged_records` (validate.dossier_rules). A piece of JSON lines is read by DuckDB's JSON
     reader where that reads it exactly, else line by line (_read_by_json_reader). A JSON
     export whose first record names the fields in another case is read with its names
-    (fields_in_another_case), line by line."""
+    (fields_in_another_case), and one whose dates are written as a spreadsheet shows them in
+    their order (_json_date_order_in_pieces), line by line."""
     spelling = fields_in_another_case(path)
+    lines = fields_renamed(JSON_LINES_TEXT, spelling)
+    order = _json_date_order_in_pieces(con, path, lines, piece_bytes)
     for piece in reader_for(path).pieces(con, path, piece_bytes):
-        if spelling:
-            judge_records(con, fields_renamed(JSON_LINES_TEXT, spelling), piece.params)
+        if spelling or order:
+            judge_records(con, _json_records(lines, order), piece.params)
         elif not piece.measured or _read_by_json_reader(
                 con, piece.params["paths"], [piece.measured]):
             judge_records(con, piece.records, piece.params)
         yield
 
 
+def _json_date_order_in_pieces(
+    con: duckdb.DuckDBPyConnection, path: Path, lines: str, piece_bytes: int
+) -> DateOrder | None:
+    """The date order (_date_order) of a JSON export read in pieces, from all of its dates
+    before its first piece is judged: one pass over its pieces more, for a file that shows
+    such dates (a file sorted by date may have only days up to the 12th in its first
+    pieces). None for a CSV, whose pieces carry their order (csv_pieces)."""
+    if export_format(path) not in JSON_FORMATS or not shows_spreadsheet_dates(path):
+        return None
+    evidence = [0] * len(DATE_EVIDENCE)
+    for piece in reader_for(path).pieces(con, path, piece_bytes):
+        counts = _date_evidence(con, _json_records(lines), piece.params, path)
+        evidence = [total + count for total, count in zip(evidence, counts, strict=True)]
+    return _decided_order(evidence)
+
+
 def fields_renamed(lines: str, spelling: Mapping[str, str]) -> str:
-    """The records of `lines` (a query giving file_index, blank and JSON text `line`), each
-    key of `spelling` read as the field it names: {"mahoso": "MaHoSo"} reads a record's
-    "mahoso" as its MaHoSo."""
+    """`lines` (a query giving file_index, blank and JSON text `line`) with each key of
+    `spelling` read as the field it names: {"mahoso": "MaHoSo"} reads a record's "mahoso" as
+    its MaHoSo."""
     line = "line"
     for key, field in spelling.items():
         key_pattern = quote_literal('"' + key + r'"(\s*):')
         renamed = quote_literal('"' + field + r'"\1:')
         line = f"regexp_replace({line}, {key_pattern}, {renamed}, 'g')"
-    return _json_records(f"SELECT file_index, blank, {line} AS line FROM ({lines})")
+    return f"SELECT file_index, blank, {line} AS line FROM ({lines})" if spelling else lines
 
 
-def judge_again_with_fields_renamed(
+def judge_again_as_written(
     con: duckdb.DuckDBPyConnection, path: Path, file_index: int, spelling: Mapping[str, str]
 ) -> None:
-    """Judge a JSON export of the batch again, its rows of judged_records replaced, with the
-    keys of `spelling` read as the fields they name (fields_renamed): its elements or lines
-    as JSON lines, the long ones cut."""
+    """Judge a JSON export of the batch again, its rows of judged_records replaced, as its
+    records are written: the keys of `spelling` read as the fields they name
+    (fields_renamed), and dates written as a spreadsheet shows them (a service writing them
+    in its culture's format: 15/03/2022 08:30:00) read in the file's order (_date_order). Its
+    elements or lines are read as JSON lines, the long ones cut."""
     con.execute("DELETE FROM judged_records WHERE file_index = $index", {"index": file_index})
-    judge = partial(judge_records, con, fields_renamed(JSON_LINES_TEXT, spelling),
-                    file_indexes=[file_index])
+    lines = fields_renamed(JSON_LINES_TEXT, spelling)
+
+    def judge(params: dict[str, object]) -> None:
+        order = _date_order(con, _json_records(lines), params, path)
+        judge_records(con, _json_records(lines, order), params, file_indexes=[file_index])
+
     if export_format(path) == ".json":
         # as one piece: a file read whole is smaller than a piece (ingest.dossiers)
         for piece in json_array_pieces(con, path, sys.maxsize):
@@ -956,7 +998,8 @@ def _read_utf8_csv(
             ).fetchall()
         ]
         if not _missing_columns(header):
-            order = _date_order(con, header, "", path, _exported_on(shown_as))
+            order = _date_order(con, _csv_records(header), {"path": str(path)}, path,
+                                shown_as)
             judge_records(con, _csv_records(header, "", order), {"path": str(path)})
             return
     except duckdb.InvalidInputException as error:
@@ -965,12 +1008,13 @@ def _read_utf8_csv(
             raise
     with _csv_with_ragged_rows_marked(path, shown_as) as (checked_copy, checked_header):
         dialect = f", {CHECKED_COPY_DIALECT}"
-        order = _date_order(con, checked_header, dialect, checked_copy, _exported_on(shown_as))
+        order = _date_order(con, _csv_records(checked_header, dialect),
+                            {"path": str(checked_copy)}, checked_copy, shown_as)
         judge_records(con, _csv_records(checked_header, dialect, order),
                       {"path": str(checked_copy)})
 
 
-# Per CSV: its spreadsheet dates (spreadsheet_date) whose order matters; those that only one
+# Per export: its spreadsheet dates (spreadsheet_date) whose order matters; those that only one
 # order reads, by their numbers (read month first, a first number above 12 is no month; the
 # mirror for day first); and those received after the day the file was exported (its
 # folder's date, $last_received: a day later, for an export made around midnight) if read
@@ -1000,22 +1044,40 @@ FROM (
 
 
 def _date_order(
-    con: duckdb.DuckDBPyConnection, header: Sequence[str], dialect: str, path: Path,
-    exported_on: date | None, params: Mapping[str, object] | None = None,
+    con: duckdb.DuckDBPyConnection, records: str, params: Mapping[str, object], path: Path,
+    shown_as: Path | None = None,
 ) -> DateOrder | None:
-    """How the CSV's dates written as a spreadsheet shows them (15/03/2022) are read: in the
-    one order their numbers allow (15/03/2022 is day first, 3/15/2022 month first); where no
-    number is above 12, in the one order that receives no dossier after the file's export
-    day (a day's export of the 5th holding 05/03/2022); else 'unknown' (none or both):
-    guessing would put a dossier of 5 March in May. None, read as written, where the first
-    64 kB have no such date (as in most exports, whose dates are then not read again)."""
-    if not _shows_spreadsheet_dates(path):
+    """How the dates of an export written as a spreadsheet shows them (15/03/2022) are read,
+    from the records of `records` (a reader's query, read as written) that `path` gives, or
+    its copy (`shown_as`: the file in its export folder): in the one order their numbers
+    allow (15/03/2022 is day first, 3/15/2022 month first); where no number is above 12, in
+    the one order that receives no dossier after the file's export day (a day's export of
+    the 5th holding 05/03/2022); else 'unknown' (none or both): guessing would put a dossier
+    of 5 March in May. None, read as written, where the first 64 kB have no such date (as in
+    most exports, whose dates are then not read again)."""
+    if not shows_spreadsheet_dates(path):
         return None
+    return _decided_order(_date_evidence(con, records, params, shown_as or path))
+
+
+# What DATE_ORDER_SQL counts
+DATE_EVIDENCE = ("dates", "not_month_first", "not_day_first", "month_first_too_late",
+                 "day_first_too_late")
+
+
+def _date_evidence(con: duckdb.DuckDBPyConnection, records: str, params: Mapping[str, object],
+                   shown_as: Path) -> tuple[int, ...]:
+    """DATE_ORDER_SQL's counts (DATE_EVIDENCE) of the records of `records`."""
     con.execute(TYPE_MACROS + SPREADSHEET_DATE_MACROS)
+    exported_on = _exported_on(shown_as)
     last_received = exported_on + timedelta(days=1) if exported_on else None
-    dates, *by_number, month_first_too_late, day_first_too_late = con.execute(
-        DATE_ORDER_SQL.format(records=_csv_records(header, dialect)),
-        {**(params or {}), "path": str(path), "last_received": last_received}).fetchone()
+    return con.execute(DATE_ORDER_SQL.format(records=records),
+                       {**params, "last_received": last_received}).fetchone()
+
+
+def _decided_order(evidence: Sequence[int]) -> DateOrder | None:
+    """The order DATE_EVIDENCE tells (_date_order)."""
+    dates, *by_number, month_first_too_late, day_first_too_late = evidence
     if not dates:
         return None
     # the numbers first: a file put in a folder of an earlier day still reads by them
@@ -1028,9 +1090,9 @@ def _date_order(
     return "unknown"
 
 
-def _shows_spreadsheet_dates(path: Path) -> bool:
+def shows_spreadsheet_dates(path: Path) -> bool:
     try:
-        with _open_bytes(path) as stream:
+        with _export_bytes(path) as stream:
             return bool(SPREADSHEET_DATE.search(stream.read(PEEK_BYTES)))
     except (OSError, EOFError):
         return False  # a damaged gzip: DuckDB's read says so
@@ -1145,8 +1207,8 @@ def _whole_file_date_order(
     pieces. DuckDB reads the file itself for that, past its ragged rows; where it cannot
     (text in another encoding than UTF-8), the order is unknown."""
     try:
-        return _date_order(trial, header, f"{CSV_PIECE_DIALECT}, ignore_errors = true", path,
-                           _exported_on(path), {"delim": delimiter})
+        records = _csv_records(header, f"{CSV_PIECE_DIALECT}, ignore_errors = true")
+        return _date_order(trial, records, {"path": str(path), "delim": delimiter}, path)
     except duckdb.Error:
         return "unknown"
 

@@ -40,7 +40,7 @@ REASONS = {
     "implausible_date": "a date lies outside the accepted range (2000-01-01 to the end of the "
                         "year after the current one), or a yyyyMMddHHmmss has digits missing "
                         "or extra",
-    "ambiguous_date": "a date of a CSV is written as a spreadsheet shows it (03/04/2022), and "
+    "ambiguous_date": "a date is written as a spreadsheet shows it (03/04/2022), and "
                       "its file does not tell whether the day or the month comes first (no "
                       "number above 12, no date received after the file's export day in one "
                       "order; or its dates show both orders)",
@@ -138,13 +138,14 @@ CREATE OR REPLACE TEMP MACRO blank_to_null(text) AS
          ELSE nullif(trim(text), '') END;
 """
 
-# Dates of a CSV that a spreadsheet wrote (ingest.readers: a CSV's date order). Apart from
+# Dates written as a spreadsheet shows them: a CSV that Excel saved, a JSON export of a service
+# formatting dates in its culture (ingest.readers: an export's date order). Apart from
 # TYPE_MACROS, which every judging defines again: defining these too cost 1.8 ms more for each
 # file, 2 s for a thousand small CSV exports, where only those written so need them.
 SPREADSHEET_DATE_MACROS = r"""
 -- A date as a spreadsheet shows it, the year last (15/03/2022 08:30, 3/15/2022 8:30 AM,
 -- 15.03.2022): its first two numbers, day and month in an order only its file can tell
--- (ingest.readers: a CSV's date order), and its year. NULL for any other text.
+-- (ingest.readers: an export's date order), and its year. NULL for any other text.
 CREATE OR REPLACE TEMP MACRO spreadsheet_date(text) AS
     CASE WHEN regexp_matches(text, '^\s*[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}\b')
          THEN regexp_extract(text, '([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})',
@@ -266,12 +267,13 @@ FROM (
 """
 
 # Per file of the batch: where its lines start in judged_records, its lines, its records
-# (blank lines are not records), how many of them were set aside and how many have a MaHoSo.
+# (blank lines are not records), how many of them were set aside, how many have a MaHoSo and
+# how many were set aside for a date that does not read.
 JUDGED_FILES_SQL = """
 CREATE OR REPLACE TEMP TABLE judged_files AS
 SELECT file_index, min(rowid) AS first_row, count(*) AS lines,
        count(*) FILTER (WHERE NOT blank) AS records, count(reason) AS quarantined,
-       count(ma_ho_so) AS with_ma_ho_so
+       count(ma_ho_so) AS with_ma_ho_so, count(*) FILTER (WHERE reason = 'bad_date') AS bad_dates
 FROM judged_records
 GROUP BY file_index
 """

@@ -187,6 +187,23 @@ def test_a_csv_with_ragged_rows_in_some_pieces_is_read_as_whole(tmp_path, monkey
     assert reasons[40] == reasons[89] == "ragged_row"
 
 
+def sorted_by_date(date_format: str) -> pd.DataFrame:
+    """The records sorted by date (those that do not exist, 30 February, last), their dates
+    written with `date_format`: the first pieces hold only days up to the 12th."""
+    export = frame().sort_values("NgayTiepNhan", kind="stable", key=lambda dates: dates.where(
+        ~dates.str.startswith("20220230"), "9"))
+    export["NgayHenTra"] = export["NgayTiepNhan"].str[:8] + "170000"
+    for column in ("NgayTiepNhan", "NgayHenTra"):
+        export[column] = [text if text.startswith("20220230") else
+                          pd.Timestamp(text).strftime(date_format) for text in export[column]]
+    return export
+
+
+def assert_first_piece_shows_no_order(path: Path) -> None:
+    first_piece = path.read_bytes()[:PIECE_BYTES].decode(errors="ignore")
+    assert "/03/2022" in first_piece and not re.search(r"\b(1[3-9]|2[0-9])/03/", first_piece)
+
+
 def test_a_csv_whose_dates_excel_wrote_day_first_loads_as_the_portals_export(
         tmp_path, monkeypatch, pieces_read):
     """An export opened and saved again in Excel on a Vietnamese Windows (dates as
@@ -194,23 +211,33 @@ def test_a_csv_whose_dates_excel_wrote_day_first_loads_as_the_portals_export(
     could be read either way; the file's later dates tell the order of all of them, in pieces
     as whole."""
     def written(landing: Path, date_format: str) -> Path:
-        # by date, those that do not exist (30 February) last
-        export = frame().sort_values("NgayTiepNhan", kind="stable", key=lambda dates: dates.where(
-            ~dates.str.startswith("20220230"), "9"))
-        export["NgayHenTra"] = export["NgayTiepNhan"].str[:8] + "170000"
-        for column in ("NgayTiepNhan", "NgayHenTra"):
-            export[column] = [text if text.startswith("20220230") else
-                              pd.Timestamp(text).strftime(date_format) for text in export[column]]
-        export.to_csv(export_path(landing, "excel.csv"), index=False, sep=";",
-                      lineterminator="\r\n", encoding="utf-8-sig")
+        sorted_by_date(date_format).to_csv(export_path(landing, "excel.csv"), index=False,
+                                           sep=";", lineterminator="\r\n", encoding="utf-8-sig")
         return landing
 
     excel = written(tmp_path / "excel", "%d/%m/%Y %H:%M")
     assert_loads_as_the_portals_export(tmp_path, monkeypatch, pieces_read, excel,
                                        written(tmp_path / "portal", "%Y%m%d%H%M%S"))
-    first_piece = excel.joinpath("dossiers", DAY, "excel.csv").read_bytes()[:PIECE_BYTES].decode(
-        errors="ignore")
-    assert "/03/2022" in first_piece and not re.search(r"\b(1[3-9]|2[0-9])/03/", first_piece)
+    assert_first_piece_shows_no_order(excel / "dossiers" / DAY / "excel.csv")
+
+
+@pytest.mark.parametrize("name", ["service.jsonl", "service.json"])
+def test_a_json_export_whose_service_wrote_its_culture_s_dates_loads_as_the_portals_export(
+        tmp_path, monkeypatch, pieces_read, name):
+    """A service formatting its dates for vi-VN (.NET: 05/03/2022 08:00:00), its records
+    sorted by date, as JSON lines and as an array: read whole, then again in their order; in
+    pieces, with the order of all of its dates, the first pieces showing none."""
+    def written(landing: Path, date_format: str) -> Path:
+        records = sorted_by_date(date_format).to_dict(orient="records")
+        text = (json.dumps(records, ensure_ascii=False) if name.endswith(".json") else
+                "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records))
+        export_path(landing, name).write_text(text, encoding="utf-8")
+        return landing
+
+    service = written(tmp_path / "service", "%d/%m/%Y %H:%M:%S")
+    assert_loads_as_the_portals_export(tmp_path, monkeypatch, pieces_read, service,
+                                       written(tmp_path / "portal", "%Y%m%d%H%M%S"))
+    assert_first_piece_shows_no_order(service / "dossiers" / DAY / name)
 
 
 def json_array_text(indent: int | None) -> str:

@@ -92,6 +92,8 @@ TOO_LONG_MARK = "\x1fline_too_long\x1f"
 csv.field_size_limit(1 << 30)
 
 
+# An empty cell of a frame's column, as Python's json module writes it (_record_columns)
+EMPTY_FLOAT = "NaN"
 # A fee's amount in each element of DanhSachLePhi
 FEE_MEMBER = "Gia"
 # The used fields as one struct: from_json parses a record once, where one JSON function per
@@ -131,9 +133,12 @@ def _ambiguous_dates(read_error: str, value_of: Callable[[str], str],
 
 
 def _record_columns(record: str, date_order: DateOrder | None = None) -> str:
-    """The used fields and the fee total of `record`, a struct of RECORD_TYPE."""
+    """The used fields and the fee total of `record`, a struct of RECORD_TYPE. A field that
+    is NaN is empty: Python's json module writes a float's NaN, pandas' empty cell, as that
+    token (json.dumps of a frame's records), which DuckDB reads as the text 'NaN'."""
     fields = ",\n        ".join(
-        f"{_in_date_order(record + field, field, date_order)} AS {column}"
+        f"{_in_date_order(f'nullif({record}{field}, {EMPTY_FLOAT!r})', field, date_order)}"
+        f" AS {column}"
         for field, column in USED_FIELDS.items()
     )
     return f"""{fields},

@@ -94,6 +94,14 @@ csv.field_size_limit(1 << 30)
 
 # An empty cell of a frame's column, as Python's json module writes it (_record_columns)
 EMPTY_FLOAT = "NaN"
+# The fields whose values are numbers or dates, not text
+TYPED_FIELDS = (*DATE_FIELDS, "KenhThucHien", "TrangThaiHoSo", "DuocThanhToanTrucTuyen")
+# MongoDB's Extended JSON, as mongoexport writes a collection: a date as {"$date": "<ISO
+# 8601>"}, or {"$date": {"$numberLong": "<milliseconds since 1970>"}} outside 1970-9999 and in
+# canonical mode, where a number is {"$numberInt": "2"} too (and a NaN {"$numberDouble":
+# "NaN"}). The value inside is the field's text; an object of another kind stays as written.
+EXTENDED_JSON_VALUES = ('$."$date"."$numberLong"', '$."$date"', '$."$numberInt"',
+                        '$."$numberLong"', '$."$numberDouble"', '$."$numberDecimal"')
 # A fee's amount in each element of DanhSachLePhi
 FEE_MEMBER = "Gia"
 # The used fields as one struct: from_json parses a record once, where one JSON function per
@@ -132,18 +140,32 @@ def _ambiguous_dates(read_error: str, value_of: Callable[[str], str],
     return f"coalesce({read_error}, CASE WHEN {ambiguous} THEN 'ambiguous_date' END)"
 
 
+def _extended_json_value(value: str) -> str:
+    """The text of `value`, or of the value an Extended JSON object holds
+    (EXTENDED_JSON_VALUES); DuckDB gives an object read as text as its JSON."""
+    inside = ", ".join(f"json_extract_string({value}, {quote_literal(path)})"
+                       for path in EXTENDED_JSON_VALUES)
+    return f"CASE WHEN starts_with({value}, '{{') THEN coalesce({inside}, {value}) ELSE {value} END"
+
+
 def _record_columns(record: str, date_order: DateOrder | None = None) -> str:
     """The used fields and the fee total of `record`, a struct of RECORD_TYPE. A field that
     is NaN is empty: Python's json module writes a float's NaN, pandas' empty cell, as that
-    token (json.dumps of a frame's records), which DuckDB reads as the text 'NaN'."""
+    token (json.dumps of a frame's records), which DuckDB reads as the text 'NaN'. A number or
+    date may be an Extended JSON object (mongoexport)."""
+    def value(field: str) -> str:
+        text = record + field
+        if field in TYPED_FIELDS:
+            text = _extended_json_value(text)
+        return _in_date_order(f"nullif({text}, {EMPTY_FLOAT!r})", field, date_order)
+
     fields = ",\n        ".join(
-        f"{_in_date_order(f'nullif({record}{field}, {EMPTY_FLOAT!r})', field, date_order)}"
-        f" AS {column}"
-        for field, column in USED_FIELDS.items()
+        f"{value(field)} AS {column}" for field, column in USED_FIELDS.items()
     )
+    fee = _extended_json_value(f"fee.{FEE_MEMBER}")
     return f"""{fields},
         list_sum(list_transform({record}DanhSachLePhi,
-                                fee -> amount_in_dong(fee.{FEE_MEMBER}))) AS fee_total"""
+                                fee -> amount_in_dong({fee}))) AS fee_total"""
 
 
 def _json_records(lines: str, date_order: DateOrder | None = None) -> str:

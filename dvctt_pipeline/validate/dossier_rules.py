@@ -151,17 +151,21 @@ CREATE OR REPLACE TEMP MACRO spreadsheet_date(text) AS
          THEN regexp_extract(text, '([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})',
                              ['first', 'second', 'year'])
               ::STRUCT(first INTEGER, second INTEGER, year INTEGER) END;
+-- Such a date as strptime reads it: slashes between its numbers, and the half of the day in
+-- English, where Windows in Vietnamese writes SA (sáng) and CH (chiều) for AM and PM.
+CREATE OR REPLACE TEMP MACRO slashed_date(text) AS
+    regexp_replace(regexp_replace(
+        regexp_replace(trim(text), '^([0-9]+)[.-]([0-9]+)[.-]', '\1/\2/'),
+        '(?i)\s+SA$', ' AM'), '(?i)\s+CH$', ' PM');
 -- Such a date written again as ISO 8601, read day first or month first; text the order does
 -- not read (31/02/2022) is kept as written, and is then a bad_date.
 CREATE OR REPLACE TEMP MACRO in_iso_order(text, day_first) AS
     coalesce(strftime(
         CASE WHEN spreadsheet_date(text) IS NULL THEN NULL
-             WHEN day_first THEN try_strptime(
-                 regexp_replace(trim(text), '^([0-9]+)[.-]([0-9]+)[.-]', '\1/\2/'),
+             WHEN day_first THEN try_strptime(slashed_date(text),
                  ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y',
                   '%d/%m/%Y %I:%M:%S %p', '%d/%m/%Y %I:%M %p'])
-             ELSE try_strptime(
-                 regexp_replace(trim(text), '^([0-9]+)[.-]([0-9]+)[.-]', '\1/\2/'),
+             ELSE try_strptime(slashed_date(text),
                  ['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y',
                   '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %I:%M %p']) END,
         '%Y-%m-%d %H:%M:%S'), text);

@@ -282,10 +282,13 @@ def _csv_records(
         f"{_in_date_order(column(field), field, date_order)} AS {name}"
         for field, name in USED_FIELDS.items()
     )
+    # a row whose every field read is empty is no record, as a blank line of JSON lines is
+    # not: Excel writes the rows below the data that a cell was once formatted in as ;;;;
+    read = ", ".join(column(field) for field in (*USED_FIELDS, CSV_FEE_COLUMN))
     return f"""
     SELECT
         0 AS file_index,
-        false AS blank,
+        coalesce({column(READ_ERROR_COLUMN)}, {read}) IS NULL AS blank,
         {read_error} AS read_error,
         {fields},
         amount_in_dong(nullif(trim({column(CSV_FEE_COLUMN)}), '')) AS fee_total

@@ -245,6 +245,9 @@ JSON_ARRAYS = _json_records("""
 JSON_BLANKS_AT = re.compile(r"[ \t\n\r]*")
 # Longer than JSON's longest token that is not a string or number: -Infinity, \uXXXX
 LONGEST_JSON_TOKEN = 16
+# How deep in an API's response its array of records is looked for: {"result": {"items": [...]}}
+# is 2 (_ArrayElements)
+RESPONSE_DEPTH = 4
 # Text read at a time from an array read in pieces
 TEXT_BLOCK = 1 << 20
 # Bytes read at a time to measure a file's lines
@@ -725,9 +728,12 @@ class _ArrayElements:
     (JSON has none inside a string), become spaces, so that it is one line.
 
     The array may also be a member of an object, as an API's response saved to a file holds
-    its records ({"status": "ok", "total": 2, "data": [{...}, {...}]}): the one member whose
-    value is an array of objects; the response's other members are read past. An object with
-    a field of a record (MaHoSo) is a record alone, whose fee list is no array of records."""
+    its records ({"status": "ok", "total": 2, "data": [{...}, {...}]}), or of an object within
+    it, as frameworks wrap a page of them ({"result": {"totalCount": 2, "items": [...]}},
+    ABP; {"d": {"results": [...]}}, OData): the one array of records (_records_follow) among
+    the members, and the members of members that are objects; the response's other members
+    are read past. An object with a field of a record (MaHoSo) is a record alone, whose fee
+    list is no array of records."""
 
     def __init__(self, text: IO[str], path: Path) -> None:
         self._text, self._path = text, path
@@ -735,10 +741,14 @@ class _ArrayElements:
         # NaN and Infinity are taken, as DuckDB takes them
         self._decoder = json.JSONDecoder()
         self._started = self._ended = self._text_ended = False
-        # the names of the members of the response holding the array, if one does, and the
-        # one holding the records
+        # the names of the members of the response holding the array, if one does (those of
+        # objects within it as paths: result.items), and the one holding the records
         self._members: list[str] | None = None
         self._records_member = ""
+        # the objects of the response open at the current position: the members read of
+        # each, and the names of those within it
+        self._objects: list[int] = []
+        self._inside: list[str] = []
 
     def copy(self, target: IO[bytes], size: int) -> CopiedLines:
         """Write elements as lines until `size` bytes are written or the array ends."""
@@ -806,35 +816,58 @@ class _ArrayElements:
         """After the closing bracket, the rest of the response holding the array, if one
         does; then only blanks."""
         self._at += 1
-        if self._members is not None:
-            while (name := self._next_member()) is not None:
-                if self._records_follow():
-                    raise self._records_twice(name)
-                self._next_value()
+        while self._objects:
+            if self._next_member() is None:
+                continue
+            if self._records_follow():
+                raise self._records_twice(self._members[-1])
+            self._read_past_or_enter()
         if self._next_char() != "":
             raise self._malformed()
         self._ended = True
 
     def _enter_response(self) -> None:
-        """Read an object's members up to the first whose value is an array of objects."""
-        self._at += 1
+        """Read an object's members, and those of members that are objects, up to the first
+        whose value is an array of records."""
         self._members = []
-        while (name := self._next_member()) is not None:
-            if name.lower() in READ_MEMBERS_BY_LOWER_CASE:
+        self._open_object()
+        while self._objects:
+            if (name := self._next_member()) is None:
+                continue
+            if not self._inside and name.lower() in READ_MEMBERS_BY_LOWER_CASE:
                 raise self._one_record(name)
             if self._records_follow():
-                self._records_member = name
+                self._records_member = self._members[-1]
                 return
-            self._next_value()
+            self._read_past_or_enter(name)
         raise self._no_records()
 
+    def _open_object(self, name: str | None = None) -> None:
+        """Enter the object at the next character, the value of the member `name` if any."""
+        self._at += 1
+        self._objects.append(0)
+        if name is not None:
+            self._inside.append(name)
+
+    def _read_past_or_enter(self, name: str = "") -> None:
+        """Enter the value of the member `name` if it is an object within RESPONSE_DEPTH of
+        the response, else read past it."""
+        if self._next_char() == "{" and len(self._objects) < RESPONSE_DEPTH:
+            self._open_object(name)
+        else:
+            self._next_value()
+
     def _next_member(self) -> str | None:
-        """The name of the response's next member, read past its colon; None at its end."""
+        """The name of the innermost open object's next member, read past its colon; None
+        where that object ends, which is then closed."""
         char = self._next_char()
         if char == "}":
             self._at += 1
+            self._objects.pop()
+            if self._inside:
+                self._inside.pop()
             return None
-        if self._members:
+        if self._objects[-1]:
             if char != ",":
                 raise self._malformed()
             self._at += 1
@@ -842,15 +875,23 @@ class _ArrayElements:
         if not isinstance(name, str) or self._next_char() != ":":
             raise self._malformed()
         self._at += 1
-        self._members.append(name)
+        self._objects[-1] += 1
+        self._members.append(".".join([*self._inside, name]))
         return name
 
     def _records_follow(self) -> bool:
-        """Whether the next value is an array whose first element is an object."""
+        """Whether the next value is an array of records: its first element an object with a
+        field the readers read, in any case (a page's links, [{"href": ...}], are not)."""
         if self._next_char() != "[":
             return False
         inside = JSON_BLANKS_AT.match(self._buffer, self._at + 1).end()
-        return self._buffer[inside:inside + 1] == "{"
+        if self._buffer[inside:inside + 1] != "{":
+            return False
+        self._at = inside
+        first = self._next_value()
+        # the array is read again from its start, whatever the buffer dropped to find `first`
+        self._buffer, self._at = "[" + first + self._buffer[self._at:], 0
+        return any(key.lower() in READ_MEMBERS_BY_LOWER_CASE for key in json.loads(first))
 
     def _next_char(self) -> str:
         """The next character that is not a blank, "" at the end of the text, with at least

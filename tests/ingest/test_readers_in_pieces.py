@@ -262,15 +262,21 @@ def test_a_json_array_in_pieces_is_read_as_whole(tmp_path, monkeypatch, pieces_r
     assert reasons[12 + 4] == "bad_date"  # the 12th record, after the four that are not
 
 
+@pytest.mark.parametrize("wrapped", [False, True], ids=["member", "member-of-a-member"])
 def test_an_apis_response_holding_the_array_in_pieces_loads_as_the_array(
-        tmp_path, monkeypatch, pieces_read):
-    """The array as a member of an API's response, after members of every kind and before
-    others, each longer than a piece: its elements load, whole and in pieces, as the array
-    alone does."""
+        tmp_path, monkeypatch, pieces_read, wrapped):
+    """The array as a member of an API's response, or of an object within it (ABP's
+    result.items), after members of every kind (links to other pages: an array of objects
+    that are no records) and before others, each longer than a piece: its elements load,
+    whole and in pieces, as the array alone does."""
     records = json.loads(json_array_text(None))
     paging = {"page": 1, "links": [{"href": "?page=2"}] * 200, "note": "x" * 3000}
     response = {"status": "ok", "total": len(records), "filters": {"tinh": ["17"] * 500},
                 "data": records, "paging": paging, "ids": list(range(800))}
+    if wrapped:
+        response = {"meta": {"paging": paging}, "result": {"totalCount": len(records),
+                                                            "items": records, "paging": paging},
+                    "success": True, "ids": list(range(800))}
     array = export_path(tmp_path / "portal", "api.json")
     array.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     held = export_path(tmp_path / "response", "api.json")

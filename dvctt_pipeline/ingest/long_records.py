@@ -14,6 +14,8 @@ import json
 import re
 from collections.abc import Collection
 
+from dvctt_pipeline.ingest.field_names import field_key
+
 # NaN and Infinity are taken, as DuckDB takes them
 _DECODER = json.JSONDecoder()
 _BLANKS = re.compile(r"[ \t\n\r]*")
@@ -31,10 +33,10 @@ def line_text(line: bytes | bytearray) -> str:
     return str(line, "utf-8", "surrogateescape")
 
 
-def cut_to_fields(line: str, fields_by_lower_case: Collection[str]) -> bytes:
+def cut_to_fields(line: str, fields_by_key: Collection[str]) -> bytes:
     """`line` (line_text), a JSON line without its line end, with only the members of its
-    object whose name, in lower case, is one of `fields_by_lower_case` (a byte order mark kept
-    in front), in UTF-8."""
+    object whose name's field_key is one of `fields_by_key` (a byte order mark kept in front),
+    in UTF-8."""
     bom = BOM if line.startswith(BOM) else ""
     text = line[len(bom):]
     if not text.strip(" "):
@@ -48,7 +50,7 @@ def cut_to_fields(line: str, fields_by_lower_case: Collection[str]) -> bytes:
     except (ValueError, RecursionError):
         return INVALID_JSON
     kept = ",".join(f"{key}:{value}" for name, key, value in members
-                    if name.lower() in fields_by_lower_case)
+                    if field_key(name) in fields_by_key)
     return (bom + "{" + kept + "}").encode("utf-8", "surrogateescape")
 
 

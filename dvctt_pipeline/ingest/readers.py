@@ -37,9 +37,10 @@ from typing import IO, Literal, NamedTuple, TypeVar
 import duckdb
 import numpy as np
 
+from dvctt_pipeline.ingest.field_names import CASE_STYLES, field_key
 from dvctt_pipeline.ingest.guards import UnreadableFile, not_utf8
 from dvctt_pipeline.ingest.long_records import cut_to_fields, line_text
-from dvctt_pipeline.sqltext import quote_literal
+from dvctt_pipeline.sqltext import quote_identifier, quote_literal
 from dvctt_pipeline.validate.dossier_rules import (
     LONGEST_LINE_BYTES,
     MAX_LINE_BYTES,
@@ -111,13 +112,9 @@ FEE_MEMBER = "Gia"
 RECORD_TYPE = json.dumps(
     {**dict.fromkeys(USED_FIELDS, "VARCHAR"), "DanhSachLePhi": f"STRUCT({FEE_MEMBER} VARCHAR)[]"}
 )
-# The members RECORD_TYPE reads, by their names in lower case: those a long line keeps
-# (_long_lines_cut), and those a record may name in another case (fields_in_another_case).
-READ_MEMBERS_BY_LOWER_CASE = {member.lower(): member for member in json.loads(RECORD_TYPE)}
-# How exports other than the portal's spell its field names: a database's columns in lower
-# case (mahoso), an API in camel case (maHoSo), an older system in upper case (MAHOSO)
-CASE_STYLES: tuple[Callable[[str], str], ...] = (
-    str.lower, lambda name: name[:1].lower() + name[1:], str.upper)
+# The members RECORD_TYPE reads, by their field_key: those a long line keeps
+# (_long_lines_cut), and those a record may spell otherwise (fields_in_another_case).
+READ_MEMBERS_BY_KEY = {field_key(member): member for member in json.loads(RECORD_TYPE)}
 # JSON's whitespace before a record's first character
 JSON_BLANKS = "' ' || chr(9) || chr(13)"
 
@@ -274,10 +271,11 @@ def _csv_records(
     """Column names in this SQL are the constants of USED_FIELDS, never the file's own text.
     `date_order`: how the spreadsheet dates of the file are read (_date_order); an unknown
     order sets their records aside as `ambiguous_date`."""
-    present = {name.lower() for name in columns_present}
+    present = {field_key(name): name for name in columns_present}
 
     def column(field: str) -> str:
-        return f'"{field}"' if field.lower() in present else "NULL::VARCHAR"
+        name = present.get(field_key(field))
+        return quote_identifier(name) if name is not None else "NULL::VARCHAR"
 
     # in an unknown order, the dates read the same either way (03/03/2022) are read
     read_error = _ambiguous_dates(column(READ_ERROR_COLUMN), column, date_order)
@@ -488,7 +486,7 @@ def _rest_of_line(start: bytes, source: IO[bytes]) -> str | None:
 def _cut_line(line: str | None) -> bytes:
     if line is None:
         return TOO_LONG_MARK.encode()
-    cut = cut_to_fields(line, READ_MEMBERS_BY_LOWER_CASE)
+    cut = cut_to_fields(line, READ_MEMBERS_BY_KEY)
     return cut if len(cut) < MAX_LINE_BYTES else TOO_LONG_MARK.encode()
 
 
@@ -834,7 +832,7 @@ class _ArrayElements:
         while self._objects:
             if (name := self._next_member()) is None:
                 continue
-            if not self._inside and name.lower() in READ_MEMBERS_BY_LOWER_CASE:
+            if not self._inside and field_key(name) in READ_MEMBERS_BY_KEY:
                 raise self._one_record(name)
             if self._records_follow():
                 self._records_member = self._members[-1]
@@ -891,7 +889,7 @@ class _ArrayElements:
         first = self._next_value()
         # the array is read again from its start, whatever the buffer dropped to find `first`
         self._buffer, self._at = "[" + first + self._buffer[self._at:], 0
-        return any(key.lower() in READ_MEMBERS_BY_LOWER_CASE for key in json.loads(first))
+        return any(field_key(key) in READ_MEMBERS_BY_KEY for key in json.loads(first))
 
     def _next_char(self) -> str:
         """The next character that is not a blank, "" at the end of the text, with at least
@@ -970,13 +968,13 @@ def fields_in_another_case(path: Path) -> dict[str, str]:
         record = _first_record(path)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, UnreadableFile):
         return {}
-    seen = {key: READ_MEMBERS_BY_LOWER_CASE[key.lower()] for key in record
-            if READ_MEMBERS_BY_LOWER_CASE.get(key.lower(), key) not in record}
+    seen = {key: READ_MEMBERS_BY_KEY[field_key(key)] for key in record
+            if READ_MEMBERS_BY_KEY.get(field_key(key), key) not in record}
     # every member read, a fee's amount in the fee list too, in the case the record's keys
     # show: the first record may lack some (it has no fee), and later ones have them
     for case in CASE_STYLES:
         if seen and all(case(member) == key for key, member in seen.items()):
-            return {case(member): member for member in (*READ_MEMBERS_BY_LOWER_CASE.values(),
+            return {case(member): member for member in (*READ_MEMBERS_BY_KEY.values(),
                                                         FEE_MEMBER) if case(member) != member}
     return seen
 
@@ -1178,8 +1176,8 @@ def _exported_on(path: Path) -> date | None:
 
 
 def _missing_columns(header: Sequence[str]) -> list[str]:
-    present = {name.strip().lower() for name in header}
-    return [name for name in REQUIRED_CSV_COLUMNS if name.lower() not in present]
+    present = {field_key(name) for name in header}
+    return [name for name in REQUIRED_CSV_COLUMNS if field_key(name) not in present]
 
 
 def _header_and_delimiter(first_line: str, shown_as: Path) -> tuple[list[str], str]:
@@ -1212,8 +1210,8 @@ def _csv_with_ragged_rows_marked(
         prefix="dvctt-csv-"
     ) as folder:
         header, delimiter = _header_and_delimiter(source.readline(), shown_as)
-        positions = {name.strip().lower(): index for index, name in enumerate(header)}
-        kept = [field for field in (*USED_FIELDS, CSV_FEE_COLUMN) if field.lower() in positions]
+        positions = {field_key(name): index for index, name in enumerate(header)}
+        kept = [field for field in (*USED_FIELDS, CSV_FEE_COLUMN) if field_key(field) in positions]
         copy = Path(folder) / "export.csv"
         with copy.open("w", encoding="utf-8", newline="") as target:
             writer = csv.writer(target)
@@ -1226,7 +1224,7 @@ def _csv_with_ragged_rows_marked(
                     if len(record) != len(header):
                         writer.writerow(["ragged_row"] + [""] * len(kept))
                     else:
-                        writer.writerow(["", *(record[positions[f.lower()]] for f in kept)])
+                        writer.writerow(["", *(record[positions[field_key(f)]] for f in kept)])
             except csv.Error as error:
                 # the message names the line, never its content
                 raise UnreadableFile(

@@ -181,7 +181,7 @@ def cut_copy(folder: Path, name: str, content: str | bytes) -> Path:
     """The file with each line cut to the members the readers read, as a line too long for
     DuckDB is (readers._long_lines_cut)."""
     text = content.encode() if isinstance(content, str) else content
-    cut = [cut_to_fields(line_text(line.removesuffix(b"\r")), readers.READ_MEMBERS_BY_LOWER_CASE)
+    cut = [cut_to_fields(line_text(line.removesuffix(b"\r")), readers.READ_MEMBERS_BY_KEY)
            for line in text.split(b"\n")]
     return write(folder, f"{name}.cut", b"\n".join(cut))
 

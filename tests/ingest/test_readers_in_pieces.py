@@ -328,11 +328,16 @@ def test_a_utf16_json_export_in_pieces_is_read_as_whole(tmp_path, monkeypatch, p
     assert outcome.rows_read == len(records)
 
 
-@pytest.mark.parametrize("name", ["database.jsonl", "api.json"])
+@pytest.mark.parametrize(("name", "spelling"), [
+    ("database.jsonl", str.lower),
+    ("api.json", lambda key: key[0].lower() + key[1:]),
+    ("tables.jsonl", lambda key: re.sub(r"(?<=[a-z])(?=[A-Z])", "_", key).lower()),
+], ids=["lower", "camel", "snake"])
 def test_a_json_export_with_its_own_names_for_the_fields_loads_as_the_portals_spelling(
-        tmp_path, monkeypatch, pieces_read, name):
-    """Fields named in lower case (a database's export) or camel case (an API's) are read with
-    those names, whole and in pieces: the rows of the portal's spelling."""
+        tmp_path, monkeypatch, pieces_read, name, spelling):
+    """Fields named in lower case (a database's export), camel case (an API's) or snake case
+    (a table's columns, ma_ho_so) are read with those names, whole and in pieces: the rows of
+    the portal's spelling."""
     def written(landing: Path, rename: Callable[[str], str]) -> Path:
         records = [{rename(key): value for key, value in record.items()}
                    for record in frame().to_dict(orient="records")]
@@ -341,8 +346,7 @@ def test_a_json_export_with_its_own_names_for_the_fields_loads_as_the_portals_sp
         export_path(landing, name).write_text(text, encoding="utf-8")
         return landing
 
-    own = written(tmp_path / "own", str.lower if name.endswith(".jsonl")
-                  else lambda key: key[0].lower() + key[1:])
+    own = written(tmp_path / "own", spelling)
     assert_loads_as_the_portals_export(tmp_path, monkeypatch, pieces_read, own,
                                        written(tmp_path / "portal", str))
 

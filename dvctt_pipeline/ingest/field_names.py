@@ -3,12 +3,15 @@
 Exports other than the portal's name the same fields in another case or with their words
 apart: a database's columns in lower case (`mahoso`) or in snake case (`ma_ho_so`, as
 PostgreSQL or MySQL tables are named; `MA_HO_SO`, as Oracle folds them), an API's in camel
-case (`maHoSo`), an older system's in upper case (`MAHOSO`).
+case (`maHoSo`), an older system's in upper case (`MAHOSO`). The portal's names are
+Vietnamese words without their marks (MaHoSo: Mã hồ sơ), so a spreadsheet's header in
+Vietnamese (`Mã hồ sơ`, `Ngày tiếp nhận`) names the same fields.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 # Where a new word starts in one of the portal's names: NgayTiepNhan, MaTTHC (Ma, TTHC)
@@ -17,8 +20,10 @@ _WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 def field_key(name: str) -> str:
     """The key by which a name matches a field whatever its spelling: `MaHoSo`, `mahoso`,
-    `ma_ho_so` and `MA_HO_SO` have the same, and so does a CSV header's ` MaHoSo `."""
-    return name.strip().lower().replace("_", "")
+    `ma_ho_so`, `MA_HO_SO` and `Mã hồ sơ` (NFC or NFD) have the same."""
+    letters = unicodedata.normalize("NFD", name.lower().replace("đ", "d"))
+    return "".join(char for char in letters
+                   if not unicodedata.combining(char) and char not in " _\t")
 
 
 def _snake_case(name: str) -> str:

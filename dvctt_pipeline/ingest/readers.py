@@ -1191,7 +1191,8 @@ def _header_and_delimiter(first_line: str, shown_as: Path) -> tuple[list[str], s
     if missing := _missing_columns(header):
         raise UnreadableFile(
             f"{shown_as.name} lacks the columns {', '.join(missing)}; export the dossiers with "
-            f"the DVCQG field names in the first line (at least {', '.join(REQUIRED_CSV_COLUMNS)})"
+            f"the DVCQG field names in the first line (at least {', '.join(REQUIRED_CSV_COLUMNS)}"
+            ", in any case, or as the Vietnamese words they spell: Mã hồ sơ, Ngày tiếp nhận…)"
             + ("; it looks like UTF-16 text without a byte-order mark: save it as UTF-8 "
                "(or as Unicode text, which has one)." if "\x00" in first_line else ".")
         )

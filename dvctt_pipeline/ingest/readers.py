@@ -268,7 +268,8 @@ CSV_PIECE_DIALECT = ", delim = $delim, quote = '\"', escape = '\"'"
 def _csv_records(
     columns_present: Sequence[str], dialect: str = "", date_order: DateOrder | None = None
 ) -> str:
-    """Column names in this SQL are the constants of USED_FIELDS, never the file's own text.
+    """A field's column is the header's name whose field_key is the field's, quoted whole
+    (quote_identifier): the file's text never reaches the SQL otherwise.
     `date_order`: how the spreadsheet dates of the file are read (_date_order); an unknown
     order sets their records aside as `ambiguous_date`."""
     present = {field_key(name): name for name in columns_present}
@@ -815,11 +816,11 @@ class _ArrayElements:
         does; then only blanks."""
         self._at += 1
         while self._objects:
-            if self._next_member() is None:
+            if (name := self._next_member()) is None:
                 continue
             if self._records_follow():
                 raise self._records_twice(self._members[-1])
-            self._read_past_or_enter()
+            self._read_past_or_enter(name)
         if self._next_char() != "":
             raise self._malformed()
         self._ended = True
@@ -847,7 +848,7 @@ class _ArrayElements:
         if name is not None:
             self._inside.append(name)
 
-    def _read_past_or_enter(self, name: str = "") -> None:
+    def _read_past_or_enter(self, name: str) -> None:
         """Enter the value of the member `name` if it is an object within RESPONSE_DEPTH of
         the response, else read past it."""
         if self._next_char() == "{" and len(self._objects) < RESPONSE_DEPTH:

@@ -1,4 +1,5 @@
-"""The monthly report (Biểu 06) ingest asset: reports/<YYYY-MM>/*.xlsx into raw.report_rows."""
+"""The monthly report (Biểu 06) ingest asset: reports/<YYYY-MM>/*.xlsx or .xls into
+raw.report_rows."""
 
 from collections.abc import Iterator
 
@@ -12,10 +13,10 @@ from dvctt_pipeline.ingest.reports import ingest_monthly_reports
 
 REPORT_TABLES = {
     "raw.report_rows": "One row per agency row of the monthly reports (Biểu 06, "
-    "`reports/YYYY-MM/*.xlsx`) that passes the row rules: the unit as written (matched to an "
-    "agency by staging.report_rows), the eleven counts as numbers. Loads the files not loaded "
-    "yet (by content hash), whatever months they hold; a report whose period line is not its "
-    "folder's month fails.",
+    "`reports/YYYY-MM/*.xlsx` or `.xls`) that passes the row rules: the unit as written "
+    "(matched to an agency by staging.report_rows), the eleven counts as numbers. Loads the "
+    "files not loaded yet (by content hash), whatever months they hold; a report whose period "
+    "line is not its folder's month fails.",
     "raw.report_totals": "The total and subtotal rows of each report (Tổng cộng, Cộng, a "
     "section row with counts), per count column: the stated figure beside the sum of the "
     "agency rows it covers.",

@@ -118,10 +118,10 @@ def check_gzip(path: Path, limit: int) -> None:
 
 
 def not_a_workbook(path: Path, error: Exception | None = None) -> UnreadableFile:
-    """The message for a file that is no .xlsx or a damaged one (e.g. its XML cut short)."""
+    """The message for a file that is no workbook or a damaged one (e.g. its XML cut short)."""
     what = f" ({type(error).__name__})" if error else ""
     return UnreadableFile(
-        f"{path.name} is not a readable Excel workbook (.xlsx){what}; open it in Excel and "
+        f"{path.name} is not a readable Excel workbook (.xlsx or .xls){what}; open it in Excel and "
         "save it as 'Excel Workbook (.xlsx)', or copy it again if it was cut short."
     )
 

@@ -206,8 +206,8 @@ def dossier_exports(landing: Path) -> Iterator[LandingFile]:
 
 
 def monthly_reports(landing: Path) -> Iterator[LandingFile]:
-    """Report workbooks, reports/<YYYY-MM>/<name>.xlsx (DESIGN §3.3), by month then name, and
-    the entries of the report folders that are not read, with why."""
+    """Report workbooks, reports/<YYYY-MM>/<name>.xlsx or .xls (DESIGN §3.3), by month then
+    name, and the entries of the report folders that are not read, with why."""
     # every file of a report folder is a candidate: a report saved in the wrong format is
     # reported as failed rather than ignored
     return _dated_files(

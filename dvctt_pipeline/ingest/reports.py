@@ -1,4 +1,4 @@
-"""Load monthly reports (Biểu 06, reports/<YYYY-MM>/<name>.xlsx, DESIGN §3.3) into
+"""Load monthly reports (Biểu 06, reports/<YYYY-MM>/<name>.xlsx or .xls, DESIGN §3.3) into
 `raw.report_rows` (agency rows), `raw.report_totals` (total and subtotal rows beside what
 their agency rows add up to), `raw.report_files` (which sheet was read) and bad rows into
 `quarantine.report_rows` (registry semantics: ingest.registry).
@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dvctt_pipeline.ingest.guards import UnreadableFile, check_zip, max_uncompressed_bytes
+from dvctt_pipeline.ingest.guards import UnreadableFile
 from dvctt_pipeline.ingest.landing import LandingFile, monthly_reports
 from dvctt_pipeline.ingest.registry import (
     FileOutcome,
@@ -122,7 +122,6 @@ def _temp_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) 
 
 
 def read_report(con: duckdb.DuckDBPyConnection, landing_file: LandingFile) -> RowCounts:
-    check_zip(landing_file.path, max_uncompressed_bytes())
     report = parse_report(landing_file.path, landing_file.export_date)
     rows = [row for row in report.rows if row.counts is not None]
     _temp_table(con, "incoming_report_rows", _incoming_frame(rows))

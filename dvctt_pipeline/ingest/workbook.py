@@ -1,27 +1,35 @@
-"""Cell values of an .xlsx sheet as a report reader needs them: numbers from text, formulas,
-merged cells, and which sheets are hidden.
+"""Cell values of a workbook's sheets as a report reader needs them: numbers from text,
+formulas, merged cells, and which sheets are hidden. A workbook is an .xlsx (Excel 2007 and
+later, read by openpyxl) or an .xls (Excel 97–2003, which offices and older systems still
+save, read by xlrd), told apart by its first bytes rather than its name.
 
 Excel stores beside each formula the value it last computed; openpyxl gives that cached
 value (`data_only=True`). Workbooks written by programs other than Excel often carry no
 cached value, so a formula without one is computed here. Reports only use sums, so the
 supported formulas are sums and differences of cells, ranges (SUM) and numbers, e.g.
-`=SUM(C8:C20)` or `=C8+C9-C10`; any other formula is reported as unreadable.
+`=SUM(C8:C20)` or `=C8+C9-C10`; any other formula is reported as unreadable. An .xls always
+stores a formula's value (xlrd gives it, never the formula).
 """
 
 from __future__ import annotations
 
+import io
 import re
+import struct
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import openpyxl
+import xlrd
 from openpyxl.utils import column_index_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
-from dvctt_pipeline.ingest.guards import not_a_workbook
+from dvctt_pipeline.ingest.guards import check_zip, max_uncompressed_bytes, not_a_workbook
 
 # A count no agency reaches in a month (Vietnam has about 100 million people); larger
 # numbers are typing or export errors, and would not fit the warehouse's integers anyway.
@@ -90,37 +98,53 @@ class Merge:
     last_column: int
 
 
+class SheetCells(Protocol):
+    """One sheet of a workbook as its file stores it (rows and columns from 1)."""
+
+    name: str
+    hidden: bool
+    max_row: int
+    max_column: int
+
+    def merges(self) -> Iterable[Merge]: ...
+
+    def cached(self, row: int, column: int) -> object:
+        """The value the file stores, a formula's last computed one (None if it has none)."""
+
+    def formula(self, row: int, column: int) -> str | None:
+        """The cell's formula ('=SUM(C8:C9)'), where the file keeps one without its value."""
+
+
 @dataclass
 class SheetValues:
-    """The values of one sheet, formulas computed where Excel left no cached value."""
+    """The values of one sheet, formulas computed where the file left no cached value."""
 
-    cached: Worksheet
-    formulas: Worksheet
+    cells: SheetCells
     _merges: dict[tuple[int, int], Merge] = field(init=False)
 
     def __post_init__(self) -> None:
         self._merges = {
-            (row, column): Merge(cells.min_row, cells.min_col, cells.max_row, cells.max_col)
-            for cells in self.cached.merged_cells.ranges
-            for row in range(cells.min_row, cells.max_row + 1)
-            for column in range(cells.min_col, cells.max_col + 1)
+            (row, column): merge
+            for merge in self.cells.merges()
+            for row in range(merge.first_row, merge.last_row + 1)
+            for column in range(merge.first_column, merge.last_column + 1)
         }
 
     @property
     def name(self) -> str:
-        return self.cached.title
+        return self.cells.name
 
     @property
     def hidden(self) -> bool:
-        return self.cached.sheet_state != "visible"
+        return self.cells.hidden
 
     @property
     def max_row(self) -> int:
-        return self.cached.max_row
+        return self.cells.max_row
 
     @property
     def max_column(self) -> int:
-        return self.cached.max_column
+        return self.cells.max_column
 
     def merge_at(self, row: int, column: int) -> Merge | None:
         return self._merges.get((row, column))
@@ -136,8 +160,8 @@ class SheetValues:
         return self._value(row, column, frozenset())
 
     def _value(self, row: int, column: int, visiting: frozenset[tuple[int, int]]) -> object:
-        cached = self.cached.cell(row, column).value
-        formula = self.formulas.cell(row, column).value
+        cached = self.cells.cached(row, column)
+        formula = self.cells.formula(row, column)
         if cached is not None or not (isinstance(formula, str) and formula.startswith("=")):
             return cached
         if (row, column) in visiting:
@@ -200,18 +224,109 @@ def _address(row: int, column: int) -> str:
     return f"{openpyxl.utils.get_column_letter(column)}{row}"
 
 
+@dataclass
+class _XlsxCells:
+    """A sheet of an .xlsx, read twice by openpyxl: cached values, and formulas."""
+
+    values: Worksheet
+    formulas: Worksheet
+
+    def __post_init__(self) -> None:
+        self.name = self.values.title
+        self.hidden = self.values.sheet_state != "visible"
+        self.max_row, self.max_column = self.values.max_row, self.values.max_column
+
+    def merges(self) -> Iterable[Merge]:
+        return (Merge(cells.min_row, cells.min_col, cells.max_row, cells.max_col)
+                for cells in self.values.merged_cells.ranges)
+
+    def cached(self, row: int, column: int) -> object:
+        return self.values.cell(row, column).value
+
+    def formula(self, row: int, column: int) -> str | None:
+        formula = self.formulas.cell(row, column).value
+        return formula if isinstance(formula, str) else None
+
+
+@dataclass
+class _XlsCells:
+    """A sheet of an .xls, as xlrd reads it: values as openpyxl gives an .xlsx's, so that the
+    form is read the same way (a whole number as an int, a date cell as a datetime, an error
+    as its text)."""
+
+    sheet: xlrd.sheet.Sheet
+    datemode: int
+
+    def __post_init__(self) -> None:
+        self.name = self.sheet.name
+        self.hidden = self.sheet.visibility != 0
+        self.max_row, self.max_column = self.sheet.nrows, self.sheet.ncols
+
+    def merges(self) -> Iterable[Merge]:
+        # xlrd's ranges count from 0 and end past their last row and column
+        return (Merge(first_row + 1, first_column + 1, end_row, end_column)
+                for first_row, end_row, first_column, end_column in self.sheet.merged_cells)
+
+    def cached(self, row: int, column: int) -> object:
+        if row > self.max_row or column > self.sheet.row_len(row - 1):
+            return None
+        cell = self.sheet.cell(row - 1, column - 1)
+        if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+            return None
+        if cell.ctype == xlrd.XL_CELL_NUMBER:
+            return int(cell.value) if cell.value.is_integer() else cell.value
+        if cell.ctype == xlrd.XL_CELL_DATE:
+            return xlrd.xldate.xldate_as_datetime(cell.value, self.datemode)
+        if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+            return bool(cell.value)
+        if cell.ctype == xlrd.XL_CELL_ERROR:
+            return xlrd.error_text_from_code.get(cell.value, "#ERROR!")
+        return cell.value
+
+    def formula(self, row: int, column: int) -> str | None:
+        return None
+
+
+# The first bytes of an .xls: an OLE2 compound file
+XLS_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # What openpyxl raises on a damaged workbook: a broken zip or member, XML cut short
 # (ParseError is a SyntaxError), a part the workbook lists but lacks, a malformed value.
 _DAMAGED = (InvalidFileException, zipfile.BadZipFile, zlib.error, EOFError, KeyError,
             SyntaxError, ValueError, TypeError, IndexError, AttributeError)
+# What xlrd raises on a damaged .xls: its own errors, and a record cut short
+_DAMAGED_XLS = (xlrd.XLRDError, xlrd.compdoc.CompDocError, struct.error, AssertionError,
+                EOFError, KeyError, ValueError, TypeError, IndexError, AttributeError)
+
+
+def is_xls(path: Path) -> bool:
+    with path.open("rb") as workbook:
+        return workbook.read(len(XLS_SIGNATURE)) == XLS_SIGNATURE
 
 
 def open_sheets(path: Path) -> list[SheetValues]:
-    """Every worksheet of the workbook, in its order, each read twice: cached values and
-    formulas."""
+    """Every worksheet of the workbook, .xlsx or .xls, in its order."""
+    cells = _xls_sheets(path) if is_xls(path) else _xlsx_sheets(path)
+    return [SheetValues(sheet) for sheet in cells]
+
+
+def _xlsx_sheets(path: Path) -> list[_XlsxCells]:
+    """Each sheet read twice: cached values and formulas. An .xlsx is a zip, refused when
+    its members would expand past the limit (guards.check_zip)."""
+    check_zip(path, max_uncompressed_bytes())
     try:
-        cached = openpyxl.load_workbook(path, data_only=True)
+        values = openpyxl.load_workbook(path, data_only=True)
         formulas = openpyxl.load_workbook(path, data_only=False)
     except _DAMAGED as error:
         raise not_a_workbook(path, error) from error
-    return [SheetValues(values, formulas[values.title]) for values in cached.worksheets]
+    return [_XlsxCells(sheet, formulas[sheet.title]) for sheet in values.worksheets]
+
+
+def _xls_sheets(path: Path) -> list[_XlsCells]:
+    # formatting_info: xlrd reads merged ranges only with the cells' formats. Its warnings
+    # (a file cut short) are written to a log of its own, not the run's output: the file's
+    # failure says what to do
+    try:
+        book = xlrd.open_workbook(path, formatting_info=True, logfile=io.StringIO())
+        return [_XlsCells(sheet, book.datemode) for sheet in book.sheets()]
+    except _DAMAGED_XLS as error:
+        raise not_a_workbook(path, error) from error

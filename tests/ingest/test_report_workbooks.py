@@ -291,8 +291,25 @@ LIBREOFFICE = "reports/2022-03/bieu06-khanh-hoa-libreoffice.xlsx"
 LIBREOFFICE_TEXT_IN_SUM = "reports/2022-03/bieu06-tong-bo-qua-so-dang-chu-libreoffice.xlsx"
 
 
+# The same two workbooks saved by LibreOffice Calc 7.4 as Excel 97–2003 (`soffice --headless
+# --convert-to xls`), the format offices and older systems still send the form in; the second
+# as an office renames it, under an .xlsx name.
+EXCEL_97 = "reports/2022-03/bieu06-khanh-hoa-libreoffice.xls"
+EXCEL_97_TEXT_IN_SUM = "reports/2022-03/bieu06-tong-bo-qua-so-dang-chu-excel-97.xlsx"
+EXCEL_97_CUT_SHORT = "reports/2022-03/bieu06-cat-cut.xls"
+
+
 def saved_by_libreoffice(path: Path) -> None:
     shutil.copy(SAVED_BY_LIBREOFFICE / path.name, path)
+
+
+def excel_97_named_xlsx(path: Path) -> None:
+    shutil.copy(SAVED_BY_LIBREOFFICE / "bieu06-tong-bo-qua-so-dang-chu-libreoffice.xls", path)
+
+
+def excel_97_cut_short(path: Path) -> None:
+    """Its first 6 000 of 13 312 bytes, as a download stopped half-way leaves it."""
+    path.write_bytes((SAVED_BY_LIBREOFFICE / Path(EXCEL_97).name).read_bytes()[:6000])
 
 
 WORKBOOKS = {
@@ -308,6 +325,9 @@ WORKBOOKS = {
     "reports/2022-03/cong-thuc.xlsx": formula_over_text,
     LIBREOFFICE: saved_by_libreoffice,
     LIBREOFFICE_TEXT_IN_SUM: saved_by_libreoffice,
+    EXCEL_97: saved_by_libreoffice,
+    EXCEL_97_TEXT_IN_SUM: excel_97_named_xlsx,
+    EXCEL_97_CUT_SHORT: excel_97_cut_short,
 }
 
 
@@ -487,7 +507,7 @@ def test_a_formula_over_a_word_fails_the_file_saying_which_cell(warehouse):
 def test_a_workbook_with_truncated_xml_fails_alone(warehouse):
     record = file_record(warehouse, "reports/2022-03/cat-cut.xlsx")
     assert record["status"] == "failed"
-    assert "is not a readable Excel workbook (.xlsx)" in record["message"]
+    assert "is not a readable Excel workbook (.xlsx or .xls)" in record["message"]
     assert file_record(warehouse, KHANH_HOA)["status"] == "loaded"
 
 
@@ -495,6 +515,30 @@ def test_a_workbook_saved_by_libreoffice_reads_like_the_one_typed_in(warehouse):
     assert file_record(warehouse, LIBREOFFICE)["status"] == "loaded"
     assert counted(warehouse, LIBREOFFICE) == counted(warehouse, KHANH_HOA)
     assert totals(warehouse, LIBREOFFICE) == totals(warehouse, KHANH_HOA)
+
+
+@pytest.mark.parametrize(("relative", "as_xlsx"), [
+    (EXCEL_97, LIBREOFFICE), (EXCEL_97_TEXT_IN_SUM, LIBREOFFICE_TEXT_IN_SUM)])
+def test_an_excel_97_workbook_reads_like_the_xlsx(warehouse, relative, as_xlsx):
+    """Its merged header, hidden template, text counts and the values its formulas had when
+    saved (the counts typed as text skipped by SUM) as in the .xlsx; what it is comes from
+    its bytes, not its name."""
+    assert file_record(warehouse, relative)["status"] == "loaded"
+    assert counted(warehouse, relative) == counted(warehouse, as_xlsx)
+    assert totals(warehouse, relative) == totals(warehouse, as_xlsx)
+    assert set_aside(warehouse, relative) == set_aside(warehouse, as_xlsx)
+    assert warehouse.execute(
+        "SELECT sheet_name, header_rows, sheets_passed_over FROM raw.report_files "
+        "WHERE relative_path = $p", {"p": relative}).fetchone() == (
+        "Biểu 06", "7–10", "Mẫu cũ (hidden), Hướng dẫn")
+
+
+def test_an_excel_97_workbook_cut_short_fails_alone(warehouse):
+    record = file_record(warehouse, EXCEL_97_CUT_SHORT)
+    assert record["status"] == "failed"
+    assert "is not a readable Excel workbook (.xlsx or .xls)" in record["message"]
+    assert "copy it again if it was cut short" in record["message"]
+    assert file_record(warehouse, EXCEL_97)["status"] == "loaded"
 
 
 def test_formula_totals_that_skipped_counts_typed_as_text_disagree(warehouse):

@@ -1,7 +1,8 @@
 """Cell values of a workbook's sheets as a report reader needs them: numbers from text,
 formulas, merged cells, and which sheets are hidden. A workbook is an .xlsx (Excel 2007 and
-later, read by openpyxl) or an .xls (Excel 97–2003, which offices and older systems still
-save, read by xlrd), told apart by its first bytes rather than its name.
+later, read by openpyxl), an .xls (Excel 97–2003, which offices and older systems still
+save, read by xlrd) or a web page under a workbook's name (a web system's export, read as
+Excel shows it: ingest.web_tables), told apart by its first bytes rather than its name.
 
 Excel stores beside each formula the value it last computed; openpyxl gives that cached
 value (`data_only=True`). Workbooks written by programs other than Excel often carry no
@@ -30,6 +31,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from dvctt_pipeline.ingest.guards import check_zip, max_uncompressed_bytes, not_a_workbook
+from dvctt_pipeline.ingest.web_tables import PEEK_BYTES, PageCells, is_web_page, read_page
 
 # A count no agency reaches in a month (Vietnam has about 100 million people); larger
 # numbers are typing or export errors, and would not fit the warehouse's integers anyway.
@@ -287,6 +289,32 @@ class _XlsCells:
         return None
 
 
+@dataclass
+class _PageCells:
+    """A web page saved as a workbook, as one sheet named after the file as Excel names it
+    (ingest.web_tables): its cells' text as written, numbers included, as a count typed as
+    text in a workbook is."""
+
+    page: PageCells
+    name: str
+    hidden: bool = False
+
+    def __post_init__(self) -> None:
+        covered = [*self.page.values, *((last_row, last_column) for *_, last_row, last_column
+                                        in self.page.merged)]
+        self.max_row = max((row for row, _ in covered), default=0)
+        self.max_column = max((column for _, column in covered), default=0)
+
+    def merges(self) -> Iterable[Merge]:
+        return (Merge(*merged) for merged in self.page.merged)
+
+    def cached(self, row: int, column: int) -> object:
+        return self.page.values.get((row, column))
+
+    def formula(self, row: int, column: int) -> str | None:
+        return None
+
+
 # The first bytes of an .xls: an OLE2 compound file
 XLS_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # What openpyxl raises on a damaged workbook: a broken zip or member, XML cut short
@@ -298,14 +326,16 @@ _DAMAGED_XLS = (xlrd.XLRDError, xlrd.compdoc.CompDocError, struct.error, Asserti
                 EOFError, KeyError, ValueError, TypeError, IndexError, AttributeError)
 
 
-def is_xls(path: Path) -> bool:
-    with path.open("rb") as workbook:
-        return workbook.read(len(XLS_SIGNATURE)) == XLS_SIGNATURE
-
-
 def open_sheets(path: Path) -> list[SheetValues]:
-    """Every worksheet of the workbook, .xlsx or .xls, in its order."""
-    cells = _xls_sheets(path) if is_xls(path) else _xlsx_sheets(path)
+    """Every worksheet of the workbook, .xlsx, .xls or web page, in its order."""
+    with path.open("rb") as workbook:
+        start = workbook.read(PEEK_BYTES)
+    if start.startswith(XLS_SIGNATURE):
+        cells = _xls_sheets(path)
+    elif is_web_page(start):
+        cells = [_PageCells(read_page(path), path.stem)]
+    else:
+        cells = _xlsx_sheets(path)
     return [SheetValues(sheet) for sheet in cells]
 
 

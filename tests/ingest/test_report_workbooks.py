@@ -312,6 +312,72 @@ def excel_97_cut_short(path: Path) -> None:
     path.write_bytes((SAVED_BY_LIBREOFFICE / Path(EXCEL_97).name).read_bytes()[:6000])
 
 
+# A web system's "export to Excel": an HTML page sent under an .xls name, the title and the
+# period in <div>s above one table whose header cells span rows and columns, a <br> in a
+# heading, counts written with thousands dots, &nbsp; in empty cells, cells left unclosed.
+WEB_EXPORT = "reports/2022-03/bao-cao-bieu-06-xuat-tu-he-thong.xls"
+# The Khánh Hòa workbook saved by LibreOffice Calc 7.4 as a web page (`soffice --headless
+# --convert-to html`: each visible sheet a table under its heading), renamed .xls.
+SAVED_AS_WEB_PAGE = "reports/2022-03/bieu06-khanh-hoa-trang-web.xls"
+WEB_HEADER = """<tr><th rowspan="4">STT</th><th rowspan="4">Tên cơ quan,<br/>đơn vị</th>
+<th colspan="4">Số hồ sơ nhận giải quyết</th><th colspan="7">Kết quả giải quyết</th>
+<th rowspan="4">Ghi chú</th></tr>
+<tr><th rowspan="3">Tổng số</th><th colspan="3">Trong đó</th>
+<th colspan="4">Số hồ sơ đã giải quyết</th><th colspan="3">Số hồ sơ đang giải quyết</th></tr>
+<tr><th rowspan="2">Từ kỳ trước</th><th colspan="2">Trong kỳ</th><th rowspan="2">Tổng số</th>
+<th rowspan="2">Trước hạn</th><th rowspan="2">Đúng hạn</th><th rowspan="2">Quá hạn</th>
+<th rowspan="2">Tổng số</th><th rowspan="2">Trong hạn</th><th rowspan="2">Quá hạn</th></tr>
+<tr><th>Trực tuyến</th><th>Trực tiếp,<br>dịch vụ bưu chính</th></tr>
+"""
+WEB_ROWS = [
+    ['<td colspan="2">TỔNG CỘNG', "1.565", "40", "1.112", "413", "1.500", "360", "1.070",
+     "70", "65", "60", "5", "&nbsp;"],
+    ["I", "CẤP TỈNH", "160", "10", "100", "50", "150", "20", "120", "10", "10", "10", "0", ""],
+    ["1", "Sở Tư pháp tỉnh Khánh Hòa", "100", "10", "60", "30", "95", "15", "75", "5", "5",
+     "5", "0", ""],
+    ["2", "Sở Y tế tỉnh Khánh Hòa", "60", "&nbsp;", "40", "20", "55", "5", "45", "5", "5",
+     "5", "&nbsp;", "Số liệu tạm tính"],
+    ["II", "CẤP HUYỆN", *[""] * 12],
+    ["1", "UBND huyện Diên Khánh", "50", "0", "30", "20", "50", "10", "40", "0", "0", "0",
+     "0", ""],
+    ["", "Cộng cấp huyện", "50", "0", "30", "20", "50", "10", "40", "0", "0", "0", "0", ""],
+    ["III", "CẤP XÃ", *[""] * 12],
+    ["1", "UBND xã Ninh Ích", "1.250", "15", "900", "335", "1.200", "300", "850", "50", "50",
+     "45", "5", ""],
+    ["2", "UBND phường Vĩnh Hải", "105", "15", "82", "8", "100", "30", "60", "10", "5", "5",
+     "0", ""],
+    ["", "Cộng cấp xã", "1.355", "30", "982", "343", "1.300", "330", "910", "60", "55", "50",
+     "5", ""],
+]
+
+
+def web_export(path: Path) -> None:
+    """Khánh Hòa's March report as a web system exports it (WEB_EXPORT)."""
+    def row(cells: list[str]) -> str:
+        first, *rest = cells
+        opened = first if first.startswith("<td") else f"<td>{first}"
+        return "<tr>" + opened + "".join(f'<td style="mso-number-format:\\@">{cell}'
+                                         for cell in rest) + "</tr>\n"
+
+    page = (
+        '<html xmlns:o="urn:schemas-microsoft-com:office:office" '
+        'xmlns:x="urn:schemas-microsoft-com:office:excel">\n<head>\n'
+        '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">\n'
+        "<title>Báo cáo</title><style>td { border: .5pt solid; }</style>\n</head>\n<body>\n"
+        "<div><b>UBND TỈNH KHÁNH HÒA</b></div>\n"
+        '<div style="text-align:center"><b>TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH'
+        "\n CHÍNH</b></div>\n<div>Kỳ báo cáo: Tháng 3 năm 2022</div>\n"
+        '<table border="1" cellspacing="0">\n' + WEB_HEADER
+        + row(NUMBERS) + "".join(row(cells) for cells in WEB_ROWS)
+        + "</table>\n<p>Khánh Hòa, ngày 05 tháng 4 năm 2022</p>\n</body></html>\n"
+    )
+    path.write_text(page, encoding="utf-8")
+
+
+def saved_as_web_page(path: Path) -> None:
+    shutil.copy(SAVED_BY_LIBREOFFICE / "bieu06-khanh-hoa-libreoffice.html", path)
+
+
 WORKBOOKS = {
     "reports/2022-03/Biểu 06 Khánh Hòa T3.xlsx": khanh_hoa_march,
     "reports/2022-03/bc-6-dong-tieu-de.xlsx": six_row_header_variants,
@@ -328,6 +394,8 @@ WORKBOOKS = {
     EXCEL_97: saved_by_libreoffice,
     EXCEL_97_TEXT_IN_SUM: excel_97_named_xlsx,
     EXCEL_97_CUT_SHORT: excel_97_cut_short,
+    WEB_EXPORT: web_export,
+    SAVED_AS_WEB_PAGE: saved_as_web_page,
 }
 
 
@@ -531,6 +599,24 @@ def test_an_excel_97_workbook_reads_like_the_xlsx(warehouse, relative, as_xlsx):
         "SELECT sheet_name, header_rows, sheets_passed_over FROM raw.report_files "
         "WHERE relative_path = $p", {"p": relative}).fetchone() == (
         "Biểu 06", "7–10", "Mẫu cũ (hidden), Hướng dẫn")
+
+
+@pytest.mark.parametrize(("relative", "header_rows"), [
+    (WEB_EXPORT, "4–7"), (SAVED_AS_WEB_PAGE, "15–18")])
+def test_a_web_page_saved_as_a_workbook_reads_like_the_workbook(warehouse, relative,
+                                                                header_rows):
+    """As Excel shows the page: one sheet named after the file, the header cells' spans as
+    merged ranges, text outside the table as rows (the period line); the same rows as the
+    workbook's, lower or higher on the sheet."""
+    record = file_record(warehouse, relative)
+    assert record["status"] == "loaded", record["message"]
+    assert (record["rows_read"], record["rows_quarantined"]) == (9, 0)
+    assert counted(warehouse, relative) == counted(warehouse, KHANH_HOA)
+    assert sorted(totals(warehouse, relative).values()) == sorted(
+        totals(warehouse, KHANH_HOA).values())
+    assert warehouse.execute(
+        "SELECT sheet_name, header_rows FROM raw.report_files WHERE relative_path = $p",
+        {"p": relative}).fetchone() == (Path(relative).stem, header_rows)
 
 
 def test_an_excel_97_workbook_cut_short_fails_alone(warehouse):

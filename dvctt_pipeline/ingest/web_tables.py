@@ -1,0 +1,182 @@
+"""A web page saved as a workbook: the cells of its tables as Excel shows them.
+
+Web systems' "export to Excel" buttons often send an HTML page under an .xls name (Excel opens
+it, with a warning that its format and name differ), and a spreadsheet saved "as a web page"
+is the same kind of file. Excel shows such a page as one sheet: each table row a row, each
+cell a cell, a cell spanning rows or columns (rowspan, colspan) a merged range, and text
+outside the tables (a title, the reporting period) a row of its own in the first column.
+This module reads a page the same way, with the standard library's HTML parser.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+# Bytes of a page looked at for what it is and how its text is encoded
+PEEK_BYTES = 4096
+# An HTML page's first tag, after a byte order mark and blanks
+_PAGE_START = re.compile(rb"^(\xef\xbb\xbf)?\s*<(!doctype\s+html|html|head|body|meta|table)\b",
+                         re.IGNORECASE)
+_CHARSET = re.compile(rb"""<meta[^>]*charset\s*=\s*["']?([\w-]+)""", re.IGNORECASE)
+# Tags whose text is not shown
+_UNSHOWN = {"head", "style", "script", "title"}
+# Tags that end a line of text outside tables (each line is a row, as Excel shows it)
+_LINE_BREAKS = {"br", "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "center", "table",
+                "tr", "hr"}
+_CELLS = {"td", "th"}
+_BLANKS = re.compile(r"[ \t\r\n\f\u00a0]+")
+# Spans beyond these are a broken page, not a form
+MAX_SPAN = 1000
+
+
+def is_web_page(start: bytes) -> bool:
+    """Whether the first bytes of a file are an HTML page's (UTF-8 or a single-byte
+    encoding; a page in UTF-16 starts with its byte order mark)."""
+    for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if start.startswith(bom):
+            start = start[len(bom):].decode(encoding, errors="ignore").encode("utf-8")
+    return bool(_PAGE_START.match(start))
+
+
+def page_text(path: Path) -> str:
+    """The page's text: by its byte order mark, else the charset its <meta> names, else UTF-8,
+    else Windows-1258 (a Vietnamese Windows' own)."""
+    data = path.read_bytes()
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                          (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    named = _CHARSET.search(data[:PEEK_BYTES])
+    for encoding in ([named.group(1).decode("ascii")] if named else []) + ["utf-8", "cp1258"]:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+@dataclass
+class PageCells:
+    """The page's cells by (row, column) from 1, and its merged ranges as (first row, first
+    column, last row, last column)."""
+
+    values: dict[tuple[int, int], str] = field(default_factory=dict)
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+
+class _PageReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page = PageCells()
+        self._unshown = 0
+        self._text: list[str] = []  # of the open cell, or of the line outside tables
+        self._in_cell = False
+        self._cell_at: tuple[int, int, int, int] = (0, 0, 1, 1)  # row, column, rows, columns
+        self._tables = 0
+        self._row = 0  # the row of the open table row, or the last row of text
+        self._bottom = 0  # the last row any cell covers
+        self._column = 0  # the last column used in the table row
+        # the columns of each row to come that an earlier row's cell spans into
+        self._taken: dict[int, set[int]] = defaultdict(set)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _UNSHOWN:
+            self._unshown += 1
+            return
+        if tag == "br" and self._in_cell:
+            self._text.append("\n")
+            return
+        if tag in _LINE_BREAKS and not self._in_cell:
+            self._end_line()
+        if tag == "table":
+            self._tables += 1
+        elif tag == "tr" and self._tables:
+            self._end_cell()
+            self._taken.pop(self._row, None)
+            self._row, self._column = self._row + 1, 0
+        elif tag in _CELLS and self._tables:
+            self._end_cell()
+            self._start_cell(dict(attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _UNSHOWN:
+            self._unshown = max(self._unshown - 1, 0)
+            return
+        if tag in _CELLS or tag == "tr":
+            self._end_cell()
+        elif tag == "table" and self._tables:
+            self._end_cell()
+            self._tables -= 1
+        elif tag in _LINE_BREAKS and not self._in_cell:
+            self._end_line()
+
+    def handle_data(self, data: str) -> None:
+        if self._unshown:
+            return
+        if self._in_cell or not self._tables:
+            self._text.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._end_cell()
+        self._end_line()
+
+    def _start_cell(self, attrs: dict[str, str | None]) -> None:
+        if self._row == 0:  # a cell before any <tr>
+            self._row = 1
+        column = self._column + 1
+        while column in self._taken[self._row]:
+            column += 1
+        rows, columns = _span(attrs.get("rowspan")), _span(attrs.get("colspan"))
+        self._cell_at = (self._row, column, rows, columns)
+        self._in_cell, self._text = True, []
+
+    def _end_cell(self) -> None:
+        if not self._in_cell:
+            return
+        row, column, rows, columns = self._cell_at
+        text = _shown("".join(self._text))
+        if text is not None:
+            self.page.values[row, column] = text
+        if rows > 1 or columns > 1:
+            self.page.merged.append((row, column, row + rows - 1, column + columns - 1))
+        for down in range(1, rows):
+            self._taken[row + down].update(range(column, column + columns))
+        self._bottom = max(self._bottom, row + rows - 1)
+        self._column = column + columns - 1
+        self._in_cell, self._text = False, []
+
+    def _end_line(self) -> None:
+        text = _shown("".join(self._text))
+        self._text = []
+        if text is not None:
+            self._row = self._bottom = max(self._row, self._bottom) + 1
+            self.page.values[self._row, 1] = text
+
+
+def _span(value: str | None) -> int:
+    try:
+        return min(max(int(value or 1), 1), MAX_SPAN)
+    except ValueError:
+        return 1
+
+
+def _shown(text: str) -> str | None:
+    """The text as a browser shows it: runs of blanks as one space, line breaks (<br>) kept,
+    composed (NFC)."""
+    lines = [_BLANKS.sub(" ", line).strip() for line in text.split("\n")]
+    shown = "\n".join(line for line in lines if line)
+    return unicodedata.normalize("NFC", shown) if shown else None
+
+
+def read_page(path: Path) -> PageCells:
+    reader = _PageReader()
+    reader.feed(page_text(path))
+    reader.close()
+    return reader.page

@@ -13,10 +13,11 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from collections import defaultdict
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+
+from dvctt_pipeline.ingest.cell_grid import CellGrid
+from dvctt_pipeline.ingest.guards import UnreadableFile
 
 # Bytes of a page looked at for what it is and how its text is encoded
 PEEK_BYTES = 4096
@@ -61,29 +62,18 @@ def page_text(path: Path) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-@dataclass
-class PageCells:
-    """The page's cells by (row, column) from 1, and its merged ranges as (first row, first
-    column, last row, last column)."""
-
-    values: dict[tuple[int, int], str] = field(default_factory=dict)
-    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
-
-
 class _PageReader(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
         super().__init__(convert_charrefs=True)
-        self.page = PageCells()
+        self.page = CellGrid(name)
         self._unshown = 0
         self._text: list[str] = []  # of the open cell, or of the line outside tables
         self._in_cell = False
         self._cell_at: tuple[int, int, int, int] = (0, 0, 1, 1)  # row, column, rows, columns
-        self._tables = 0
+        self.tables_open = 0
         self._row = 0  # the row of the open table row, or the last row of text
         self._bottom = 0  # the last row any cell covers
         self._column = 0  # the last column used in the table row
-        # the columns of each row to come that an earlier row's cell spans into
-        self._taken: dict[int, set[int]] = defaultdict(set)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _UNSHOWN:
@@ -95,12 +85,12 @@ class _PageReader(HTMLParser):
         if tag in _LINE_BREAKS and not self._in_cell:
             self._end_line()
         if tag == "table":
-            self._tables += 1
-        elif tag == "tr" and self._tables:
+            self.tables_open += 1
+        elif tag == "tr" and self.tables_open:
             self._end_cell()
-            self._taken.pop(self._row, None)
+            self.page.row_done(self._row)
             self._row, self._column = self._row + 1, 0
-        elif tag in _CELLS and self._tables:
+        elif tag in _CELLS and self.tables_open:
             self._end_cell()
             self._start_cell(dict(attrs))
 
@@ -110,16 +100,16 @@ class _PageReader(HTMLParser):
             return
         if tag in _CELLS or tag == "tr":
             self._end_cell()
-        elif tag == "table" and self._tables:
+        elif tag == "table" and self.tables_open:
             self._end_cell()
-            self._tables -= 1
+            self.tables_open -= 1
         elif tag in _LINE_BREAKS and not self._in_cell:
             self._end_line()
 
     def handle_data(self, data: str) -> None:
         if self._unshown:
             return
-        if self._in_cell or not self._tables:
+        if self._in_cell or not self.tables_open:
             self._text.append(data)
 
     def close(self) -> None:
@@ -130,9 +120,7 @@ class _PageReader(HTMLParser):
     def _start_cell(self, attrs: dict[str, str | None]) -> None:
         if self._row == 0:  # a cell before any <tr>
             self._row = 1
-        column = self._column + 1
-        while column in self._taken[self._row]:
-            column += 1
+        column = self.page.free_column(self._row, self._column + 1)
         rows, columns = _span(attrs.get("rowspan")), _span(attrs.get("colspan"))
         self._cell_at = (self._row, column, rows, columns)
         self._in_cell, self._text = True, []
@@ -141,13 +129,7 @@ class _PageReader(HTMLParser):
         if not self._in_cell:
             return
         row, column, rows, columns = self._cell_at
-        text = _shown("".join(self._text))
-        if text is not None:
-            self.page.values[row, column] = text
-        if rows > 1 or columns > 1:
-            self.page.merged.append((row, column, row + rows - 1, column + columns - 1))
-        for down in range(1, rows):
-            self._taken[row + down].update(range(column, column + columns))
+        self.page.put(row, column, _shown("".join(self._text)), rows, columns)
         self._bottom = max(self._bottom, row + rows - 1)
         self._column = column + columns - 1
         self._in_cell, self._text = False, []
@@ -157,7 +139,7 @@ class _PageReader(HTMLParser):
         self._text = []
         if text is not None:
             self._row = self._bottom = max(self._row, self._bottom) + 1
-            self.page.values[self._row, 1] = text
+            self.page.put(self._row, 1, text)
 
 
 def _span(value: str | None) -> int:
@@ -175,8 +157,17 @@ def _shown(text: str) -> str | None:
     return unicodedata.normalize("NFC", shown) if shown else None
 
 
-def read_page(path: Path) -> PageCells:
-    reader = _PageReader()
+def read_page(path: Path) -> CellGrid:
+    """The page as one sheet, named after the file as Excel names it: its cells' text as
+    written, numbers included, as a count typed as text in a workbook is. A page cut short
+    inside a table fails."""
+    reader = _PageReader(path.stem)
     reader.feed(page_text(path))
     reader.close()
+    if reader.tables_open:
+        # a parser of HTML reads any text; only a table left open shows a page cut short,
+        # whose rows below the cut would be missing from the report without a trace
+        raise UnreadableFile(
+            f"{path.name} is a web page that ends inside a table: it was cut short. Download "
+            "or copy it again.")
     return reader.page

@@ -1,8 +1,9 @@
 """Cell values of a workbook's sheets as a report reader needs them: numbers from text,
 formulas, merged cells, and which sheets are hidden. A workbook is an .xlsx (Excel 2007 and
 later, read by openpyxl), an .xls (Excel 97–2003, which offices and older systems still
-save, read by xlrd) or a web page under a workbook's name (a web system's export, read as
-Excel shows it: ingest.web_tables), told apart by its first bytes rather than its name.
+save, read by xlrd), or what a web system's "export to Excel" sends under a workbook's name:
+an XML spreadsheet (ingest.spreadsheet_xml) or a web page (ingest.web_tables). They are told
+apart by their first bytes rather than their name.
 
 Excel stores beside each formula the value it last computed; openpyxl gives that cached
 value (`data_only=True`). Workbooks written by programs other than Excel often carry no
@@ -23,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+from xml.etree import ElementTree
 
 import openpyxl
 import xlrd
@@ -30,8 +32,10 @@ from openpyxl.utils import column_index_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
+from dvctt_pipeline.ingest.cell_grid import CellGrid, Merge
 from dvctt_pipeline.ingest.guards import check_zip, max_uncompressed_bytes, not_a_workbook
-from dvctt_pipeline.ingest.web_tables import PEEK_BYTES, PageCells, is_web_page, read_page
+from dvctt_pipeline.ingest.spreadsheet_xml import is_spreadsheet_xml, read_spreadsheet_xml
+from dvctt_pipeline.ingest.web_tables import PEEK_BYTES, is_web_page, read_page
 
 # A count no agency reaches in a month (Vietnam has about 100 million people); larger
 # numbers are typing or export errors, and would not fit the warehouse's integers anyway.
@@ -88,16 +92,6 @@ def _whole_number(value: object) -> int | None:
     if _DECIMAL_WHOLE.match(text):  # '57.0', '57.00' typed by an export
         return int(text.split(".")[0])
     raise BadNumber(value)
-
-
-@dataclass(frozen=True)
-class Merge:
-    """A merged range of cells; its value is the value of its top-left cell."""
-
-    first_row: int
-    first_column: int
-    last_row: int
-    last_column: int
 
 
 class SheetCells(Protocol):
@@ -289,32 +283,6 @@ class _XlsCells:
         return None
 
 
-@dataclass
-class _PageCells:
-    """A web page saved as a workbook, as one sheet named after the file as Excel names it
-    (ingest.web_tables): its cells' text as written, numbers included, as a count typed as
-    text in a workbook is."""
-
-    page: PageCells
-    name: str
-    hidden: bool = False
-
-    def __post_init__(self) -> None:
-        covered = [*self.page.values, *((last_row, last_column) for *_, last_row, last_column
-                                        in self.page.merged)]
-        self.max_row = max((row for row, _ in covered), default=0)
-        self.max_column = max((column for _, column in covered), default=0)
-
-    def merges(self) -> Iterable[Merge]:
-        return (Merge(*merged) for merged in self.page.merged)
-
-    def cached(self, row: int, column: int) -> object:
-        return self.page.values.get((row, column))
-
-    def formula(self, row: int, column: int) -> str | None:
-        return None
-
-
 # The first bytes of an .xls: an OLE2 compound file
 XLS_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # What openpyxl raises on a damaged workbook: a broken zip or member, XML cut short
@@ -327,13 +295,16 @@ _DAMAGED_XLS = (xlrd.XLRDError, xlrd.compdoc.CompDocError, struct.error, Asserti
 
 
 def open_sheets(path: Path) -> list[SheetValues]:
-    """Every worksheet of the workbook, .xlsx, .xls or web page, in its order."""
+    """Every worksheet of the workbook, in its order: an .xlsx, an .xls, an XML spreadsheet
+    or a web page."""
     with path.open("rb") as workbook:
         start = workbook.read(PEEK_BYTES)
     if start.startswith(XLS_SIGNATURE):
         cells = _xls_sheets(path)
+    elif is_spreadsheet_xml(start):
+        cells = _spreadsheet_xml_sheets(path)
     elif is_web_page(start):
-        cells = [_PageCells(read_page(path), path.stem)]
+        cells = [read_page(path)]
     else:
         cells = _xlsx_sheets(path)
     return [SheetValues(sheet) for sheet in cells]
@@ -359,4 +330,11 @@ def _xls_sheets(path: Path) -> list[_XlsCells]:
         book = xlrd.open_workbook(path, formatting_info=True, logfile=io.StringIO())
         return [_XlsCells(sheet, book.datemode) for sheet in book.sheets()]
     except _DAMAGED_XLS as error:
+        raise not_a_workbook(path, error) from error
+
+
+def _spreadsheet_xml_sheets(path: Path) -> list[CellGrid]:
+    try:
+        return read_spreadsheet_xml(path)
+    except ElementTree.ParseError as error:
         raise not_a_workbook(path, error) from error

@@ -14,8 +14,10 @@ import subprocess
 import sys
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import duckdb
 import openpyxl
@@ -316,6 +318,7 @@ def excel_97_cut_short(path: Path) -> None:
 # period in <div>s above one table whose header cells span rows and columns, a <br> in a
 # heading, counts written with thousands dots, &nbsp; in empty cells, cells left unclosed.
 WEB_EXPORT = "reports/2022-03/bao-cao-bieu-06-xuat-tu-he-thong.xls"
+WEB_EXPORT_CUT_SHORT = "reports/2022-03/bao-cao-xuat-tu-he-thong-cat-cut.xls"
 # The Khánh Hòa workbook saved by LibreOffice Calc 7.4 as a web page (`soffice --headless
 # --convert-to html`: each visible sheet a table under its heading), renamed .xls.
 SAVED_AS_WEB_PAGE = "reports/2022-03/bieu06-khanh-hoa-trang-web.xls"
@@ -374,8 +377,84 @@ def web_export(path: Path) -> None:
     path.write_text(page, encoding="utf-8")
 
 
+def web_export_cut_short(path: Path) -> None:
+    """Stopped half-way: in the table, after the district's rows."""
+    web_export(path)
+    page = path.read_text(encoding="utf-8")
+    path.write_text(page[:page.index("III")], encoding="utf-8")
+
+
 def saved_as_web_page(path: Path) -> None:
     shutil.copy(SAVED_BY_LIBREOFFICE / "bieu06-khanh-hoa-libreoffice.html", path)
+
+
+# Excel 2003's XML Spreadsheet, as .NET and Java systems export to Excel and as Excel saves
+# "XML Spreadsheet 2003": the two LibreOffice workbooks above written again in that format,
+# the first under an .xls name, the second under .xml; and the first cut short.
+XML_SPREADSHEET = "reports/2022-03/bieu06-khanh-hoa-xml-2003.xls"
+XML_SPREADSHEET_TEXT_IN_SUM = "reports/2022-03/bieu06-tong-bo-qua-so-dang-chu-2003.xml"
+XML_SPREADSHEET_CUT_SHORT = "reports/2022-03/bieu06-xml-2003-cat-cut.xls"
+
+
+def xml_spreadsheet_cell(value: object) -> str:
+    if isinstance(value, bool):
+        return f'<Data ss:Type="Boolean">{int(value)}</Data>'
+    if isinstance(value, int | float):
+        return f'<Data ss:Type="Number">{value}</Data>'
+    text = escape(str(value)).replace("\n", "&#10;")
+    return f'<Data ss:Type="String">{text}</Data>'
+
+
+def as_xml_spreadsheet(workbook: openpyxl.Workbook) -> str:
+    """Every sheet as Excel writes XML Spreadsheet 2003: only the cells that hold a value, a
+    merged range as its top-left cell with ss:MergeAcross / ss:MergeDown, ss:Index on a row
+    or cell that does not follow the one written before it, a hidden sheet's Visible."""
+    sheets = []
+    for sheet in workbook.worksheets:
+        merges = {(cells.min_row, cells.min_col): cells for cells in sheet.merged_cells.ranges}
+        rows, last_row = [], 0
+        for row in range(1, sheet.max_row + 1):
+            cells, next_column = [], 1
+            for column in range(1, sheet.max_column + 1):
+                value = sheet.cell(row, column).value
+                merge = merges.get((row, column))
+                if value is None and merge is None:
+                    continue
+                index = f' ss:Index="{column}"' if column != next_column else ""
+                spans = (f' ss:MergeAcross="{merge.max_col - merge.min_col}"'
+                         f' ss:MergeDown="{merge.max_row - merge.min_row}"' if merge else "")
+                data = "" if value is None else xml_spreadsheet_cell(value)
+                cells.append(f"<Cell{index}{spans}>{data}</Cell>")
+                next_column = (merge.max_col if merge else column) + 1
+            if cells:
+                index = f' ss:Index="{row}"' if row != last_row + 1 else ""
+                rows.append(f"<Row{index}>{''.join(cells)}</Row>")
+                last_row = row
+        hidden = ("<Visible>SheetHidden</Visible>" if sheet.sheet_state != "visible" else "")
+        sheets.append(
+            f'<Worksheet ss:Name="{escape(sheet.title)}"><Table>{"".join(rows)}</Table>'
+            f'<WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel">{hidden}'
+            "</WorksheetOptions></Worksheet>")
+    return (
+        '<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+        '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+        'xmlns:o="urn:schemas-microsoft-com:office:office" '
+        'xmlns:x="urn:schemas-microsoft-com:office:excel" '
+        'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet" '
+        'xmlns:html="http://www.w3.org/TR/REC-html40">\n' + "\n".join(sheets) + "\n</Workbook>\n")
+
+
+def xml_spreadsheet_of(saved: str) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        # the values LibreOffice stored beside its formulas, as Excel stores them in Data
+        workbook = openpyxl.load_workbook(SAVED_BY_LIBREOFFICE / saved, data_only=True)
+        path.write_text(as_xml_spreadsheet(workbook), encoding="utf-8")
+    return write
+
+
+def xml_spreadsheet_cut_short(path: Path) -> None:
+    xml_spreadsheet_of("bieu06-khanh-hoa-libreoffice.xlsx")(path)
+    path.write_bytes(path.read_bytes()[:3000])
 
 
 WORKBOOKS = {
@@ -396,6 +475,11 @@ WORKBOOKS = {
     EXCEL_97_CUT_SHORT: excel_97_cut_short,
     WEB_EXPORT: web_export,
     SAVED_AS_WEB_PAGE: saved_as_web_page,
+    WEB_EXPORT_CUT_SHORT: web_export_cut_short,
+    XML_SPREADSHEET: xml_spreadsheet_of("bieu06-khanh-hoa-libreoffice.xlsx"),
+    XML_SPREADSHEET_TEXT_IN_SUM: xml_spreadsheet_of(
+        "bieu06-tong-bo-qua-so-dang-chu-libreoffice.xlsx"),
+    XML_SPREADSHEET_CUT_SHORT: xml_spreadsheet_cut_short,
 }
 
 
@@ -586,8 +670,9 @@ def test_a_workbook_saved_by_libreoffice_reads_like_the_one_typed_in(warehouse):
 
 
 @pytest.mark.parametrize(("relative", "as_xlsx"), [
-    (EXCEL_97, LIBREOFFICE), (EXCEL_97_TEXT_IN_SUM, LIBREOFFICE_TEXT_IN_SUM)])
-def test_an_excel_97_workbook_reads_like_the_xlsx(warehouse, relative, as_xlsx):
+    (EXCEL_97, LIBREOFFICE), (EXCEL_97_TEXT_IN_SUM, LIBREOFFICE_TEXT_IN_SUM),
+    (XML_SPREADSHEET, LIBREOFFICE), (XML_SPREADSHEET_TEXT_IN_SUM, LIBREOFFICE_TEXT_IN_SUM)])
+def test_an_excel_97_or_xml_workbook_reads_like_the_xlsx(warehouse, relative, as_xlsx):
     """Its merged header, hidden template, text counts and the values its formulas had when
     saved (the counts typed as text skipped by SUM) as in the .xlsx; what it is comes from
     its bytes, not its name."""
@@ -619,12 +704,20 @@ def test_a_web_page_saved_as_a_workbook_reads_like_the_workbook(warehouse, relat
         {"p": relative}).fetchone() == (Path(relative).stem, header_rows)
 
 
-def test_an_excel_97_workbook_cut_short_fails_alone(warehouse):
-    record = file_record(warehouse, EXCEL_97_CUT_SHORT)
+@pytest.mark.parametrize("relative", [EXCEL_97_CUT_SHORT, XML_SPREADSHEET_CUT_SHORT])
+def test_an_excel_97_or_xml_workbook_cut_short_fails_alone(warehouse, relative):
+    record = file_record(warehouse, relative)
     assert record["status"] == "failed"
     assert "is not a readable Excel workbook (.xlsx or .xls)" in record["message"]
     assert "copy it again if it was cut short" in record["message"]
     assert file_record(warehouse, EXCEL_97)["status"] == "loaded"
+
+
+def test_a_web_page_cut_short_fails_alone_where_its_rows_would_be_missing(warehouse):
+    record = file_record(warehouse, WEB_EXPORT_CUT_SHORT)
+    assert record["status"] == "failed"
+    assert "ends inside a table: it was cut short" in record["message"]
+    assert file_record(warehouse, WEB_EXPORT)["status"] == "loaded"
 
 
 def test_formula_totals_that_skipped_counts_typed_as_text_disagree(warehouse):

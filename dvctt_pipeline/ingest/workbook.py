@@ -1,9 +1,10 @@
 """Cell values of a workbook's sheets as a report reader needs them: numbers from text,
 formulas, merged cells, and which sheets are hidden. A workbook is an .xlsx (Excel 2007 and
 later, read by openpyxl), an .xls (Excel 97–2003, which offices and older systems still
-save, read by xlrd), or what a web system's "export to Excel" sends under a workbook's name:
-an XML spreadsheet (ingest.spreadsheet_xml) or a web page (ingest.web_tables). They are told
-apart by their first bytes rather than their name.
+save, read by xlrd), an .ods (LibreOffice Calc's own: ingest.open_document), or what a web
+system's "export to Excel" sends under a workbook's name: an XML spreadsheet
+(ingest.spreadsheet_xml) or a web page (ingest.web_tables). They are told apart by their
+first bytes rather than their name.
 
 Excel stores beside each formula the value it last computed; openpyxl gives that cached
 value (`data_only=True`). Workbooks written by programs other than Excel often carry no
@@ -34,6 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from dvctt_pipeline.ingest.cell_grid import CellGrid, Merge
 from dvctt_pipeline.ingest.guards import check_zip, max_uncompressed_bytes, not_a_workbook
+from dvctt_pipeline.ingest.open_document import is_open_document, read_open_document
 from dvctt_pipeline.ingest.spreadsheet_xml import is_spreadsheet_xml, read_spreadsheet_xml
 from dvctt_pipeline.ingest.web_tables import PEEK_BYTES, is_web_page, read_page
 
@@ -295,8 +297,8 @@ _DAMAGED_XLS = (xlrd.XLRDError, xlrd.compdoc.CompDocError, struct.error, Asserti
 
 
 def open_sheets(path: Path) -> list[SheetValues]:
-    """Every worksheet of the workbook, in its order: an .xlsx, an .xls, an XML spreadsheet
-    or a web page."""
+    """Every worksheet of the workbook, in its order: an .xlsx, an .xls, an .ods, an XML
+    spreadsheet or a web page."""
     with path.open("rb") as workbook:
         start = workbook.read(PEEK_BYTES)
     if start.startswith(XLS_SIGNATURE):
@@ -305,6 +307,8 @@ def open_sheets(path: Path) -> list[SheetValues]:
         cells = _spreadsheet_xml_sheets(path)
     elif is_web_page(start):
         cells = [read_page(path)]
+    elif is_open_document(start):
+        cells = _open_document_sheets(path)
     else:
         cells = _xlsx_sheets(path)
     return [SheetValues(sheet) for sheet in cells]
@@ -330,6 +334,17 @@ def _xls_sheets(path: Path) -> list[_XlsCells]:
         book = xlrd.open_workbook(path, formatting_info=True, logfile=io.StringIO())
         return [_XlsCells(sheet, book.datemode) for sheet in book.sheets()]
     except _DAMAGED_XLS as error:
+        raise not_a_workbook(path, error) from error
+
+
+def _open_document_sheets(path: Path) -> list[CellGrid]:
+    """An .ods is a zip, refused as an .xlsx is when its members would expand past the
+    limit."""
+    check_zip(path, max_uncompressed_bytes())
+    try:
+        return read_open_document(path)
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ElementTree.ParseError,
+            ValueError) as error:
         raise not_a_workbook(path, error) from error
 
 

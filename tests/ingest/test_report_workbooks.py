@@ -299,6 +299,11 @@ LIBREOFFICE_TEXT_IN_SUM = "reports/2022-03/bieu06-tong-bo-qua-so-dang-chu-libreo
 EXCEL_97 = "reports/2022-03/bieu06-khanh-hoa-libreoffice.xls"
 EXCEL_97_TEXT_IN_SUM = "reports/2022-03/bieu06-tong-bo-qua-so-dang-chu-excel-97.xlsx"
 EXCEL_97_CUT_SHORT = "reports/2022-03/bieu06-cat-cut.xls"
+# The same two saved by LibreOffice Calc 7.4 in its own format (`soffice --headless
+# --convert-to ods`), as offices that use LibreOffice send it; and the first cut short.
+OPEN_DOCUMENT = "reports/2022-03/bieu06-khanh-hoa-libreoffice.ods"
+OPEN_DOCUMENT_TEXT_IN_SUM = "reports/2022-03/bieu06-tong-bo-qua-so-dang-chu-libreoffice.ods"
+OPEN_DOCUMENT_CUT_SHORT = "reports/2022-03/bieu06-ods-cat-cut.ods"
 
 
 def saved_by_libreoffice(path: Path) -> None:
@@ -307,6 +312,10 @@ def saved_by_libreoffice(path: Path) -> None:
 
 def excel_97_named_xlsx(path: Path) -> None:
     shutil.copy(SAVED_BY_LIBREOFFICE / "bieu06-tong-bo-qua-so-dang-chu-libreoffice.xls", path)
+
+
+def open_document_cut_short(path: Path) -> None:
+    path.write_bytes((SAVED_BY_LIBREOFFICE / Path(OPEN_DOCUMENT).name).read_bytes()[:9000])
 
 
 def excel_97_cut_short(path: Path) -> None:
@@ -473,6 +482,9 @@ WORKBOOKS = {
     EXCEL_97: saved_by_libreoffice,
     EXCEL_97_TEXT_IN_SUM: excel_97_named_xlsx,
     EXCEL_97_CUT_SHORT: excel_97_cut_short,
+    OPEN_DOCUMENT: saved_by_libreoffice,
+    OPEN_DOCUMENT_TEXT_IN_SUM: saved_by_libreoffice,
+    OPEN_DOCUMENT_CUT_SHORT: open_document_cut_short,
     WEB_EXPORT: web_export,
     SAVED_AS_WEB_PAGE: saved_as_web_page,
     WEB_EXPORT_CUT_SHORT: web_export_cut_short,
@@ -671,8 +683,9 @@ def test_a_workbook_saved_by_libreoffice_reads_like_the_one_typed_in(warehouse):
 
 @pytest.mark.parametrize(("relative", "as_xlsx"), [
     (EXCEL_97, LIBREOFFICE), (EXCEL_97_TEXT_IN_SUM, LIBREOFFICE_TEXT_IN_SUM),
-    (XML_SPREADSHEET, LIBREOFFICE), (XML_SPREADSHEET_TEXT_IN_SUM, LIBREOFFICE_TEXT_IN_SUM)])
-def test_an_excel_97_or_xml_workbook_reads_like_the_xlsx(warehouse, relative, as_xlsx):
+    (XML_SPREADSHEET, LIBREOFFICE), (XML_SPREADSHEET_TEXT_IN_SUM, LIBREOFFICE_TEXT_IN_SUM),
+    (OPEN_DOCUMENT, LIBREOFFICE), (OPEN_DOCUMENT_TEXT_IN_SUM, LIBREOFFICE_TEXT_IN_SUM)])
+def test_a_workbook_of_another_format_reads_like_the_xlsx(warehouse, relative, as_xlsx):
     """Its merged header, hidden template, text counts and the values its formulas had when
     saved (the counts typed as text skipped by SUM) as in the .xlsx; what it is comes from
     its bytes, not its name."""
@@ -704,8 +717,9 @@ def test_a_web_page_saved_as_a_workbook_reads_like_the_workbook(warehouse, relat
         {"p": relative}).fetchone() == (Path(relative).stem, header_rows)
 
 
-@pytest.mark.parametrize("relative", [EXCEL_97_CUT_SHORT, XML_SPREADSHEET_CUT_SHORT])
-def test_an_excel_97_or_xml_workbook_cut_short_fails_alone(warehouse, relative):
+@pytest.mark.parametrize("relative", [EXCEL_97_CUT_SHORT, XML_SPREADSHEET_CUT_SHORT,
+                                      OPEN_DOCUMENT_CUT_SHORT])
+def test_a_workbook_of_another_format_cut_short_fails_alone(warehouse, relative):
     record = file_record(warehouse, relative)
     assert record["status"] == "failed"
     assert "is not a readable Excel workbook (.xlsx or .xls)" in record["message"]

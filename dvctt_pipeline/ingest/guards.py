@@ -24,6 +24,10 @@ _BLOCK = 1 << 20
 # export ends in this many: text has no zero byte, UTF-16's line end has one (a NUL character
 # would be two), a gzip or a zip (an .xlsx) ends in at most eight (sizes and lengths).
 CUT_SHORT_ZERO_BYTES = 16
+# An .xls is an OLE2 compound file, written in sectors of 512 bytes, the last one padded with
+# zero bytes: it may end in hundreds of them. Its own reader finds one cut short (its sector
+# chains lead into zeros), so the rule above is not applied to it.
+OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _FIRST_TAIL_BYTES = 4096
 
 
@@ -66,7 +70,7 @@ def check_not_cut_short(landing_file: LandingFile) -> None:
     """Refuse a file whose end was never written (CUT_SHORT_ZERO_BYTES): read as it is, the
     records before the zero bytes would load and the file's other dossiers be missing."""
     zeros = trailing_zero_bytes(landing_file.path)
-    if zeros < CUT_SHORT_ZERO_BYTES:
+    if zeros < CUT_SHORT_ZERO_BYTES or _is_ole2(landing_file.path):
         return
     what = (f"is {zeros:,} zero bytes and nothing else" if zeros == landing_file.size_bytes
             else f"ends in {zeros:,} zero bytes of its {landing_file.size_bytes:,}")
@@ -74,6 +78,11 @@ def check_not_cut_short(landing_file: LandingFile) -> None:
         f"{landing_file.name} {what}: a copy or download cut short leaves a file so, at its "
         "full size with the rest never written; copy or download it again."
     )
+
+
+def _is_ole2(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.read(len(OLE2_SIGNATURE)) == OLE2_SIGNATURE
 
 
 def trailing_zero_bytes(path: Path) -> int:

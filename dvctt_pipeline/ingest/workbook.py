@@ -34,7 +34,12 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from dvctt_pipeline.ingest.cell_grid import CellGrid, Merge
-from dvctt_pipeline.ingest.guards import check_zip, max_uncompressed_bytes, not_a_workbook
+from dvctt_pipeline.ingest.guards import (
+    OLE2_SIGNATURE,
+    check_zip,
+    max_uncompressed_bytes,
+    not_a_workbook,
+)
 from dvctt_pipeline.ingest.open_document import is_open_document, read_open_document
 from dvctt_pipeline.ingest.spreadsheet_xml import is_spreadsheet_xml, read_spreadsheet_xml
 from dvctt_pipeline.ingest.web_tables import PEEK_BYTES, is_web_page, read_page
@@ -285,15 +290,15 @@ class _XlsCells:
         return None
 
 
-# The first bytes of an .xls: an OLE2 compound file
-XLS_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # What openpyxl raises on a damaged workbook: a broken zip or member, XML cut short
 # (ParseError is a SyntaxError), a part the workbook lists but lacks, a malformed value.
 _DAMAGED = (InvalidFileException, zipfile.BadZipFile, zlib.error, EOFError, KeyError,
             SyntaxError, ValueError, TypeError, IndexError, AttributeError)
-# What xlrd raises on a damaged .xls: its own errors, and a record cut short
+# What xlrd raises on a damaged .xls: its own errors, a record cut short, sector chains that
+# lead into a tail of zeros (a copy cut short) and loop
 _DAMAGED_XLS = (xlrd.XLRDError, xlrd.compdoc.CompDocError, struct.error, AssertionError,
-                EOFError, KeyError, ValueError, TypeError, IndexError, AttributeError)
+                EOFError, KeyError, ValueError, TypeError, IndexError, AttributeError,
+                RecursionError)
 
 
 def open_sheets(path: Path) -> list[SheetValues]:
@@ -301,7 +306,7 @@ def open_sheets(path: Path) -> list[SheetValues]:
     spreadsheet or a web page."""
     with path.open("rb") as workbook:
         start = workbook.read(PEEK_BYTES)
-    if start.startswith(XLS_SIGNATURE):
+    if start.startswith(OLE2_SIGNATURE):  # an .xls
         cells = _xls_sheets(path)
     elif is_spreadsheet_xml(start):
         cells = _spreadsheet_xml_sheets(path)

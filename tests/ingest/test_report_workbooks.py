@@ -299,6 +299,8 @@ LIBREOFFICE_TEXT_IN_SUM = "reports/2022-03/bieu06-tong-bo-qua-so-dang-chu-libreo
 EXCEL_97 = "reports/2022-03/bieu06-khanh-hoa-libreoffice.xls"
 EXCEL_97_TEXT_IN_SUM = "reports/2022-03/bieu06-tong-bo-qua-so-dang-chu-excel-97.xlsx"
 EXCEL_97_CUT_SHORT = "reports/2022-03/bieu06-cat-cut.xls"
+EXCEL_97_ZEROS_AT_END = "reports/2022-03/bieu06-cung-ky-sector-trong.xls"
+EXCEL_97_COPY_CUT_SHORT = "reports/2022-03/bieu06-sao-chep-do-dang.xls"
 # The same two saved by LibreOffice Calc 7.4 in its own format (`soffice --headless
 # --convert-to ods`), as offices that use LibreOffice send it; and the first cut short.
 OPEN_DOCUMENT = "reports/2022-03/bieu06-khanh-hoa-libreoffice.ods"
@@ -312,6 +314,19 @@ def saved_by_libreoffice(path: Path) -> None:
 
 def excel_97_named_xlsx(path: Path) -> None:
     shutil.copy(SAVED_BY_LIBREOFFICE / "bieu06-tong-bo-qua-so-dang-chu-libreoffice.xls", path)
+
+
+def excel_97_zeros_at_end(path: Path) -> None:
+    """The text-in-sum .xls with a sector of 512 zero bytes more at its end, as a compound
+    file's writer may leave one unused."""
+    saved = SAVED_BY_LIBREOFFICE / "bieu06-tong-bo-qua-so-dang-chu-libreoffice.xls"
+    path.write_bytes(saved.read_bytes() + bytes(512))
+
+
+def excel_97_copy_cut_short(path: Path) -> None:
+    """At its full size, the last 5 312 bytes never written (zeros), as a copy cut short."""
+    saved = (SAVED_BY_LIBREOFFICE / Path(EXCEL_97).name).read_bytes()
+    path.write_bytes(saved[:8000] + bytes(len(saved) - 8000))
 
 
 def open_document_cut_short(path: Path) -> None:
@@ -482,6 +497,8 @@ WORKBOOKS = {
     EXCEL_97: saved_by_libreoffice,
     EXCEL_97_TEXT_IN_SUM: excel_97_named_xlsx,
     EXCEL_97_CUT_SHORT: excel_97_cut_short,
+    EXCEL_97_ZEROS_AT_END: excel_97_zeros_at_end,
+    EXCEL_97_COPY_CUT_SHORT: excel_97_copy_cut_short,
     OPEN_DOCUMENT: saved_by_libreoffice,
     OPEN_DOCUMENT_TEXT_IN_SUM: saved_by_libreoffice,
     OPEN_DOCUMENT_CUT_SHORT: open_document_cut_short,
@@ -684,7 +701,8 @@ def test_a_workbook_saved_by_libreoffice_reads_like_the_one_typed_in(warehouse):
 @pytest.mark.parametrize(("relative", "as_xlsx"), [
     (EXCEL_97, LIBREOFFICE), (EXCEL_97_TEXT_IN_SUM, LIBREOFFICE_TEXT_IN_SUM),
     (XML_SPREADSHEET, LIBREOFFICE), (XML_SPREADSHEET_TEXT_IN_SUM, LIBREOFFICE_TEXT_IN_SUM),
-    (OPEN_DOCUMENT, LIBREOFFICE), (OPEN_DOCUMENT_TEXT_IN_SUM, LIBREOFFICE_TEXT_IN_SUM)])
+    (OPEN_DOCUMENT, LIBREOFFICE), (OPEN_DOCUMENT_TEXT_IN_SUM, LIBREOFFICE_TEXT_IN_SUM),
+    (EXCEL_97_ZEROS_AT_END, LIBREOFFICE_TEXT_IN_SUM)])
 def test_a_workbook_of_another_format_reads_like_the_xlsx(warehouse, relative, as_xlsx):
     """Its merged header, hidden template, text counts and the values its formulas had when
     saved (the counts typed as text skipped by SUM) as in the .xlsx; what it is comes from
@@ -717,8 +735,8 @@ def test_a_web_page_saved_as_a_workbook_reads_like_the_workbook(warehouse, relat
         {"p": relative}).fetchone() == (Path(relative).stem, header_rows)
 
 
-@pytest.mark.parametrize("relative", [EXCEL_97_CUT_SHORT, XML_SPREADSHEET_CUT_SHORT,
-                                      OPEN_DOCUMENT_CUT_SHORT])
+@pytest.mark.parametrize("relative", [EXCEL_97_CUT_SHORT, EXCEL_97_COPY_CUT_SHORT,
+                                      XML_SPREADSHEET_CUT_SHORT, OPEN_DOCUMENT_CUT_SHORT])
 def test_a_workbook_of_another_format_cut_short_fails_alone(warehouse, relative):
     record = file_record(warehouse, relative)
     assert record["status"] == "failed"

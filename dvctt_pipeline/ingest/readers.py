@@ -263,6 +263,10 @@ CHECKED_COPY_DIALECT = "delim = ',', quote = '\"', escape = '\"'"
 # the delimiter of its header line (_header_and_delimiter).
 CSV_QUOTE = b'"'
 CSV_PIECE_DIALECT = ", delim = $delim, quote = '\"', escape = '\"'"
+# A field that is empty in a CSV export: nothing, or how a database tool writes a NULL
+# unquoted (SQL Server Management Studio's saved results NULL, MySQL's INTO OUTFILE \N),
+# which would otherwise be a date or code that does not read, or a MaHoSo 'NULL'
+CSV_NULLS = "['', 'NULL', '\\N']"
 
 
 def _csv_records(
@@ -294,7 +298,7 @@ def _csv_records(
         {read_error} AS read_error,
         {fields},
         amount_in_dong(nullif(trim({column(CSV_FEE_COLUMN)}), '')) AS fee_total
-    FROM read_csv($path, header = true, all_varchar = true{dialect})
+    FROM read_csv($path, header = true, all_varchar = true, nullstr = {CSV_NULLS}{dialect})
     """
 
 

@@ -35,8 +35,8 @@ REASONS = {
                      f"pipeline reads {MAX_LINE_BYTES:,} or more: more than the pipeline reads "
                      "(a limit of the pipeline, not of the format)",
     "ragged_row": "the CSV row has more or fewer fields than the header",
-    "bad_date": "a date is not yyyyMMddHHmmss, ISO 8601 or milliseconds since 1970 (as such "
-                "or as .NET's /Date(...)/), or does not exist",
+    "bad_date": "a date is not yyyyMMddHHmmss, ISO 8601, seconds or milliseconds since 1970 "
+                "(milliseconds as such or as .NET's /Date(...)/), or does not exist",
     "implausible_date": "a date lies outside the accepted range (2000-01-01 to the end of the "
                         "year after the current one), or a yyyyMMddHHmmss has digits missing "
                         "or extra",
@@ -70,18 +70,24 @@ TYPE_MACROS = PROCEDURE_CODE_MACRO + r"""
 -- since 1970 (UTC), as Java's JSON libraries write a date unless told otherwise: 13 digits
 -- from a 1 (September 2001 to May 2033), where a yyyyMMddHHmmss short of a digit starts with
 -- 20. strptime alone would take 13 digits for a date (one digit of the seconds): exactly 14
--- are asked for. .NET's JSON serialisers (ASP.NET, WCF) write the same milliseconds as
--- /Date(1646553600000+0700)/, the offset saying only where the writer was.
+-- are asked for. Seconds since 1970 (Unix time, as PHP and Python write it) are 10 digits
+-- from a 1 over the same years. .NET's JSON serialisers (ASP.NET, WCF) write milliseconds as
+-- /Date(1646553600000+0700)/, the offset saying only where the writer was. SQL Server writes
+-- a datetimeoffset with a space before its offset (2022-03-06 08:30:00.0000000 +07:00),
+-- which DuckDB does not read: the space is dropped.
 CREATE OR REPLACE TEMP MACRO portal_timestamp(text) AS
     coalesce(
         CASE WHEN length(text) = 14 THEN try_strptime(text, '%Y%m%d%H%M%S') END,
         CASE WHEN length(text) = 13 AND regexp_full_match(text, '1[0-9]{12}')
              THEN timezone('Asia/Ho_Chi_Minh', to_timestamp(text::BIGINT / 1000)) END,
+        CASE WHEN length(text) = 10 AND regexp_full_match(text, '1[0-9]{9}')
+             THEN timezone('Asia/Ho_Chi_Minh', to_timestamp(text::BIGINT)) END,
         CASE WHEN starts_with(text, '/Date(')
              THEN timezone('Asia/Ho_Chi_Minh', to_timestamp(try_cast(regexp_extract(
                  text, '^/Date\((-?[0-9]{1,15})([+-][0-9]{4})?\)/$', 1) AS BIGINT) / 1000)) END,
         CASE WHEN regexp_matches(text, '(Z|[+-]\d{2}:?\d{2})$')
-             THEN timezone('Asia/Ho_Chi_Minh', try_cast(text AS TIMESTAMPTZ))
+             THEN timezone('Asia/Ho_Chi_Minh', try_cast(
+                 regexp_replace(text, '\s+(Z|[+-]\d{2}:?\d{2})$', '\1') AS TIMESTAMPTZ))
              ELSE try_cast(text AS TIMESTAMP) END);
 -- A spreadsheet, or pandas, writes a column of whole numbers that has an empty cell as
 -- decimals: a code comes as 2.0, a date typed as a number as 20220301080000.0 (exactly: a

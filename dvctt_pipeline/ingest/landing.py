@@ -19,7 +19,9 @@ import duckdb
 
 DOSSIER_DIR = "dossiers"
 REPORT_DIR = "reports"
-DOSSIER_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
+# Dossier exports kept as a workbook (ingest.workbook_exports)
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+DOSSIER_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", *WORKBOOK_SUFFIXES)
 # What a gzipped export is taken to expand to: the sample's JSON lines compress 6.5-7 times at
 # gzip's default level; 8 errs towards batches smaller than BATCH_BYTES of text, not larger.
 GZIP_EXPANSION = 8

@@ -39,7 +39,9 @@ import numpy as np
 
 from dvctt_pipeline.ingest.field_names import CASE_STYLES, field_key
 from dvctt_pipeline.ingest.guards import UnreadableFile, not_utf8
+from dvctt_pipeline.ingest.landing import WORKBOOK_SUFFIXES
 from dvctt_pipeline.ingest.long_records import cut_to_fields, line_text
+from dvctt_pipeline.ingest.workbook_exports import workbook_as_csv
 from dvctt_pipeline.sqltext import quote_identifier, quote_literal
 from dvctt_pipeline.validate.dossier_rules import (
     LONGEST_LINE_BYTES,
@@ -1406,17 +1408,42 @@ class Reader:
     pieces: Callable[[duckdb.DuckDBPyConnection, Path, int], Iterator[Piece]]
 
 
+def read_workbook_export(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
+    """An export kept as a workbook, read as the CSV its sheet saves as
+    (ingest.workbook_exports)."""
+    (path,) = paths
+    with workbook_as_csv(path, _columns_read) as copy:
+        _read_utf8_csv(con, copy, shown_as=path)
+
+
+def workbook_pieces(
+    con: duckdb.DuckDBPyConnection, path: Path, piece_bytes: int
+) -> Iterator[Piece]:
+    with workbook_as_csv(path, _columns_read) as copy:
+        yield from csv_pieces(con, copy, piece_bytes)
+
+
+def _columns_read(row: Sequence[str]) -> list[int] | None:
+    """Of a workbook's row that is an export's header, the columns the readers read."""
+    if _missing_columns(row):
+        return None
+    read = {field_key(field) for field in (*USED_FIELDS, CSV_FEE_COLUMN)}
+    return [index for index, name in enumerate(row) if field_key(name) in read]
+
+
 READERS: dict[str, Reader] = {
     ".jsonl": Reader(read_json_lines, batches=True, pieces=json_lines_pieces),
     # "newline-delimited JSON", the other name of JSON lines
     ".ndjson": Reader(read_json_lines, batches=True, pieces=json_lines_pieces),
     ".json": Reader(read_json_arrays, batches=True, pieces=json_array_pieces),
     ".csv": Reader(read_csv_export, batches=False, pieces=csv_pieces),
+    **{suffix: Reader(read_workbook_export, batches=False, pieces=workbook_pieces)
+       for suffix in WORKBOOK_SUFFIXES},
 }
 
 
 def export_format(path: Path) -> str:
-    """.jsonl, .ndjson, .json or .csv, whether gzipped or not."""
+    """.jsonl, .ndjson, .json, .csv or a workbook's suffix, whether gzipped or not."""
     return Path(path.name.lower().removesuffix(".gz")).suffix
 
 
@@ -1424,6 +1451,7 @@ def reader_for(path: Path) -> Reader:
     suffix = export_format(path)
     if suffix not in READERS:
         raise UnreadableFile(
-            f"{path.name}: dossier exports must be .jsonl, .ndjson, .json or .csv, optionally .gz."
+            f"{path.name}: dossier exports must be .jsonl, .ndjson, .json or .csv, optionally "
+            f".gz, or a workbook ({', '.join(WORKBOOK_SUFFIXES)})."
         )
     return READERS[suffix]

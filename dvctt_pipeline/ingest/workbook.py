@@ -1,8 +1,8 @@
 """Cell values of a workbook's sheets as a report reader needs them: numbers from text,
 formulas, merged cells, and which sheets are hidden. A workbook is an .xlsx (Excel 2007 and
 later, read by openpyxl), an .xls (Excel 97–2003, which offices and older systems still
-save, read by xlrd), an .ods (LibreOffice Calc's own: ingest.open_document), or what a web
-system's "export to Excel" sends under a workbook's name: an XML spreadsheet
+save, read by python-calamine), an .ods (LibreOffice Calc's own: ingest.open_document), or
+what a web system's "export to Excel" sends under a workbook's name: an XML spreadsheet
 (ingest.spreadsheet_xml) or a web page (ingest.web_tables). They are told apart by their
 first bytes rather than their name.
 
@@ -11,14 +11,12 @@ value (`data_only=True`). Workbooks written by programs other than Excel often c
 cached value, so a formula without one is computed here. Reports only use sums, so the
 supported formulas are sums and differences of cells, ranges (SUM) and numbers, e.g.
 `=SUM(C8:C20)` or `=C8+C9-C10`; any other formula is reported as unreadable. An .xls always
-stores a formula's value (xlrd gives it, never the formula).
+stores a formula's value (python-calamine gives it, never the formula).
 """
 
 from __future__ import annotations
 
-import io
 import re
-import struct
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -28,7 +26,7 @@ from typing import Protocol
 from xml.etree import ElementTree
 
 import openpyxl
-import xlrd
+import python_calamine
 from openpyxl.utils import column_index_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
@@ -251,55 +249,10 @@ class _XlsxCells:
         return formula if isinstance(formula, str) else None
 
 
-@dataclass
-class _XlsCells:
-    """A sheet of an .xls, as xlrd reads it: values as openpyxl gives an .xlsx's, so that the
-    form is read the same way (a whole number as an int, a date cell as a datetime, an error
-    as its text)."""
-
-    sheet: xlrd.sheet.Sheet
-    datemode: int
-
-    def __post_init__(self) -> None:
-        self.name = self.sheet.name
-        self.hidden = self.sheet.visibility != 0
-        self.max_row, self.max_column = self.sheet.nrows, self.sheet.ncols
-
-    def merges(self) -> Iterable[Merge]:
-        # xlrd's ranges count from 0 and end past their last row and column
-        return (Merge(first_row + 1, first_column + 1, end_row, end_column)
-                for first_row, end_row, first_column, end_column in self.sheet.merged_cells)
-
-    def cached(self, row: int, column: int) -> object:
-        if row > self.max_row or column > self.sheet.row_len(row - 1):
-            return None
-        cell = self.sheet.cell(row - 1, column - 1)
-        if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
-            return None
-        if cell.ctype == xlrd.XL_CELL_NUMBER:
-            return int(cell.value) if cell.value.is_integer() else cell.value
-        if cell.ctype == xlrd.XL_CELL_DATE:
-            return xlrd.xldate.xldate_as_datetime(cell.value, self.datemode)
-        if cell.ctype == xlrd.XL_CELL_BOOLEAN:
-            return bool(cell.value)
-        if cell.ctype == xlrd.XL_CELL_ERROR:
-            return xlrd.error_text_from_code.get(cell.value, "#ERROR!")
-        return cell.value
-
-    def formula(self, row: int, column: int) -> str | None:
-        return None
-
-
 # What openpyxl raises on a damaged workbook: a broken zip or member, XML cut short
 # (ParseError is a SyntaxError), a part the workbook lists but lacks, a malformed value.
 _DAMAGED = (InvalidFileException, zipfile.BadZipFile, zlib.error, EOFError, KeyError,
             SyntaxError, ValueError, TypeError, IndexError, AttributeError)
-# What xlrd raises on a damaged .xls: its own errors, a record cut short, sector chains that
-# lead into a tail of zeros (a copy cut short) and loop
-_DAMAGED_XLS = (xlrd.XLRDError, xlrd.compdoc.CompDocError, struct.error, AssertionError,
-                EOFError, KeyError, ValueError, TypeError, IndexError, AttributeError,
-                RecursionError)
-
 
 def open_sheets(path: Path) -> list[SheetValues]:
     """Every worksheet of the workbook, in its order: an .xlsx, an .xls, an .ods, an XML
@@ -331,15 +284,34 @@ def _xlsx_sheets(path: Path) -> list[_XlsxCells]:
     return [_XlsxCells(sheet, formulas[sheet.title]) for sheet in values.worksheets]
 
 
-def _xls_sheets(path: Path) -> list[_XlsCells]:
-    # formatting_info: xlrd reads merged ranges only with the cells' formats. Its warnings
-    # (a file cut short) are written to a log of its own, not the run's output: the file's
-    # failure says what to do
+def _xls_sheets(path: Path) -> list[CellGrid]:
+    """An .xls, read by python-calamine: its values (a formula's as saved) as openpyxl gives
+    an .xlsx's, so that the form is read the same way (a whole number as an int, a date cell
+    as a datetime), and its merged ranges."""
     try:
-        book = xlrd.open_workbook(path, formatting_info=True, logfile=io.StringIO())
-        return [_XlsCells(sheet, book.datemode) for sheet in book.sheets()]
-    except _DAMAGED_XLS as error:
+        with path.open("rb") as workbook:
+            book = python_calamine.CalamineWorkbook.from_filelike(workbook)
+        return [_xls_sheet(book, sheet) for sheet in book.sheets_metadata
+                if sheet.typ == python_calamine.SheetTypeEnum.WorkSheet]
+    except python_calamine.CalamineError as error:
         raise not_a_workbook(path, error) from error
+
+
+def _xls_sheet(book: python_calamine.CalamineWorkbook,
+               metadata: python_calamine.SheetMetadata) -> CellGrid:
+    sheet = book.get_sheet_by_name(metadata.name)
+    grid = CellGrid(metadata.name,
+                    hidden=metadata.visible != python_calamine.SheetVisibleEnum.Visible)
+    # from A1, not from the first cell used, so that rows and columns are the sheet's own
+    for row, values in enumerate(sheet.to_python(skip_empty_area=False), start=1):
+        for column, value in enumerate(values, start=1):
+            if value != "":
+                grid.put(row, column, int(value) if isinstance(value, float)
+                         and value.is_integer() else value)
+    grid.merged.extend(Merge(first_row + 1, first_column + 1, last_row + 1, last_column + 1)
+                       for (first_row, first_column), (last_row, last_column)
+                       in sheet.merged_cell_ranges or ())
+    return grid
 
 
 def _open_document_sheets(path: Path) -> list[CellGrid]:

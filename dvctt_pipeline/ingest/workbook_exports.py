@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -63,13 +64,18 @@ def workbook_as_csv(path: Path, header_columns: HeaderColumns) -> Iterator[Path]
 def _sheet_rows(path: Path, header_columns: HeaderColumns) -> Iterator[list[str]]:
     sheets = _visible_sheets(path)
     for sheet in sheets:
-        top = sheet.to_python(nrows=HEADER_SEARCH_ROWS)
-        for first, row in enumerate(top):
-            kept = header_columns([cell_text(value) for value in row])
+        # one pass over the rows, the header looked for in the first ones (iter_rows and
+        # to_python start a sheet at different cells when it does not start at A1)
+        rows = sheet.iter_rows()
+        for row in itertools.islice(rows, HEADER_SEARCH_ROWS):
+            header = [cell_text(value) for value in row]
+            kept = header_columns(header)
             if kept is not None:
-                return _rows_from(sheet, first, kept)
-    first_row = sheets[0].to_python(nrows=1)
-    return iter([[cell_text(value) for value in row] for row in first_row])
+                return itertools.chain([[header[column] for column in kept]],
+                                       ([cell_text(row[column]) for column in kept]
+                                        for row in rows))
+    first_row = next(sheets[0].iter_rows(), [])
+    return iter([[cell_text(value) for value in first_row]])
 
 
 def _visible_sheets(path: Path) -> list[python_calamine.CalamineSheet]:
@@ -90,13 +96,6 @@ def _visible_sheets(path: Path) -> list[python_calamine.CalamineSheet]:
             f"{path.name} is not a readable workbook (.xlsx, .xls or .ods: "
             f"{type(error).__name__}); open it in Excel and save it as 'Excel Workbook "
             "(.xlsx)', or export the dossiers as CSV or JSON.") from error
-
-
-def _rows_from(sheet: python_calamine.CalamineSheet, first: int, kept: list[int]
-               ) -> Iterator[list[str]]:
-    for index, row in enumerate(sheet.iter_rows()):
-        if index >= first:
-            yield [cell_text(row[column]) for column in kept]
 
 
 def _open(path: Path) -> python_calamine.CalamineWorkbook:

@@ -118,6 +118,24 @@ def test_the_sheets_copy_holds_only_the_columns_read(tmp_path):
                                     "Ngày tiếp nhận,Ngày hẹn trả,Trạng thái hồ sơ")
 
 
+def test_a_table_that_does_not_start_at_a1_loads(tmp_path):
+    """A sheet whose export starts at C3, nothing above or left of it."""
+    folder = tmp_path / "landing" / "dossiers" / DAY
+    folder.mkdir(parents=True)
+    workbook = openpyxl.Workbook()
+    for row, values in enumerate([["MaHoSo", "KenhThucHien", "NgayTiepNhan", "TrangThaiHoSo"],
+                                  ["000.00.12.H17-220306-0201", 2, 20220306080000, 4]], start=3):
+        for column, value in enumerate(values, start=3):
+            workbook.active.cell(row, column, value)
+    workbook.save(folder / "tu-o-c3.xlsx")
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        (outcome,) = ingest_dossier_exports(con, tmp_path / "landing")
+        assert outcome.status == "loaded", outcome.message
+        assert con.execute("SELECT ma_ho_so, line_no, ngay_tiep_nhan FROM "
+                           "raw.dossier_snapshots").fetchall() == [
+            ("000.00.12.H17-220306-0201", 1, datetime(2022, 3, 6, 8))]
+
+
 def test_a_damaged_workbook_fails_alone_saying_what_to_do(tmp_path):
     folder = tmp_path / "landing" / "dossiers" / DAY
     folder.mkdir(parents=True)

@@ -21,9 +21,12 @@ from dvctt_pipeline.ingest.guards import UnreadableFile
 
 # Bytes of a page looked at for what it is and how its text is encoded
 PEEK_BYTES = 4096
-# An HTML page's first tag, after a byte order mark and blanks
-_PAGE_START = re.compile(rb"^(\xef\xbb\xbf)?\s*<(!doctype\s+html|html|head|body|meta|table)\b",
-                         re.IGNORECASE)
+# An HTML page's first tag, after a byte order mark, blanks, an XML declaration (XHTML, as
+# ASP.NET pages write it) and comments
+_PAGE_START = re.compile(
+    rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*"
+    rb"<(!doctype\s+html|html|head|body|meta|title|style|table|div)\b",
+    re.IGNORECASE | re.DOTALL)
 _CHARSET = re.compile(rb"""<meta[^>]*charset\s*=\s*["']?([\w-]+)""", re.IGNORECASE)
 # Tags whose text is not shown
 _UNSHOWN = {"head", "style", "script", "title"}

@@ -338,9 +338,10 @@ def excel_97_cut_short(path: Path) -> None:
     path.write_bytes((SAVED_BY_LIBREOFFICE / Path(EXCEL_97).name).read_bytes()[:6000])
 
 
-# A web system's "export to Excel": an HTML page sent under an .xls name, the title and the
-# period in <div>s above one table whose header cells span rows and columns, a <br> in a
-# heading, counts written with thousands dots, &nbsp; in empty cells, cells left unclosed.
+# A web system's "export to Excel": an XHTML page (an XML declaration, a comment, a DOCTYPE
+# first) sent under an .xls name, the title and the period in <div>s above one table whose
+# header cells span rows and columns, a <br> in a heading, counts written with thousands
+# dots, &nbsp; in empty cells, cells left unclosed.
 WEB_EXPORT = "reports/2022-03/bao-cao-bieu-06-xuat-tu-he-thong.xls"
 WEB_EXPORT_CUT_SHORT = "reports/2022-03/bao-cao-xuat-tu-he-thong-cat-cut.xls"
 # The Khánh Hòa workbook saved by LibreOffice Calc 7.4 as a web page (`soffice --headless
@@ -387,6 +388,9 @@ def web_export(path: Path) -> None:
                                          for cell in rest) + "</tr>\n"
 
     page = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!-- Xuất từ hệ thống báo cáo -->\n'
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n'
         '<html xmlns:o="urn:schemas-microsoft-com:office:office" '
         'xmlns:x="urn:schemas-microsoft-com:office:excel">\n<head>\n'
         '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">\n'

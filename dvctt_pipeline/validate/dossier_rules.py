@@ -44,7 +44,8 @@ REASONS = {
                       "its file does not tell whether the day or the month comes first (no "
                       "number above 12, no date received after the file's export day in one "
                       "order; or its dates show both orders)",
-    "unknown_channel": "KenhThucHien is not 1, 2, 3 or empty",
+    "unknown_channel": "KenhThucHien is not 1, 2, 3, their names (Trực tiếp, Trực tuyến, "
+                       "Bưu chính công ích) or empty",
     "unknown_status": "TrangThaiHoSo is not an integer from 1 to 10",
     "unknown_payment_code": "DuocThanhToanTrucTuyen is not 0, 1, 2 or empty",
     "due_before_received": "NgayHenTra is before NgayTiepNhan",
@@ -128,6 +129,16 @@ CREATE OR REPLACE TEMP MACRO implausible(text, moment) AS
              THEN moment < TIMESTAMP '2000-01-01'
                   OR moment >= date_trunc('year', current_date) + INTERVAL 2 YEAR
          ELSE length(text) <> 14 AND regexp_full_match(text, '[0-9]+') END;
+-- The channel as a portal's screen writes it, by its name (DESIGN §2: 1 trực tiếp, 2 trực
+-- tuyến, 3 bưu chính công ích; the form's "dịch vụ bưu chính công ích"), in any case, with or
+-- without its marks: its code. A code is never longer than 3 characters ("2", its .0 gone),
+-- so a name is looked up only past that; another name ("trực tiếp, bưu chính") stays as
+-- written, an unknown_channel.
+CREATE OR REPLACE TEMP MACRO channel_code(text) AS
+    CASE WHEN strlen(text) <= 3 THEN text
+         ELSE coalesce(MAP {'tructiep': '1', 'tructuyen': '2', 'buuchinh': '3',
+                            'buuchinhcongich': '3', 'dichvubuuchinhcongich': '3'}
+                       [replace(lower(strip_accents(text)), ' ', '')], text) END;
 -- A code is an exact integer, written as a number or as text (its .0 already gone). "1.5",
 -- "0x2" or "1e0" are not codes (a cast alone would round or parse them).
 CREATE OR REPLACE TEMP MACRO integer_code(text) AS
@@ -226,7 +237,7 @@ FROM (
         ma_tthc,
         ma_linh_vuc,
         kenh_thuc_hien IS NULL AS kenh_was_empty,
-        integer_code(coalesce(kenh_thuc_hien, '1')) AS kenh_thuc_hien,
+        integer_code(channel_code(coalesce(kenh_thuc_hien, '1'))) AS kenh_thuc_hien,
         ngay_tiep_nhan AS ngay_tiep_nhan_text,
         ngay_tiep_nhan_parsed AS ngay_tiep_nhan,
         ngay_hen_tra_parsed AS ngay_hen_tra,

@@ -33,11 +33,11 @@ from pathlib import Path
 
 from unidecode import unidecode
 
+from dvctt_pipeline.ingest.cell_grid import Merge
 from dvctt_pipeline.ingest.guards import UnreadableFile
 from dvctt_pipeline.ingest.workbook import (
     BadNumber,
     CountTooLarge,
-    Merge,
     SheetValues,
     parse_count,
 )

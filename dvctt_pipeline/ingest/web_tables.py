@@ -35,6 +35,9 @@ _LINE_BREAKS = {"br", "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "cen
                 "tr", "hr"}
 _CELLS = {"td", "th"}
 _BLANKS = re.compile(r"[ \t\r\n\f\u00a0]+")
+# Where a <br> breaks a cell's text: the page's own line ends are blanks, as a browser shows
+# them (a private-use character, which no page's text holds)
+_BREAK = "\ue000"
 # Spans beyond these are a broken page, not a form
 MAX_SPAN = 1000
 
@@ -83,7 +86,7 @@ class _PageReader(HTMLParser):
             self._unshown += 1
             return
         if tag == "br" and self._in_cell:
-            self._text.append("\n")
+            self._text.append(_BREAK)
             return
         if tag in _LINE_BREAKS and not self._in_cell:
             self._end_line()
@@ -153,9 +156,9 @@ def _span(value: str | None) -> int:
 
 
 def _shown(text: str) -> str | None:
-    """The text as a browser shows it: runs of blanks as one space, line breaks (<br>) kept,
-    composed (NFC)."""
-    lines = [_BLANKS.sub(" ", line).strip() for line in text.split("\n")]
+    """The text as a browser shows it: runs of blanks, line ends included, as one space; a
+    <br> as a line break; composed (NFC)."""
+    lines = [_BLANKS.sub(" ", line).strip() for line in text.split(_BREAK)]
     shown = "\n".join(line for line in lines if line)
     return unicodedata.normalize("NFC", shown) if shown else None
 

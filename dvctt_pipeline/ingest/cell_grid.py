@@ -7,6 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
+# Rows or columns a cell is merged over at most: a form's headings span a few dozen; a page or
+# file saying a million is broken, and each row spanned is kept until it is read
+MAX_SPAN = 1000
+
 
 @dataclass(frozen=True)
 class Merge:
@@ -39,7 +43,9 @@ class CellGrid:
 
     def put(self, row: int, column: int, value: object, rows: int = 1, columns: int = 1
             ) -> None:
-        """A cell, merged over `rows` and `columns` from it when more than one."""
+        """A cell, merged over `rows` and `columns` from it when more than one (MAX_SPAN at
+        most)."""
+        rows, columns = min(max(rows, 1), MAX_SPAN), min(max(columns, 1), MAX_SPAN)
         if value is not None:
             self.values[row, column] = value
         if rows > 1 or columns > 1:

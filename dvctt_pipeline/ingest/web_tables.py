@@ -16,7 +16,7 @@ import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
 
-from dvctt_pipeline.ingest.cell_grid import CellGrid
+from dvctt_pipeline.ingest.cell_grid import MAX_SPAN, CellGrid
 from dvctt_pipeline.ingest.guards import UnreadableFile
 
 # Bytes of a page looked at for what it is and how its text is encoded
@@ -38,8 +38,6 @@ _BLANKS = re.compile(r"[ \t\r\n\f\u00a0]+")
 # Where a <br> breaks a cell's text: the page's own line ends are blanks, as a browser shows
 # them (a private-use character, which no page's text holds)
 _BREAK = "\ue000"
-# Spans beyond these are a broken page, not a form
-MAX_SPAN = 1000
 
 
 def is_web_page(start: bytes) -> bool:
@@ -149,6 +147,8 @@ class _PageReader(HTMLParser):
 
 
 def _span(value: str | None) -> int:
+    """A rowspan or colspan: 1 when absent or not a positive number, as browsers read it, and
+    MAX_SPAN at most (the grid's bound, which the rows below the table follow)."""
     try:
         return min(max(int(value or 1), 1), MAX_SPAN)
     except ValueError:

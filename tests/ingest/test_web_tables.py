@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dvctt_pipeline.ingest.cell_grid import Merge
+from dvctt_pipeline.ingest.cell_grid import MAX_SPAN, Merge
 from dvctt_pipeline.ingest.web_tables import read_page
 
 
@@ -27,3 +27,13 @@ def test_cells_text_and_spans_are_placed_as_excel_shows_them(tmp_path: Path):
         (5, 1): "Ngày 05 tháng 4",
     }
     assert sheet.merged == [Merge(2, 1, 3, 1), Merge(2, 2, 3, 2), Merge(2, 3, 2, 4)]
+
+
+def test_a_span_past_any_form_is_cut_to_max_span(tmp_path: Path):
+    """A page saying a cell spans a million rows (a broken page) holds MAX_SPAN of them."""
+    page = tmp_path / "hong.xls"
+    page.write_text('<table><tr><td rowspan="1000000" colspan="-3">x<td>1</table>',
+                    encoding="utf-8")
+    sheet = read_page(page)
+    assert sheet.merged == [Merge(1, 1, MAX_SPAN, 1)]
+    assert sheet.values == {(1, 1): "x", (1, 2): "1"}

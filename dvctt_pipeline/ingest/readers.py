@@ -41,7 +41,7 @@ from dvctt_pipeline.ingest.field_names import CASE_STYLES, field_key
 from dvctt_pipeline.ingest.guards import UnreadableFile, not_utf8
 from dvctt_pipeline.ingest.landing import WORKBOOK_SUFFIXES
 from dvctt_pipeline.ingest.long_records import cut_to_fields, line_text
-from dvctt_pipeline.ingest.workbook_exports import workbook_as_csv
+from dvctt_pipeline.ingest.workbook_exports import HEADER_SEARCH_ROWS, workbook_as_csv
 from dvctt_pipeline.sqltext import quote_identifier, quote_literal
 from dvctt_pipeline.validate.dossier_rules import (
     LONGEST_LINE_BYTES,
@@ -1062,10 +1062,16 @@ def _utf8_paths(paths: Sequence[Path]) -> Iterator[list[Path]]:
 def _read_utf8_csv(
     con: duckdb.DuckDBPyConnection, path: Path, shown_as: Path | None = None
 ) -> None:
+    """An export whose header comes under lines of title is read from below them
+    (_below_its_title)."""
+    with _below_its_title(path, partial(_open_bytes, path)) as csv_path:
+        _read_utf8_csv_records(con, csv_path, shown_as or path)
+
+
+def _read_utf8_csv_records(con: duckdb.DuckDBPyConnection, path: Path, shown_as: Path) -> None:
     """DuckDB reads a well-formed export in one statement, its dialect sniffed. A row with more
     or fewer fields than the header makes it fail (or sniff one column only): then the file is
     read again from a checked copy where such rows are marked `ragged_row`."""
-    shown_as = shown_as or path
     try:
         header = [
             row[0] for row in con.execute(
@@ -1187,6 +1193,50 @@ def _missing_columns(header: Sequence[str]) -> list[str]:
     return [name for name in REQUIRED_CSV_COLUMNS if field_key(name) not in present]
 
 
+def _is_header_line(line: str) -> bool:
+    return any(not _missing_columns(next(csv.reader([line], delimiter=delimiter), []))
+               for delimiter in CSV_DELIMITERS)
+
+
+def _title_lines(source: IO[bytes]) -> int:
+    """How many lines come before the export's header among its first HEADER_SEARCH_ROWS:
+    0 when the first line is the header, or when none is (the header's message then names
+    the columns the first line lacks)."""
+    for index, line in enumerate(itertools.islice(iter(source.readline, b""),
+                                                  HEADER_SEARCH_ROWS)):
+        if _is_header_line(_line_text(line)):
+            return index
+    return 0
+
+
+def _line_text(line: bytes) -> str:
+    """A line of a CSV export as text: UTF-8, else Windows-1258 (read_csv_export's order)."""
+    try:
+        return line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return line.decode(LEGACY_ENCODING, errors="replace")
+
+
+@contextmanager
+def _below_its_title(path: Path, open_bytes: Callable[[], IO[bytes]]) -> Iterator[Path]:
+    """`path`, or where lines of title come before the export's header, as a workbook saved
+    as CSV keeps them (a screen's list with its title and filters: ingest.workbook_exports),
+    a temporary copy of the bytes `open_bytes` gives from the header on, named as the file;
+    positions then count records under the header."""
+    with open_bytes() as source:
+        above = _title_lines(source)
+    if not above:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="dvctt-csv-") as folder, open_bytes() as source:
+        copy = Path(folder) / re.sub(r"\.gz$", "", path.name, flags=re.IGNORECASE)
+        with copy.open("wb") as target:
+            for _ in range(above):
+                source.readline()
+            shutil.copyfileobj(source, target, 1 << 20)
+        yield copy
+
+
 def _header_and_delimiter(first_line: str, shown_as: Path) -> tuple[list[str], str]:
     """The header of an export and its delimiter: the one that splits out the most of the
     required columns."""
@@ -1198,7 +1248,8 @@ def _header_and_delimiter(first_line: str, shown_as: Path) -> tuple[list[str], s
     if missing := _missing_columns(header):
         raise UnreadableFile(
             f"{shown_as.name} lacks the columns {', '.join(missing)}; export the dossiers with "
-            f"the DVCQG field names in the first line (at least {', '.join(REQUIRED_CSV_COLUMNS)}"
+            "the DVCQG field names as the header, in the first line or under a title of at most "
+            f"{HEADER_SEARCH_ROWS - 1} lines (at least {', '.join(REQUIRED_CSV_COLUMNS)}"
             ", in any case, or as the Vietnamese words they spell: Mã hồ sơ, Ngày tiếp nhận…)"
             + ("; it looks like UTF-16 text without a byte-order mark: save it as UTF-8 "
                "(or as Unicode text, which has one)." if "\x00" in first_line else ".")
@@ -1251,13 +1302,16 @@ def csv_pieces(
     file before the first piece, and for each piece, a trial read on a connection of its
     own (while the previous piece is stored) tells whether DuckDB reads it or a checked copy
     is read instead (a ragged row, a line past DuckDB's limit)."""
-    with _csv_utf8_source(path) as source, con.cursor() as trial:
+    # the title is looked for in the file's bytes as they come (UTF-16 as UTF-8): the field
+    # names are ASCII, and checking UTF-8 takes a pass over the whole file
+    with (_below_its_title(path, partial(_export_bytes, path)) as csv_path,
+          _csv_utf8_source(csv_path) as source, con.cursor() as trial):
         trial.execute(TYPE_MACROS)  # a record's fee is read by one (amount_in_dong)
         header = io.BytesIO()
         _copy_whole_lines(source, header, 0, CSV_QUOTE)
         first_line = header.getvalue().decode("utf-8-sig")
         names, delimiter = _header_and_delimiter(first_line, path)
-        if order := _whole_file_date_order(trial, names, delimiter, path):
+        if order := _whole_file_date_order(trial, names, delimiter, csv_path, path):
             con.execute(SPREADSHEET_DATE_MACROS)  # the pieces are judged on `con`
         direct = Piece(_csv_records(names, CSV_PIECE_DIALECT, order), {"delim": delimiter})
 
@@ -1277,15 +1331,18 @@ def csv_pieces(
 
 
 def _whole_file_date_order(
-    trial: duckdb.DuckDBPyConnection, header: Sequence[str], delimiter: str, path: Path
+    trial: duckdb.DuckDBPyConnection, header: Sequence[str], delimiter: str, csv_path: Path,
+    path: Path,
 ) -> DateOrder | None:
     """The date order (_date_order) of a CSV read in pieces, from all of its dates before its
     first piece is read: a file sorted by date may have only days up to the 12th in its first
-    pieces. DuckDB reads the file itself for that, past its ragged rows; where it cannot
-    (text in another encoding than UTF-8), the order is unknown."""
+    pieces. DuckDB reads the file itself (`csv_path`: the file, or its copy below its title)
+    for that, past its ragged rows; where it cannot (text in another encoding than UTF-8),
+    the order is unknown."""
     try:
         records = _csv_records(header, f"{CSV_PIECE_DIALECT}, ignore_errors = true")
-        return _date_order(trial, records, {"path": str(path), "delim": delimiter}, path)
+        return _date_order(trial, records, {"path": str(csv_path), "delim": delimiter},
+                           csv_path, path)
     except duckdb.Error:
         return "unknown"
 

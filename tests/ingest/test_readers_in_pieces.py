@@ -137,7 +137,11 @@ def assert_loads_as_the_portals_export(tmp_path: Path, monkeypatch: pytest.Monke
     # Excel's "CSV UTF-8" on a Vietnamese Windows: a byte-order mark, semicolons, CRLF
     ("excel.csv", lambda path: frame().to_csv(path, index=False, sep=";",
                                               lineterminator="\r\n", encoding="utf-8-sig")),
-], ids=["pandas", "pandas-gzip", "excel-semicolons-crlf"])
+    # a screen's list saved as CSV, its title and filter lines above the header
+    ("titled.csv", lambda path: path.write_text(
+        "DANH SÁCH HỒ SƠ;;\nTừ ngày 01/03/2022 đến ngày 02/03/2022;;\n;;\n"
+        + frame().to_csv(index=False, sep=";"), encoding="utf-8")),
+], ids=["pandas", "pandas-gzip", "excel-semicolons-crlf", "screen-list-under-its-title"])
 def test_a_csv_with_quoted_line_ends_and_commas_in_pieces_is_read_as_whole(
         tmp_path, monkeypatch, pieces_read, name: str, write: Callable[[Path], None]):
     landing = tmp_path / "landing"
@@ -150,9 +154,12 @@ def test_a_csv_with_quoted_line_ends_and_commas_in_pieces_is_read_as_whole(
     assert reasons[4] == "missing_ma_ho_so" and reasons[114] == "missing_ma_ho_so"
 
 
-def test_a_windows_1258_csv_in_pieces_is_read_as_whole(tmp_path, monkeypatch, pieces_read):
+@pytest.mark.parametrize("title", ["", "DANH SÁCH HỒ SƠ;;\r\n;;\r\n"],
+                         ids=["header-first", "under-a-title"])
+def test_a_windows_1258_csv_in_pieces_is_read_as_whole(tmp_path, monkeypatch, pieces_read,
+                                                      title):
     landing = tmp_path / "landing"
-    text = frame().to_csv(index=False, sep=";", lineterminator="\r\n")
+    text = title + frame().to_csv(index=False, sep=";", lineterminator="\r\n")
     export_path(landing, "cp1258.csv").write_bytes(windows_1258(text))
     assert_pieces_read_as_whole(tmp_path, landing, monkeypatch, pieces_read)
     with connect(tmp_path / "pieces.duckdb") as con:

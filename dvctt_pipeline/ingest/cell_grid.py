@@ -1,5 +1,5 @@
-"""A sheet read cell by cell from a file that is not an Excel workbook but opens as one (a web
-page, an XML spreadsheet): its values and merged ranges, placed as Excel places them."""
+"""A sheet read cell by cell from a file openpyxl does not read (an .xls, an .ods, an XML
+spreadsheet, a web page): its values and merged ranges, placed as Excel places them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ from functools import cached_property
 # Rows or columns a cell is merged over at most: a form's headings span a few dozen; a page or
 # file saying a million is broken, and each row spanned is kept until it is read
 MAX_SPAN = 1000
+
+
+def whole_as_int(number: float) -> int | float:
+    """A number as openpyxl gives an .xlsx's: an int when it is whole (a count 1565, not
+    1565.0), as the other formats store every number as a float."""
+    return int(number) if number.is_integer() else number
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
-from dvctt_pipeline.ingest.cell_grid import CellGrid
+from dvctt_pipeline.ingest.cell_grid import CellGrid, whole_as_int
 
 MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -94,7 +94,7 @@ def _value(cell: ElementTree.Element) -> object:
     kind = cell.get(f"{_OFFICE}value-type")
     if kind in ("float", "percentage", "currency"):
         number = float(cell.get(f"{_OFFICE}value", ""))
-        return int(number) if number.is_integer() else number
+        return whole_as_int(number)
     if kind == "date":
         return datetime.fromisoformat(cell.get(f"{_OFFICE}date-value", ""))
     if kind == "boolean":

@@ -1193,9 +1193,12 @@ def _missing_columns(header: Sequence[str]) -> list[str]:
     return [name for name in REQUIRED_CSV_COLUMNS if field_key(name) not in present]
 
 
+def _fields(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter), [])
+
+
 def _is_header_line(line: str) -> bool:
-    return any(not _missing_columns(next(csv.reader([line], delimiter=delimiter), []))
-               for delimiter in CSV_DELIMITERS)
+    return any(not _missing_columns(_fields(line, delimiter)) for delimiter in CSV_DELIMITERS)
 
 
 def _title_lines(source: IO[bytes]) -> int:
@@ -1228,23 +1231,19 @@ def _below_its_title(path: Path, open_bytes: Callable[[], IO[bytes]]) -> Iterato
     if not above:
         yield path
         return
-    with tempfile.TemporaryDirectory(prefix="dvctt-csv-") as folder, open_bytes() as source:
-        copy = Path(folder) / re.sub(r"\.gz$", "", path.name, flags=re.IGNORECASE)
-        with copy.open("wb") as target:
-            for _ in range(above):
-                source.readline()
-            shutil.copyfileobj(source, target, 1 << 20)
-        yield copy
+    with open_bytes() as source:
+        for _ in range(above):
+            source.readline()
+        with _copy_named_as(path, source) as copy:
+            yield copy
 
 
 def _header_and_delimiter(first_line: str, shown_as: Path) -> tuple[list[str], str]:
     """The header of an export and its delimiter: the one that splits out the most of the
     required columns."""
-    def split(delimiter: str) -> list[str]:
-        return next(csv.reader([first_line], delimiter=delimiter))
-
-    delimiter = min(CSV_DELIMITERS, key=lambda d: len(_missing_columns(split(d))))
-    header = split(delimiter)
+    delimiter = min(CSV_DELIMITERS,
+                    key=lambda d: len(_missing_columns(_fields(first_line, d))))
+    header = _fields(first_line, delimiter)
     if missing := _missing_columns(header):
         raise UnreadableFile(
             f"{shown_as.name} lacks the columns {', '.join(missing)}; export the dossiers with "
@@ -1445,11 +1444,18 @@ def _undecodable(path: Path, encoding: str) -> UnreadableFile:
 
 @contextmanager
 def _transcoded(path: Path, encoding: str) -> Iterator[Path]:
-    """A temporary UTF-8, NFC copy of a UTF-16 or Windows-1258 file, named as the file (its
-    messages name it), without .gz."""
-    with tempfile.TemporaryDirectory(prefix="dvctt-transcoded-") as folder:
+    """A temporary UTF-8, NFC copy of a UTF-16 or Windows-1258 file (_copy_named_as)."""
+    with _utf8_stream(path, encoding) as source, _copy_named_as(path, source) as copy:
+        yield copy
+
+
+@contextmanager
+def _copy_named_as(path: Path, source: IO[bytes]) -> Iterator[Path]:
+    """A temporary file of the rest of `source`, named as the file `path` (its messages name
+    it), without .gz."""
+    with tempfile.TemporaryDirectory(prefix="dvctt-copy-") as folder:
         copy = Path(folder) / re.sub(r"\.gz$", "", path.name, flags=re.IGNORECASE)
-        with _utf8_stream(path, encoding) as source, copy.open("wb") as target:
+        with copy.open("wb") as target:
             shutil.copyfileobj(source, target, 1 << 20)
         yield copy
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
-from dvctt_pipeline.ingest.cell_grid import CellGrid
+from dvctt_pipeline.ingest.cell_grid import CellGrid, whole_as_int
 
 NAMESPACE = "urn:schemas-microsoft-com:office:spreadsheet"
 EXCEL_NAMESPACE = "urn:schemas-microsoft-com:office:excel"
@@ -73,7 +73,7 @@ def _value(data: ElementTree.Element | None) -> object:
             number = float(text)
         except ValueError:
             return text
-        return int(number) if number.is_integer() else number
+        return whole_as_int(number)
     if kind == "DateTime":
         try:
             return datetime.fromisoformat(text)

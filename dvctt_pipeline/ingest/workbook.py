@@ -31,7 +31,7 @@ from openpyxl.utils import column_index_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
-from dvctt_pipeline.ingest.cell_grid import CellGrid, Merge
+from dvctt_pipeline.ingest.cell_grid import CellGrid, Merge, whole_as_int
 from dvctt_pipeline.ingest.guards import (
     OLE2_SIGNATURE,
     check_zip,
@@ -254,6 +254,7 @@ class _XlsxCells:
 _DAMAGED = (InvalidFileException, zipfile.BadZipFile, zlib.error, EOFError, KeyError,
             SyntaxError, ValueError, TypeError, IndexError, AttributeError)
 
+
 def open_sheets(path: Path) -> list[SheetValues]:
     """Every worksheet of the workbook, in its order: an .xlsx, an .xls, an .ods, an XML
     spreadsheet or a web page."""
@@ -306,8 +307,8 @@ def _xls_sheet(book: python_calamine.CalamineWorkbook,
     for row, values in enumerate(sheet.to_python(skip_empty_area=False), start=1):
         for column, value in enumerate(values, start=1):
             if value != "":
-                grid.put(row, column, int(value) if isinstance(value, float)
-                         and value.is_integer() else value)
+                grid.put(row, column,
+                         whole_as_int(value) if isinstance(value, float) else value)
     grid.merged.extend(Merge(first_row + 1, first_column + 1, last_row + 1, last_column + 1)
                        for (first_row, first_column), (last_row, last_column)
                        in sheet.merged_cell_ranges or ())

@@ -62,8 +62,9 @@ def workbook_as_csv(path: Path, header_columns: HeaderColumns) -> Iterator[Path]
 
 
 def _sheet_rows(path: Path, header_columns: HeaderColumns) -> Iterator[list[str]]:
-    sheets = _visible_sheets(path)
-    for sheet in sheets:
+    workbook, names = _visible_sheets(path)
+    # each sheet is loaded whole by calamine: one at a time, until the export's is found
+    for sheet in (_sheet(workbook, name, path) for name in names):
         # one pass over the rows, the header looked for in the first ones (iter_rows and
         # to_python start a sheet at different cells when it does not start at A1)
         rows = sheet.iter_rows()
@@ -74,28 +75,42 @@ def _sheet_rows(path: Path, header_columns: HeaderColumns) -> Iterator[list[str]
                 return itertools.chain([[header[column] for column in kept]],
                                        ([cell_text(row[column]) for column in kept]
                                         for row in rows))
-    first_row = next(sheets[0].iter_rows(), [])
+    first_row = next(_sheet(workbook, names[0], path).iter_rows(), [])
     return iter([[cell_text(value) for value in first_row]])
 
 
-def _visible_sheets(path: Path) -> list[python_calamine.CalamineSheet]:
+def _visible_sheets(path: Path) -> tuple[python_calamine.CalamineWorkbook, list[str]]:
+    """The workbook and the names of its visible worksheets, in their order."""
     try:
         workbook = _open(path)
         visible = [sheet.name for sheet in workbook.sheets_metadata
                    if sheet.visible == python_calamine.SheetVisibleEnum.Visible
                    and sheet.typ == python_calamine.SheetTypeEnum.WorkSheet]
-        if not visible:
-            raise UnreadableFile(f"{path.name} has no visible worksheet.")
-        return [workbook.get_sheet_by_name(name) for name in visible]
-    except python_calamine.PasswordError as error:
-        raise UnreadableFile(
-            f"{path.name} is protected by a password; save it again without one (File › Info "
-            "› Protect Workbook › Encrypt with Password, emptied).") from error
     except python_calamine.CalamineError as error:
-        raise UnreadableFile(
-            f"{path.name} is not a readable workbook (.xlsx, .xls or .ods: "
-            f"{type(error).__name__}); open it in Excel and save it as 'Excel Workbook "
-            "(.xlsx)', or export the dossiers as CSV or JSON.") from error
+        raise _unreadable(path, error) from error
+    if not visible:
+        raise UnreadableFile(f"{path.name} has no visible worksheet.")
+    return workbook, visible
+
+
+def _sheet(workbook: python_calamine.CalamineWorkbook, name: str, path: Path
+           ) -> python_calamine.CalamineSheet:
+    """The sheet, loaded whole (a damaged sheet fails its file here)."""
+    try:
+        return workbook.get_sheet_by_name(name)
+    except python_calamine.CalamineError as error:
+        raise _unreadable(path, error) from error
+
+
+def _unreadable(path: Path, error: python_calamine.CalamineError) -> UnreadableFile:
+    if isinstance(error, python_calamine.PasswordError):
+        return UnreadableFile(
+            f"{path.name} is protected by a password; save it again without one (File › Info "
+            "› Protect Workbook › Encrypt with Password, emptied).")
+    return UnreadableFile(
+        f"{path.name} is not a readable workbook (.xlsx, .xls or .ods: "
+        f"{type(error).__name__}); open it in Excel and save it as 'Excel Workbook "
+        "(.xlsx)', or export the dossiers as CSV or JSON.")
 
 
 def _open(path: Path) -> python_calamine.CalamineWorkbook:
